@@ -1,0 +1,25 @@
+# Set-up and the two quickstart jobs. `make test` is what CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+GTSRB_ROOT ?= ../shared/data/gtsrb
+DATA ?= datasets/gtsrb_stop_adv.h5
+RUN_DIR ?= runs/gtsrb-stop
+
+.PHONY: setup test benchmark
+
+# torch is pinned first so that pip keeps the CPU build instead of resolving a CUDA one.
+$(BIN)/advbench: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(BIN)/advbench
+
+test: setup
+	$(BIN)/python -m pytest
+
+benchmark: setup
+	$(BIN)/advbench --help

@@ -1,0 +1,5 @@
+"""Allow ``python -m advbench``."""
+
+from advbench.cli import main
+
+raise SystemExit(main())

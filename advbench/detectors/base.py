@@ -1,0 +1,72 @@
+"""The detector contract shared by every detector (PyOD / scikit-learn conventions).
+
+A detector is trained on clean images of the normal class only and scores new images;
+a higher score means more anomalous.
+
+- The constructor takes hyperparameters only (``random_state`` included, and ``device`` for
+  deep detectors) and stores them unchanged, so ``sklearn.base.clone`` works.
+- ``fit(X)`` returns ``self`` and sets ``decision_scores_`` (the training images' scores).
+- ``decision_function(X)`` returns one float64 per image.
+- ``X`` is an ``N x 3 x 32 x 32`` array, ``uint8`` in [0, 255] or float in [0, 1].
+
+Subclasses implement ``_fit(X)`` and ``_score(X)`` on float32 images in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+
+def check_images(X, *, name: str = "X") -> np.ndarray:
+    """Validate an image batch and return it as float32 in [0, 1].
+
+    Raises ValueError with a readable message for a wrong shape, an empty batch,
+    non-finite values or values outside the valid range.
+    """
+    X = np.asarray(X)
+    if X.ndim != 4 or X.shape[1] != 3:
+        raise ValueError(f"{name} must have shape (N, 3, H, W); got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: at least one image is needed")
+    if X.dtype == np.uint8:
+        return X.astype(np.float32) / 255.0
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{name} must be uint8 or float in [0, 1]; got dtype {X.dtype}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if X.min() < 0.0 or X.max() > 1.0:
+        raise ValueError(f"{name} must lie in [0, 1] when float; got [{X.min():.3g}, {X.max():.3g}]")
+    return X.astype(np.float32, copy=False)
+
+
+class BaseDetector(BaseEstimator):
+    """Base class of all detectors: validation, ``fit`` / ``decision_function`` plumbing."""
+
+    #: One-line description shown by ``advbench list``.
+    description: str = ""
+
+    def fit(self, X, y=None):
+        """Fit on clean normal-class images; ``y`` is ignored (one-class setting)."""
+        X = check_images(X)
+        self._fit(X)
+        self.decision_scores_ = self._checked_scores(X)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score of each image (higher = more anomalous)."""
+        check_is_fitted(self, "decision_scores_")
+        return self._checked_scores(check_images(X))
+
+    def _checked_scores(self, X: np.ndarray) -> np.ndarray:
+        scores = np.asarray(self._score(X), dtype=np.float64).reshape(-1)
+        if scores.shape[0] != X.shape[0]:
+            raise RuntimeError(f"{type(self).__name__} returned {scores.shape[0]} scores for {X.shape[0]} images")
+        return scores
+
+    def _fit(self, X: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError

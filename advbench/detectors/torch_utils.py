@@ -1,0 +1,72 @@
+"""Helpers shared by the deep detectors: seeding, device choice, batching, divergence checks."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import torch
+
+
+class DivergenceError(RuntimeError):
+    """A training loss became NaN or infinite."""
+
+
+def seed_everything(seed: int | None) -> torch.Generator:
+    """Seed Python, NumPy and torch from ``seed`` and return a torch Generator for data order."""
+    seed = 0 if seed is None else int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return generator
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """``"auto"``/None: CUDA when available, else CPU; otherwise the named device."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} requested but CUDA is not available")
+    return torch.device(device)
+
+
+def check_finite(loss: torch.Tensor | float, what: str, epoch: int) -> float:
+    """Return ``loss`` as a float, raising DivergenceError when it is NaN or infinite."""
+    value = float(loss)
+    if not math.isfinite(value):
+        raise DivergenceError(f"{what} loss became {value} in epoch {epoch}")
+    return value
+
+
+def minibatches(n: int, batch_size: int, generator: torch.Generator | None = None):
+    """Yield index tensors covering ``range(n)``: shuffled with ``generator``, in order without."""
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+@torch.no_grad()
+def batched_apply(fn, X: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Apply ``fn`` to ``X`` in batches without gradients and concatenate the results."""
+    return torch.cat([fn(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)])
+
+
+class evaluating:
+    """Context manager: ``model`` in eval mode without gradients; its previous mode is restored on exit."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.model = model
+
+    def __enter__(self) -> torch.nn.Module:
+        self._was_training = self.model.training
+        self._grad = torch.no_grad()
+        self._grad.__enter__()
+        self.model.eval()
+        return self.model
+
+    def __exit__(self, *exc) -> None:
+        self.model.train(self._was_training)
+        self._grad.__exit__(*exc)

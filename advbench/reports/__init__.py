@@ -1,0 +1,1 @@
+"""Benchmark runs and their reports: AUC tables (Markdown, LaTeX), paper comparison, figures."""
