@@ -1,12 +1,145 @@
-"""``advbench generate-attacks`` (placeholder until the attacks issue lands)."""
+"""``advbench generate-attacks``: train the victim, attack the stop signs, write the HDF5 benchmark.
 
+Attack and victim parameters come from, in rising priority: the defaults
+(``advbench.attacks.runners.DEFAULT_PARAMS``, ``advbench.attacks.victim.VictimConfig``), a TOML
+file given with ``--config`` (tables ``[victim]``, ``[boundary]``, ``[fgsm]``, ``[bim]``,
+``[deepfool]``), and ``--set SECTION.KEY=VALUE`` options (see ``advbench.attacks.settings``),
+with ``--victim-epochs`` a shortcut for ``--set victim.epochs=N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from advbench.attacks import DESCRIPTIONS
 from advbench.errors import AdvbenchError
 
+DEFAULT_OUT = "datasets/gtsrb_stop_adv.h5"
 
-def _handler(args) -> int:
-    raise AdvbenchError("generate-attacks is not implemented yet")
+
+def _attack_list(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in DESCRIPTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown attack(s) {', '.join(unknown) or '(none given)'}; choose from {','.join(DESCRIPTIONS)}")
+    return names
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _build_config(args: argparse.Namespace):
+    from advbench.attacks.pipeline import GenerateConfig
+    from advbench.attacks.runners import resolve_params
+    from advbench.attacks.settings import load_settings
+    from advbench.attacks.victim import VictimConfig
+
+    settings = load_settings(args.config, args.set or [])
+    victim_settings = settings.pop("victim", {})
+    if args.victim_epochs is not None:
+        victim_settings["epochs"] = args.victim_epochs
+    try:
+        victim = VictimConfig.from_dict(victim_settings)
+        for name in args.attacks:
+            resolve_params(name, settings.get(name))
+    except (TypeError, ValueError) as exc:
+        raise AdvbenchError(f"attack/victim settings (--config/--set): {exc}") from None
+    return GenerateConfig(
+        normal_class=args.normal_class,
+        attacks=args.attacks,
+        params=settings,
+        victim=victim,
+        victim_path=Path(args.victim) if args.victim else None,
+        seed=args.seed,
+        limit=args.limit,
+        device=args.device,
+    )
+
+
+def print_summary(benchmark, seconds: float, file=sys.stdout) -> None:
+    """The closing table: one row per attack with counts, success rate, median distances, time."""
+    from advbench.datasets.benchmark_file import attack_summary
+
+    header = f"{'attack':<10} {'attempted':>9} {'succeeded':>9} {'kept':>6} {'success':>8} {'median L2':>10} {'median Linf':>11} {'seconds':>8}"
+    print(header, file=file)
+    print("-" * len(header), file=file)
+    for name, attack in benchmark.attacks.items():
+        s = attack_summary(attack)
+        rate = "-" if s["success_rate"] is None else f"{s['success_rate']:.1%}"
+        l2 = "-" if s["median_l2"] is None else f"{s['median_l2']:.4f}"
+        linf = "-" if s["median_linf"] is None else f"{s['median_linf']:.4f}"
+        print(
+            f"{name:<10} {s['attempted']:>9} {s['succeeded']:>9} {s['count']:>6} {rate:>8} {l2:>10} {linf:>11} {s['seconds']:>8.1f}",
+            file=file,
+        )
+    attrs = benchmark.attrs
+    print(
+        f"victim test accuracy {attrs['victim_test_accuracy']:.4f}; normal train/test {len(benchmark.normal_train)}/"
+        f"{len(benchmark.normal_test)}; device {attrs['device']}; total {seconds:.0f} s",
+        file=file,
+    )
+
+
+def _handler(args: argparse.Namespace) -> int:
+    from advbench.attacks.pipeline import generate
+    from advbench.datasets.options import gtsrb_from_args
+
+    start = time.perf_counter()
+    config = _build_config(args)
+    if config.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise AdvbenchError(f"--device {config.device}: CUDA is not available on this machine")
+    data = gtsrb_from_args(args)
+    progress = not args.quiet and sys.stderr.isatty()
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
+    log(f"GTSRB: {len(data.train.labels)} train / {len(data.test.labels)} test images ({time.perf_counter() - start:.1f} s)")
+    benchmark = generate(data, args.out, config, progress=progress, log=log)
+    print_summary(benchmark, time.perf_counter() - start)
+    print(f"wrote {args.out} (sha256 {benchmark.sha256[:16]}...)")
+    return 0
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("generate-attacks", help="train the victim and build the adversarial HDF5 dataset")
+    """Add the ``generate-attacks`` sub-command to the CLI."""
+    from advbench.datasets.options import add_gtsrb_arguments
+
+    parser = sub.add_parser(
+        "generate-attacks",
+        help="train the victim and build the adversarial HDF5 dataset",
+        description=(
+            "Train (or load) a 43-class GTSRB victim, attack the correctly classified normal-class test "
+            "images with Boundary, FGSM, BIM and DeepFool, keep the 8-bit images that still fool it, "
+            "and write them with the clean images and provenance to an HDF5 file."
+        ),
+    )
+    add_gtsrb_arguments(parser)
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"output HDF5 file (default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "--attacks", type=_attack_list, default=tuple(DESCRIPTIONS), metavar="LIST",
+        help=f"comma-separated attacks (default: {','.join(DESCRIPTIONS)})",
+    )
+    parser.add_argument("--normal-class", type=int, default=14, help="GTSRB class to attack (default: 14, stop)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu or cuda (default: auto)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for victim training and the attacks (default: 0)")
+    parser.add_argument("--limit", type=_positive, metavar="N", help="attack only the first N eligible images")
+    parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
+    parser.add_argument("--victim-epochs", type=_positive, metavar="N", help="victim training epochs (default: VictimConfig.epochs)")
+    parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
+    parser.add_argument(
+        "--set", action="append", metavar="SECTION.KEY=VALUE",
+        help="override one parameter, e.g. --set fgsm.eps=0.02 or --set boundary.steps=5000 (repeatable; wins over --config)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
     parser.set_defaults(handler=_handler)

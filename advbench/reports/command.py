@@ -1,14 +1,71 @@
-"""``advbench run`` and ``advbench report`` (placeholders until the run issue lands)."""
+"""``advbench run`` (detectors x seeds x attacks, with resume) and ``advbench report DIR``.
 
-from advbench.errors import AdvbenchError
+Heavy libraries are imported inside the handlers so that ``advbench --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
 
 
-def _handler(args) -> int:
-    raise AdvbenchError(f"{args.command} is not implemented yet")
+_RUN_FLAGS = ("data", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device", "config")
+
+
+def _command_line(args) -> list[str]:
+    """The ``run`` command as given (rebuilt from the parsed flags, so it is right when called in-process too)."""
+    words = ["advbench", "run"]
+    for flag in _RUN_FLAGS:
+        if getattr(args, flag) is not None:
+            words += [f"--{flag}", str(getattr(args, flag))]
+    return words + (["--force"] if args.force else [])
+
+
+def _run(args) -> int:
+    from advbench.reports.config import resolve
+    from advbench.reports.runner import run
+
+    return run(resolve(args), _command_line(args))
+
+
+def _report(args) -> int:
+    from advbench.reports.report import render
+
+    written = render(args.dir, data=args.data)
+    print(f"advbench report: wrote {len(written)} files in {args.dir}", file=sys.stderr)
+    return 0
 
 
 def register(sub) -> None:
-    run = sub.add_parser("run", help="train detectors over seeds and write AUC tables")
-    run.set_defaults(handler=_handler)
-    report = sub.add_parser("report", help="re-render tables and figures of a run folder")
-    report.set_defaults(handler=_handler)
+    run = sub.add_parser(
+        "run",
+        help="train detectors over seeds and write AUC tables",
+        description=(
+            "For each (detector, seed): fit on the clean training images, score the clean test images and every "
+            "attack's images, AUC per attack. Writes results.jsonl, scores/, AUC tables (Markdown, LaTeX), the "
+            "comparison with the paper, figures/ and run.json in --out. Running it again skips finished pairs "
+            "(failed ones are computed again). Exit status 1 when a pair failed, 2 for bad input."
+        ),
+    )
+    run.add_argument("--data", help="benchmark HDF5 file from `advbench generate-attacks`")
+    run.add_argument("--out", help="run folder (created; holds the results of one data file and configuration)")
+    run.add_argument("--detectors", help="names and/or groups, comma-separated: all (default), ablation, classic, "
+                     "deep, or names from `advbench list`")  # fmt: skip
+    run.add_argument("--seeds", help="a count (10 = seeds 0..9, the default) or a comma list (3,7,11)")
+    run.add_argument("--attacks", help="all (default) or a comma list of attacks in the data file")
+    run.add_argument("--jobs", help="pairs run at once in worker processes (default 1)")
+    run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
+    run.add_argument("--device", help="auto (default: CUDA when available), cpu or cuda[:N] for the deep detectors")
+    run.add_argument("--config", help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; "
+                     "the command line wins")  # fmt: skip
+    run.add_argument("--force", action="store_true",
+                     help="discard what --out holds (results, scores, tables, figures) and start over")  # fmt: skip
+    run.set_defaults(handler=_run)
+
+    report = sub.add_parser(
+        "report",
+        help="re-render tables and figures of a run folder",
+        description="Re-render every table and figure of a run folder from its stored results and scores.",
+    )
+    report.add_argument("dir", help="run folder written by `advbench run`")
+    report.add_argument("--data", help="benchmark file for the image figure (default: the one named in run.json)")
+    report.set_defaults(handler=_report)

@@ -1,0 +1,182 @@
+"""Build the benchmark: victim (cached), attacks on the correctly classified normal test images, file.
+
+``generate`` is what ``advbench generate-attacks`` runs once GTSRB is loaded; it takes the
+loaded data so that tests can pass a small synthetic set with the same fields.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from advbench import __version__
+from advbench.attacks import DESCRIPTIONS
+from advbench.attacks.quantize import keep_adversarial
+from advbench.attacks.runners import resolve_params, run_attack
+from advbench.attacks.victim import (
+    VictimConfig,
+    accuracy,
+    cache_key,
+    load_checkpoint,
+    predict,
+    save_checkpoint,
+    to_float,
+    train_victim,
+)
+from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
+from advbench.datasets.gtsrb import normal_split
+from advbench.detectors.torch_utils import resolve_device
+from advbench.fileio import sha256_file
+
+#: Libraries whose versions go into the file's provenance.
+_PACKAGES = ("torch", "torchattacks", "foolbox", "eagerpy", "numpy", "h5py")
+
+
+@dataclass
+class GenerateConfig:
+    """Everything ``generate`` needs besides the data (defaults as on the command line)."""
+
+    normal_class: int = 14
+    attacks: tuple[str, ...] = tuple(DESCRIPTIONS)
+    params: dict[str, dict] = field(default_factory=dict)  # attack -> overrides of DEFAULT_PARAMS
+    victim: VictimConfig = field(default_factory=VictimConfig)
+    victim_path: Path | None = None
+    seed: int = 0
+    limit: int | None = None
+    device: str = "auto"
+
+
+def victim_cache_path(out: Path, key: str) -> Path:
+    """Where the trained victim is cached: beside the output, ``<stem>.victim-<key>.pt``."""
+    return out.with_name(f"{out.stem}.victim-{key}.pt")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, advbench and the libraries that shape the results."""
+    versions = {"python": platform.python_version(), "advbench": __version__}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progress: bool, log: Callable[[str], None]):
+    """Load ``--victim``, or the cached checkpoint, or train and cache one; return model and provenance."""
+    if config.victim_path is not None:
+        model, victim_config, history, _ = load_checkpoint(config.victim_path, device)
+        source = {"checkpoint": str(config.victim_path), "trained_here": False}
+        path = Path(config.victim_path)
+    else:
+        key = cache_key(data.fingerprint, config.victim, config.seed)
+        path = victim_cache_path(out, key)
+        if path.is_file():
+            log(f"victim: reusing cached checkpoint {path}")
+            model, victim_config, history, _ = load_checkpoint(path, device)
+            trained = False
+        else:
+            log(f"victim: training on {len(data.train.labels)} images ({config.victim.epochs} epochs, device {device})")
+            model, history = train_victim(
+                data.train.images, data.train.labels, config.victim, seed=config.seed, device=device, progress=progress, log=log
+            )
+            save_checkpoint(path, model, config.victim, history, {"data_fingerprint": data.fingerprint, "seed": config.seed})
+            victim_config, trained = config.victim, True
+        source = {"checkpoint": path.name, "cache_key": key, "trained_here": trained}
+    for param in model.parameters():
+        param.requires_grad_(False)  # attacks need input gradients only
+    info = source | {
+        "config": asdict(victim_config),
+        "history": history,
+        "checkpoint_sha256": sha256_file(path),
+        "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
+    }
+    return model, info
+
+
+def generate(
+    data,
+    out: str | Path,
+    config: GenerateConfig,
+    *,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+) -> Benchmark:
+    """Train or load the victim, run the attacks, write ``out`` atomically and return what was written.
+
+    ``data`` is a loaded GTSRB (``advbench.datasets.gtsrb.GTSRB``): train/test splits,
+    ``csv_sha256`` and ``fingerprint``.
+    """
+    out = Path(out)
+    unknown = [name for name in config.attacks if name not in DESCRIPTIONS]
+    if unknown:
+        raise ValueError(f"unknown attack(s) {', '.join(unknown)} (known: {', '.join(DESCRIPTIONS)})")
+    params = {name: resolve_params(name, config.params.get(name)) for name in DESCRIPTIONS if name in config.attacks}
+    device = resolve_device(config.device)
+    split = normal_split(data, config.normal_class)
+
+    model, victim_info = _victim(data, out, config, device, progress, log)
+    test_accuracy = accuracy(model, data.test.images, data.test.labels, device)
+    log(f"victim: test accuracy {test_accuracy:.4f} on {len(data.test.labels)} images")
+
+    clean = to_float(split.test, device)
+    correct = (predict(model, clean).cpu().numpy() == config.normal_class)
+    eligible = np.flatnonzero(correct)
+    if config.limit is not None:
+        eligible = eligible[: config.limit]
+    log(f"attacks: {int(correct.sum())} of {len(correct)} class-{config.normal_class} test images classified correctly; attacking {len(eligible)}")
+    x = clean[torch.from_numpy(eligible).to(device)]
+    y = torch.full((len(eligible),), config.normal_class, dtype=torch.long, device=device)
+    y_np = np.full(len(eligible), config.normal_class, dtype=np.int64)
+
+    attack_sets = {}
+    for name, attack_params in params.items():
+        start = time.perf_counter()
+        adversarial = run_attack(name, model, x, y, attack_params, seed=config.seed, progress=progress)
+        outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
+        seconds = time.perf_counter() - start
+        attack_sets[name] = AttackSet(
+            images=outcome.images,
+            source_index=eligible[outcome.rows],
+            predicted_label=outcome.predicted_label,
+            l2=outcome.l2,
+            linf=outcome.linf,
+            attrs={
+                "params": attack_params,
+                "attempted": outcome.attempted,
+                "succeeded": outcome.succeeded,
+                "kept": outcome.kept,
+                "nonfinite": outcome.nonfinite,
+                "seconds": seconds,
+                "library": "foolbox" if name == "boundary" else "torchattacks",
+            },
+        )
+
+    attrs = {
+        "normal_class": config.normal_class,
+        "seed": config.seed,
+        "limit": config.limit,
+        "device": str(device),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "advbench_version": __version__,
+        "versions": package_versions(),
+        "victim_test_accuracy": test_accuracy,
+        "victim": victim_info,
+        "eligible": int(correct.sum()),
+        "gtsrb_fingerprint": data.fingerprint,
+        "gtsrb_layout": getattr(data, "layout", "unknown"),
+        "csv_sha256": dict(data.csv_sha256),
+        "normal_test_gtsrb_index": split.test_index.tolist(),
+    }
+    benchmark = Benchmark(split.train, split.test, attack_sets, attrs)
+    benchmark.sha256 = write_benchmark(out, benchmark)
+    return benchmark

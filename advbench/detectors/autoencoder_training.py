@@ -1,0 +1,55 @@
+"""Training and scoring loops shared by the autoencoder-based detectors (DCAE, Deep SVDD
+pretraining, RCAE): preprocessing to tensors, mini-batch Adam on the per-image squared
+reconstruction error, and reconstruction errors in eval mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from advbench.detectors.preprocessing import ImagePreprocessor
+from advbench.detectors.torch_utils import batched_apply, check_finite, evaluating, minibatches
+
+
+def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A float32 tensor of images on ``device``."""
+    return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(device)
+
+
+def fit_inputs(X: np.ndarray, gcn: bool, scaling: str | None, device: torch.device):
+    """Fit an ``ImagePreprocessor`` on the training images; return it and the preprocessed tensor."""
+    preprocessor = ImagePreprocessor(gcn, scaling)
+    return preprocessor, to_tensor(preprocessor.fit_transform(X), device)
+
+
+def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-image sum of squared differences (the reference code's L2 reconstruction loss)."""
+    return ((outputs - targets) ** 2).flatten(1).sum(dim=1)
+
+
+def train_reconstruction(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+                         optimizer: torch.optim.Optimizer, *, epochs: int, batch_size: int,
+                         generator: torch.Generator, what: str, first_epoch: int = 0) -> list[float]:
+    """Train ``model(inputs) ~ targets`` for ``epochs`` shuffled epochs; return the mean loss per epoch.
+
+    Raises DivergenceError (a RuntimeError) when an epoch's loss is NaN or infinite.
+    """
+    model.train()
+    losses = []
+    for epoch in range(first_epoch, first_epoch + epochs):
+        total = 0.0
+        for index in minibatches(inputs.shape[0], batch_size, generator):
+            optimizer.zero_grad()
+            loss = squared_error(model(inputs[index]), targets[index]).mean()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(index)
+        losses.append(check_finite(total / inputs.shape[0], what, epoch))
+    return losses
+
+
+def reconstruction_errors(model: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Per-image squared reconstruction error, in eval mode without gradients (mode restored after)."""
+    with evaluating(model):
+        return batched_apply(lambda x: squared_error(model(x), x), inputs, batch_size)

@@ -1,0 +1,194 @@
+"""The resolved configuration of ``advbench run``: command line over ``--config`` TOML over defaults.
+
+The TOML file may hold a ``[run]`` table with defaults for the flags (``data``, ``out``,
+``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``, ``device``) and one
+``[detectors.<name>]`` table per detector with hyperparameters passed to its constructor::
+
+    [run]
+    data = "datasets/gtsrb_stop_adv.h5"
+    seeds = 10
+    jobs = 2
+
+    [detectors.dual-adversarial]
+    epochs = 15
+
+Built-in defaults (``DEFAULTS``): every detector of the ``all`` group, 10 seeds (the paper's
+Table 4 averages over 10), every attack of the data file, one job, one thread per job (see
+``advbench.reports.runner`` for why the thread count is fixed), device ``auto``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from advbench.errors import AdvbenchError
+
+DEFAULTS = {"detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1, "device": "auto"}
+RUN_KEYS = ("data", "out", *DEFAULTS)
+#: Constructor parameters that the run sets itself (from ``--seeds`` and ``--device``).
+RUN_SET_PARAMS = ("random_state", "device")
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what a run computes and where it writes."""
+
+    data: Path
+    out: Path
+    detectors: list[str]
+    seeds: list[int]
+    attacks: str
+    jobs: int
+    threads: int
+    device: str
+    params: dict[str, dict] = field(default_factory=dict)
+    config_file: str | None = None
+    force: bool = False
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["data"], out["out"] = str(self.data), str(self.out)
+        return out
+
+
+def parse_seeds(value, where: str) -> list[int]:
+    """``10`` -> seeds 0..9; ``"3,7,11"`` or ``[3, 7, 11]`` -> those seeds (a comma makes a list)."""
+    try:
+        if isinstance(value, list):
+            seeds = [int(v) for v in value]
+        elif isinstance(value, str) and "," in value:
+            seeds = [int(v) for v in value.split(",") if v.strip()]
+        else:
+            count = int(value)
+            if count < 1:
+                raise ValueError
+            seeds = list(range(count))
+    except (TypeError, ValueError):
+        raise AdvbenchError(f"{where}: expected a seed count >= 1 or a comma list of seeds; got {value!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise AdvbenchError(f"{where}: seeds must be distinct non-negative integers; got {value!r}")
+    return seeds
+
+
+def _positive_int(value, where: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise AdvbenchError(f"{where}: expected an integer >= 1; got {value!r}")
+    return number
+
+
+def load_toml(path: str) -> dict:
+    """Read ``--config``; AdvbenchError naming the file for a missing file, bad TOML or unknown keys."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise AdvbenchError(f"--config {path}: no such file") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AdvbenchError(f"--config {path}: not readable TOML: {exc}") from None
+    unknown = set(data) - {"run", "detectors"}
+    if unknown:
+        raise AdvbenchError(f"--config {path}: unknown table(s) {sorted(unknown)}; expected [run] and [detectors.<name>]")
+    bad = set(data.get("run", {})) - set(RUN_KEYS)
+    if bad:
+        raise AdvbenchError(f"--config {path}: unknown key(s) {sorted(bad)} in [run]; valid: {', '.join(RUN_KEYS)}")
+    return data
+
+
+def check_detector_params(params: dict[str, dict], where: str) -> None:
+    """Every ``[detectors.<name>]`` table must name a detector and only its constructor parameters."""
+    from advbench import detectors
+
+    for name, table in params.items():
+        if name not in detectors.names():
+            raise AdvbenchError(f"{where}: [detectors.{name}]: unknown detector; valid: {', '.join(detectors.names())}")
+        if not isinstance(table, dict):
+            raise AdvbenchError(f"{where}: detectors.{name} must be a table of parameters")
+        valid = set(detectors.create(name).get_params())
+        bad = sorted(set(table) - (valid - set(RUN_SET_PARAMS)))
+        if bad:
+            allowed = ", ".join(sorted(valid - set(RUN_SET_PARAMS)))
+            raise AdvbenchError(
+                f"{where}: [detectors.{name}] has unknown or reserved parameter(s) {bad} (random_state comes from "
+                f"--seeds, device from --device); valid: {allowed}"
+            )
+
+
+def resolve(args) -> RunConfig:
+    """Build the RunConfig from parsed ``advbench run`` arguments (flags left at None were not given)."""
+    from advbench import detectors
+
+    toml = load_toml(args.config) if args.config else {}
+    where = f"--config {args.config}" if args.config else "command line"
+    file_run = toml.get("run", {})
+
+    def pick(key):
+        value = getattr(args, key)
+        return value if value is not None else file_run.get(key, DEFAULTS.get(key))
+
+    data, out = pick("data"), pick("out")
+    if data is None:
+        raise AdvbenchError("--data: required (or `data` in the [run] table of --config)")
+    if out is None:
+        raise AdvbenchError("--out: required (or `out` in the [run] table of --config)")
+    spec = pick("detectors")
+    try:
+        names = detectors.expand(",".join(spec) if isinstance(spec, list) else str(spec))
+    except ValueError as exc:
+        raise AdvbenchError(f"--detectors: {exc}") from None
+    attacks = pick("attacks")
+    params = toml.get("detectors", {})
+    check_detector_params(params, where)
+    return RunConfig(
+        data=Path(data),
+        out=Path(out),
+        detectors=names,
+        seeds=parse_seeds(pick("seeds"), "--seeds"),
+        attacks=",".join(attacks) if isinstance(attacks, list) else str(attacks),
+        jobs=_positive_int(pick("jobs"), "--jobs"),
+        threads=_positive_int(pick("threads"), "--threads"),
+        device=str(pick("device")),
+        params={name: dict(params.get(name, {})) for name in names},
+        config_file=args.config,
+        force=bool(args.force),
+    )
+
+
+def resolve_attacks(spec: str, available: list[str], data: Path) -> list[str]:
+    """``all`` or a comma list of attacks present in the data file (in the file's order)."""
+    if spec.strip() == "all":
+        return list(available)
+    wanted = [part.strip() for part in spec.split(",") if part.strip()]
+    unknown = [name for name in wanted if name not in available]
+    if unknown or not wanted:
+        raise AdvbenchError(f"--attacks: {unknown or spec!r} not in {data}; available: all, {', '.join(available)}")
+    return [name for name in available if name in wanted]
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def config_hash(data_sha256: str, detector: str, params: dict) -> str:
+    """What guards a run folder: the data file's sha256 and a detector's parameters (seed and device aside)."""
+    kept = {key: value for key, value in params.items() if key not in RUN_SET_PARAMS}
+    text = json.dumps({"data_sha256": data_sha256, "detector": detector, "params": _jsonable(kept)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def detector_params(name: str, overrides: dict, seed: int, device: str) -> dict:
+    """The constructor parameters of one (detector, seed): the config's overrides, the seed, the device."""
+    from advbench import detectors
+
+    defaults = detectors.create(name).get_params()
+    params = {**overrides, "random_state": seed}
+    if "device" in defaults:
+        params["device"] = device
+    return params

@@ -1,0 +1,133 @@
+"""Figures of a run (matplotlib, Agg, PNG), drawn from the stored scores only.
+
+- ``roc_<attack>.png``: ROC curves, one line per detector, averaged vertically over seeds (mean
+  true-positive rate at each false-positive rate; Fawcett 2006), legend with the mean AUC.
+- ``scores_<detector>.png``: histograms of the clean test scores against each attack's scores
+  (lowest stored seed).
+- ``most_anomalous_<detector>.png``: the highest-scoring images among the clean test images and
+  every attack's images pooled, adversarial ones framed in green (the paper's Figure 7).
+- ``training_loss.png``: per-epoch losses of G and D of the dual-adversarial detector against its
+  single-autoencoder ablation (the paper's Figure 4).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from advbench.fileio import atomic_path
+from advbench.reports.tables import attack_label
+
+FPR_GRID = np.linspace(0.0, 1.0, 201)
+
+
+def _figure(*args, **kwargs):
+    from matplotlib.figure import Figure
+
+    return Figure(*args, **kwargs)
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    return path
+
+
+def _mean_roc(pairs: list[dict], attack: str) -> tuple[np.ndarray, float]:
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    tprs, aucs = [], []
+    for scores in pairs:
+        clean, adversarial = scores["normal_test"], scores["attacks"][attack]
+        labels = np.r_[np.zeros(len(clean)), np.ones(len(adversarial))]
+        fpr, tpr, _ = roc_curve(labels, np.r_[clean, adversarial])
+        tprs.append(np.interp(FPR_GRID, fpr, tpr))
+        aucs.append(roc_auc_score(labels, np.r_[clean, adversarial]))
+    return np.mean(tprs, axis=0), float(np.mean(aucs))
+
+
+def roc_curves(folder: Path, scores: dict[str, dict[int, dict]], attacks: list[str]) -> list[Path]:
+    """One figure per attack; ``scores`` maps detector -> seed -> stored scores."""
+    written = []
+    for attack in attacks:
+        fig = _figure(figsize=(5.5, 5))
+        ax = fig.add_subplot()
+        for detector, by_seed in scores.items():
+            pairs = [s for s in by_seed.values() if attack in s["attacks"]]
+            if pairs:
+                tpr, auc = _mean_roc(pairs, attack)
+                ax.plot(FPR_GRID, tpr, label=f"{detector} ({100 * auc:.1f}, {len(pairs)} seeds)")
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax.set(xlabel="false positive rate (clean flagged)", ylabel="true positive rate (adversarial flagged)",
+               title=f"ROC, {attack_label(attack)} vs. clean test (mean over seeds)", xlim=(0, 1), ylim=(0, 1))  # fmt: skip
+        ax.legend(fontsize=7, loc="lower right", title="detector (AUC %)", title_fontsize=7)
+        written.append(_save(fig, folder / f"roc_{attack}.png"))
+    return written
+
+
+def score_distributions(folder: Path, detector: str, seed: int, scores: dict, attacks: list[str]) -> Path:
+    """Histograms of clean test scores against each attack's scores, one panel per attack."""
+    fig = _figure(figsize=(3.2 * len(attacks), 3))
+    clean = scores["normal_test"]
+    for index, attack in enumerate(attacks, 1):
+        ax = fig.add_subplot(1, len(attacks), index)
+        adversarial = scores["attacks"][attack]
+        bins = np.histogram_bin_edges(np.r_[clean, adversarial], bins=30)
+        ax.hist(clean, bins=bins, alpha=0.6, density=True, label=f"clean ({len(clean)})")
+        ax.hist(adversarial, bins=bins, alpha=0.6, density=True, label=f"{attack_label(attack)} ({len(adversarial)})")
+        ax.set(title=attack_label(attack), xlabel="anomaly score")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{detector}, seed {seed}: score distributions")
+    return _save(fig, folder / f"scores_{detector}.png")
+
+
+def most_anomalous(folder: Path, detector: str, seed: int, scores: dict, bench, count: int = 32) -> Path:
+    """The ``count`` highest-scoring images of clean test + all attacks, adversarial ones framed green."""
+    from matplotlib.patches import Rectangle
+
+    pool = [("clean", i, s) for i, s in enumerate(scores["normal_test"])]
+    for attack, values in scores["attacks"].items():
+        pool += [(attack, i, s) for i, s in enumerate(values)]
+    top = sorted(pool, key=lambda item: -item[2])[:count]
+    columns = 8
+    rows = math.ceil(len(top) / columns)
+    fig = _figure(figsize=(columns * 1.2, rows * 1.35 + 0.5))
+    for index, (source, row, score) in enumerate(top, 1):
+        image = bench.normal_test[row] if source == "clean" else bench.attacks[source].images[row]
+        ax = fig.add_subplot(rows, columns, index)
+        ax.imshow(np.transpose(image, (1, 2, 0)), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        adversarial = source != "clean"
+        if adversarial:
+            ax.add_patch(Rectangle((-0.5, -0.5), image.shape[2], image.shape[1], fill=False, edgecolor="limegreen", linewidth=4))
+        ax.set_title(f"{attack_label(source) if adversarial else 'clean'}\n{score:.3g}", fontsize=6)
+    n_adv = sum(source != "clean" for source, _, _ in top)
+    fig.suptitle(f"{detector}, seed {seed}: {len(top)} most anomalous test images ({n_adv} adversarial, green frame)", fontsize=9)
+    return _save(fig, folder / f"most_anomalous_{detector}.png")
+
+
+def _series(history, key: str) -> tuple[list[int], list[float]]:
+    points = [(record["epoch"], record[key]) for record in history or [] if isinstance(record, dict)
+              and record.get(key) is not None and math.isfinite(record[key])]  # fmt: skip
+    return [p[0] for p in points], [p[1] for p in points]
+
+
+def training_losses(folder: Path, curves: dict[str, list[dict]], seed: int) -> Path:
+    """Per-epoch G and D losses of each detector in ``curves`` (name -> its ``history_``)."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig = _figure(figsize=(10, 3.8))
+    for index, (key, title) in enumerate((("loss_g", "G (generator) loss"), ("loss_d", "D (discriminator) loss")), 1):
+        ax = fig.add_subplot(1, 2, index)
+        for name, history in curves.items():
+            epochs, values = _series(history, key)
+            if values:
+                ax.plot(epochs, values, marker="o", markersize=3, label=name)
+        ax.set(title=title, xlabel="epoch", ylabel="mean loss over the epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Training losses, seed {seed}: dual autoencoder vs. single autoencoder")
+    return _save(fig, folder / "training_loss.png")

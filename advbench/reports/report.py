@@ -1,0 +1,147 @@
+"""Render every table and figure of a run folder from what it stores (``advbench report DIR``).
+
+Inputs: ``results.jsonl``, the scores under ``scores/``, ``run.json`` (the seeds, detectors and
+attacks asked for; optional) and, for the most-anomalous-images figure only, the data file named
+in ``run.json`` (or ``--data``), checked against the stored sha256.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from advbench.errors import AdvbenchError, DataError
+from advbench.fileio import write_text_atomic
+from advbench.reports import figures, paper, results, tables
+
+#: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
+ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "paper_comparison", "ablation_table") for ext in ("md", "tex"))
+ABLATION_ONLY = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d")
+#: The single-autoencoder ablation drawn against the dual detector in ``training_loss.png``, first found.
+SINGLE_AE = ("ablation-single-ae-d", "ablation-single-ae")
+
+
+def _run_info(out: Path) -> dict:
+    path = out / results.RUN_JSON
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _ordered(first: list[str], records: list[dict], key: str) -> list[str]:
+    out = list(first)
+    for record in records:
+        if record[key] not in out:
+            out.append(record[key])
+    return out
+
+
+def _write_table(out: Path, stem: str, title: str, caption: str, frames: tuple, label: str) -> list[Path]:
+    markdown_frame, latex_frame = frames
+    write_text_atomic(out / f"{stem}.md", tables.markdown(markdown_frame, title, caption))
+    write_text_atomic(out / f"{stem}.tex", tables.latex(latex_frame, caption, label))
+    return [out / f"{stem}.md", out / f"{stem}.tex"]
+
+
+def render_tables(
+    out: Path, records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], sha: str
+) -> list[Path]:
+    """``auc_table``, ``paper_comparison`` and (when an ablation variant ran) ``ablation_table``, .md and .tex."""
+    cells = tables.collect(records, detectors, attacks, seeds)
+    where = f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}." if sha else ""
+    auc_caption = (
+        "ROC AUC in percent of each detector (rows) against each attack (columns): clean test stop signs are "
+        "negatives, the attack's adversarial images positives; mean and sample standard deviation over seeds, "
+        f"best mean per column in bold. {where}"
+    )
+    written = _write_table(out, "auc_table", "AUC (%) per detector and attack", auc_caption,
+                           tuple(tables.auc_frame(cells, detectors, attacks, latex) for latex in (False, True)),
+                           "tab:advbench-auc")  # fmt: skip
+    all_cells = tables.collect(records, list(paper.TABLE4), attacks, seeds)
+    comparison_caption = (
+        f"Our AUC in percent (mean and standard deviation over seeds) beside Table 4 of {paper.CITATION} "
+        f"(10 seeds, GTSRB stop signs). {where}"
+    )
+    written += _write_table(out, "paper_comparison", "Our AUC (%) beside the paper's Table 4", comparison_caption,
+                            tuple(tables.comparison_frame(all_cells, attacks, latex) for latex in (False, True)),
+                            "tab:advbench-paper")  # fmt: skip
+    if any(r["detector"] in ABLATION_ONLY for r in records):
+        ablation_cells = tables.collect(records, list(paper.TABLE1), attacks, seeds)
+        ablation_caption = (
+            f"Ablation in the layout of Table 1 of {paper.CITATION}: AUC as a fraction. The paper gives one number "
+            "per variant on STOP SIGN without saying which attack or attacks it covers; we compare it with our mean "
+            f"AUC over the attacks ({', '.join(map(tables.attack_label, attacks))}), averaged per seed, then mean and "
+            f"standard deviation over seeds; per-attack columns follow. {where}"
+        )
+        written += _write_table(out, "ablation_table", "Ablation (Table 1 layout)", ablation_caption,
+                                tuple(tables.ablation_frame(records, ablation_cells, attacks, latex) for latex in (False, True)),
+                                "tab:advbench-ablation")  # fmt: skip
+    return written
+
+
+def _load_scores(out: Path, records: list[dict]) -> dict[str, dict[int, dict]]:
+    scores: dict[str, dict[int, dict]] = {}
+    for detector, seed in sorted({results.pair_key(r) for r in records if r["error"] is None}):
+        path = results.scores_path(out, detector, seed)
+        if not path.is_file():
+            raise DataError(f"{path}: missing scores file of a finished pair; run `advbench run` again to recompute it")
+        scores.setdefault(detector, {})[seed] = results.read_scores(path)
+    return scores
+
+
+def _benchmark_for_images(data: Path | None, sha: str):
+    """The data file when present and unchanged (the most-anomalous figure needs its images), else None."""
+    from advbench.datasets.benchmark_file import read_benchmark
+
+    if data is None or not Path(data).is_file():
+        print(f"advbench report: data file {data} not found; skipping the most-anomalous-images figure", file=sys.stderr)
+        return None
+    bench = read_benchmark(data)
+    if sha and bench.sha256 != sha:
+        raise AdvbenchError(f"--data {data}: sha256 {bench.sha256[:12]} differs from the run's data ({sha[:12]})")
+    return bench
+
+
+def render_figures(out: Path, records: list[dict], detectors: list[str], attacks: list[str], data, sha: str) -> list[Path]:
+    """Every figure of ``figures.py`` that the stored results allow."""
+    folder = out / "figures"
+    stored = _load_scores(out, records)
+    scores = {d: stored[d] for d in detectors if d in stored}  # table order
+    written = figures.roc_curves(folder, scores, attacks)
+    for detector, by_seed in scores.items():
+        seed = min(by_seed)
+        written.append(figures.score_distributions(folder, detector, seed, by_seed[seed], attacks))
+    if "dual-adversarial" in scores:
+        bench = _benchmark_for_images(data, sha)
+        seed = min(scores["dual-adversarial"])
+        if bench is not None:
+            written.append(figures.most_anomalous(folder, "dual-adversarial", seed, scores["dual-adversarial"][seed], bench))
+        single = next((name for name in SINGLE_AE if seed in scores.get(name, {})), None)
+        if single is not None:
+            curves = {"dual-adversarial (dual autoencoder)": scores["dual-adversarial"][seed]["history"],
+                      f"{single} (single autoencoder)": scores[single][seed]["history"]}  # fmt: skip
+            written.append(figures.training_losses(folder, curves, seed))
+    return written
+
+
+def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
+    """Write all tables and figures of the run folder ``out``; return the paths written."""
+    out = Path(out)
+    if not (out / results.RESULTS).is_file():
+        raise AdvbenchError(f"{out}: no {results.RESULTS} here (run `advbench run --out {out}` first)")
+    records = results.read_results(out)
+    if not records:
+        raise AdvbenchError(f"{out / results.RESULTS}: holds no complete result yet")
+    info = _run_info(out)
+    config = info.get("config", {})
+    seeds = config.get("seeds", [])
+    detectors = _ordered(config.get("detectors", []), records, "detector")
+    attacks = _ordered(info.get("attacks", []), records, "attack")
+    sha = info.get("data_sha256") or records[0]["data_sha256"]
+    data = data if data is not None else config.get("data")
+    written = render_tables(out, records, detectors, attacks, seeds, sha)
+    return written + render_figures(out, records, detectors, attacks, data, sha)

@@ -1,0 +1,172 @@
+"""AUC tables from ``results.jsonl``: ours (Table 4 layout), beside the paper's Table 4 and Table 1.
+
+A cell is the mean ± sample standard deviation (``ddof=1``) over seeds of the AUC in %, one
+decimal, the best mean of each column in bold. A cell never hides a problem: "failed (k/n seeds)"
+when every seed failed, "not run" when no seed was computed, and "(k/n seeds)" after the numbers
+when fewer seeds than expected went into them. Markdown is written by hand (a pipe table needs no
+library); LaTeX by pandas' ``Styler.to_latex`` with booktabs rules (``\\toprule`` etc.).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from advbench.reports import paper
+
+#: Columns that hold names (left-aligned, escaped in LaTeX); the others hold numbers.
+TEXT_COLUMNS = ("Detector", "Paper row", "Variant")
+ATTACK_LABELS = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool"}
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
+
+
+def attack_label(name: str) -> str:
+    return ATTACK_LABELS.get(name, name)
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+@dataclass
+class Cell:
+    """The AUCs (fractions) of one (detector, attack) over the seeds that succeeded."""
+
+    values: list[float] = field(default_factory=list)
+    failed: int = 0
+    expected: int = 0
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else float("nan")
+
+
+def expected_seeds(records: list[dict], run_seeds: list[int]) -> dict[str, set[int]]:
+    """Per detector: the seeds the run asked for plus any seed stored for it."""
+    seeds: dict[str, set[int]] = {}
+    for record in records:
+        seeds.setdefault(record["detector"], set(run_seeds)).add(int(record["seed"]))
+    return seeds
+
+
+def collect(records: list[dict], detectors: list[str], attacks: list[str], run_seeds: list[int]) -> dict:
+    """``{(detector, attack): Cell}`` for every row and column of the tables."""
+    seeds = expected_seeds(records, run_seeds)
+    cells = {(d, a): Cell(expected=len(seeds.get(d, run_seeds))) for d in detectors for a in attacks}
+    for record in records:
+        cell = cells.get((record["detector"], record["attack"]))
+        if cell is None:
+            continue
+        if record["error"] is None:
+            cell.values.append(record["auc"])
+        else:
+            cell.failed += 1
+    return cells
+
+
+def cell_text(cell: Cell, scale: float = 100.0, digits: int = 1, pm: str = "±") -> str:
+    """The text of one cell (without bold)."""
+    n = len(cell.values)
+    if n == 0:
+        return f"failed ({cell.failed}/{cell.expected} seeds)" if cell.failed else "not run"
+    text = f"{scale * cell.mean:.{digits}f}"
+    if n > 1:
+        text += f" {pm} {scale * cell.std:.{digits}f}"
+    if n < cell.expected:
+        text += f" ({n}/{cell.expected} seeds" + (f", {cell.failed} failed)" if cell.failed else ")")
+    return text
+
+
+def _best(cells: dict, detectors: list[str], attack: str) -> set[str]:
+    means = {d: round(100 * cells[d, attack].mean, 1) for d in detectors if cells[d, attack].values}
+    top = max(means.values(), default=None)
+    return {d for d, mean in means.items() if mean == top}
+
+
+def auc_frame(cells: dict, detectors: list[str], attacks: list[str], latex: bool) -> pd.DataFrame:
+    """Rows = detectors, columns = attacks, cells as text; the best of each column in bold."""
+    pm, bold = (r"$\pm$", r"\textbf{{{}}}") if latex else ("±", "**{}**")
+    columns = {"Detector": detectors}
+    for attack in attacks:
+        best = _best(cells, detectors, attack)
+        columns[attack_label(attack)] = [
+            bold.format(cell_text(cells[d, attack], pm=pm)) if d in best else cell_text(cells[d, attack], pm=pm)
+            for d in detectors
+        ]
+    return pd.DataFrame(columns)
+
+
+def comparison_frame(cells: dict, attacks: list[str], latex: bool) -> pd.DataFrame:
+    """Our cells beside the paper's Table 4 numbers, one row per Table 4 method."""
+    pm = r"$\pm$" if latex else "±"
+    rows = list(paper.TABLE4)
+    columns = {"Detector": rows, "Paper row": [paper.PAPER_NAMES[d] for d in rows]}
+    for attack in attacks:
+        label = attack_label(attack)
+        columns[f"{label} (ours)"] = [cell_text(cells[d, attack], pm=pm) for d in rows]
+        columns[f"{label} (paper)"] = [
+            f"{paper.TABLE4[d][attack][0]:.1f} {pm} {paper.TABLE4[d][attack][1]:.1f}" if attack in paper.TABLE4[d] else "n/a"
+            for d in rows
+        ]
+    return pd.DataFrame(columns)
+
+
+def mean_over_attacks(records: list[dict], detector: str, attacks: list[str]) -> Cell:
+    """Per seed, the mean AUC over ``attacks`` (seeds with every attack scored), as one Cell over seeds."""
+    by_seed: dict[int, dict[str, float | None]] = {}
+    for record in records:
+        if record["detector"] == detector and record["attack"] in attacks:
+            by_seed.setdefault(int(record["seed"]), {})[record["attack"]] = record["auc"]
+    cell = Cell(expected=len(by_seed))
+    for aucs in by_seed.values():
+        if len(aucs) == len(attacks) and None not in aucs.values():
+            cell.values.append(float(np.mean(list(aucs.values()))))
+        else:
+            cell.failed += 1
+    return cell
+
+
+def ablation_frame(records: list[dict], cells: dict, attacks: list[str], latex: bool) -> pd.DataFrame:
+    """Table 1's variants: the paper's STOP SIGN AUC beside our mean AUC over attacks (fractions)."""
+    pm = r"$\pm$" if latex else "±"
+    rows = list(paper.TABLE1)
+    columns = {
+        "Variant": [paper.TABLE1_NAMES[d] for d in rows],
+        "Detector": rows,
+        "Paper (Table 1)": [f"{paper.TABLE1[d]:.3f}" for d in rows],
+        "Ours, mean over attacks": [cell_text(mean_over_attacks(records, d, attacks), 1.0, 3, pm) for d in rows],
+    }
+    for attack in attacks:
+        columns[f"Ours, {attack_label(attack)}"] = [
+            cell_text(cells[d, attack], 1.0, 3, pm) for d in rows
+        ]
+    return pd.DataFrame(columns)
+
+
+def markdown(frame: pd.DataFrame, title: str, caption: str) -> str:
+    """A Markdown pipe table with a heading and a caption paragraph."""
+    align = ["---" if c in TEXT_COLUMNS else "---:" for c in frame.columns]
+    lines = [f"# {title}", "", caption, "", "| " + " | ".join(frame.columns) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def latex(frame: pd.DataFrame, caption: str, label: str) -> str:
+    """A booktabs ``table`` environment (needs ``\\usepackage{booktabs}``)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if column in TEXT_COLUMNS:
+            frame[column] = frame[column].map(latex_escape)
+    spec = "".join("l" if c in TEXT_COLUMNS else "r" for c in frame.columns)
+    frame.columns = [latex_escape(c) for c in frame.columns]
+    return frame.style.hide(axis="index").to_latex(
+        hrules=True, column_format=spec, caption=latex_escape(caption), label=label, position="htbp",
+        position_float="centering",
+    )  # fmt: skip

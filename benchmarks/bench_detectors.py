@@ -1,0 +1,90 @@
+"""Time each baseline detector's fit and score on the real GTSRB stop signs (780 train images).
+
+Anomalies: the attacks of a benchmark file (``--data FILE``, from ``advbench generate-attacks``),
+or, without one, Gaussian-noise copies of the 270 clean test stop signs (sigma ``--noise-sigma``
+in units of 1/255, quantized to uint8, drawn from ``--seed``). Prints, per detector, the fit
+seconds, the seconds to score the clean test images plus every anomaly set, and the AUC of
+each anomaly set against the clean test images (reported, never used to choose anything).
+Wall-clock seconds depend on other load on the machine; the CPU-seconds column (process time
+of all threads, fit + score) does much less, and divided by the number of cores used it
+approximates the wall time on an idle machine.
+
+Usage: python benchmarks/bench_detectors.py [--gtsrb-root DIR] [--detectors a,b] [--seed N] [--data FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from advbench import detectors
+from advbench.errors import AdvbenchError
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINES = "ocsvm,kde,iforest,mahalanobis,dcae,deep-svdd,deep-svdd-soft,rcae"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gtsrb-root", default=str(REPO.parent / "shared" / "data" / "gtsrb"),
+                        help="GTSRB folder (default: ../shared/data/gtsrb beside the repository)")
+    parser.add_argument("--cache-dir", default=str(REPO / "datasets" / "cache"), help="parsed-image cache folder")
+    parser.add_argument("--detectors", default=BASELINES, help=f"comma list or group (default: {BASELINES})")
+    parser.add_argument("--seed", type=int, default=0, help="detector random_state and noise seed (default 0)")
+    parser.add_argument("--data", help="benchmark HDF5 file whose attacks are the anomalies")
+    parser.add_argument("--noise-sigma", type=float, default=8.0, help="noise std in 1/255 units (default 8)")
+    return parser.parse_args(argv)
+
+
+def load_sets(args) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Training images, clean test images and the named anomaly sets."""
+    if args.data:
+        from advbench.datasets.benchmark_file import read_benchmark
+
+        bench = read_benchmark(args.data)
+        anomalies = {name: attack.images for name, attack in bench.attacks.items() if len(attack)}
+        return bench.normal_train, bench.normal_test, anomalies
+    from advbench.datasets.gtsrb import load_gtsrb, normal_split
+
+    split = normal_split(load_gtsrb(args.gtsrb_root, cache_dir=args.cache_dir), 14)
+    rng = np.random.default_rng(args.seed)
+    noisy = split.test.astype(np.float64) + rng.normal(0.0, args.noise_sigma, size=split.test.shape)
+    noisy = np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+    return split.train, split.test, {f"gaussian-{args.noise_sigma:g}": noisy}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        names = detectors.expand(args.detectors)
+        train, test, anomalies = load_sets(args)
+    except (AdvbenchError, ValueError) as exc:
+        print(f"bench_detectors: {exc}", file=sys.stderr)
+        return 2
+    n_scored = len(test) + sum(len(images) for images in anomalies.values())
+    print(f"train {len(train)}, clean test {len(test)}, anomalies "
+          + ", ".join(f"{name} {len(images)}" for name, images in anomalies.items())
+          + f"; seed {args.seed}; scoring {n_scored} images")
+    header = f"{'detector':<16}{'fit s':>8}{'score s':>9}{'total s':>9}{'cpu s':>8}" + "".join(f"{'AUC ' + n:>16}" for n in anomalies)
+    print(header)
+    for name in names:
+        detector = detectors.create(name, random_state=args.seed)
+        start, cpu_start = time.perf_counter(), time.process_time()
+        detector.fit(train)
+        fitted = time.perf_counter()
+        clean = detector.decision_function(test)
+        scores = {key: detector.decision_function(images) for key, images in anomalies.items()}
+        scored, cpu = time.perf_counter(), time.process_time() - cpu_start
+        aucs = [roc_auc_score(np.r_[np.zeros(len(clean)), np.ones(len(s))], np.r_[clean, s]) for s in scores.values()]
+        print(f"{name:<16}{fitted - start:>8.1f}{scored - fitted:>9.1f}{scored - start:>9.1f}{cpu:>8.1f}"
+              + "".join(f"{auc:>16.3f}" for auc in aucs), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Time the dual-adversarial detector and its Table 1 ablations on the real GTSRB stop signs.
+
+Trains each variant with its defaults on the 780 clean training stop signs and prints the total
+and per-epoch training time, the per-epoch mean losses (``history_``, the data of the paper's
+Figure 4), and the AUC of each anomaly set against the 270 clean test stop signs. The anomaly
+sets are those of ``bench_detectors.load_sets``: the attacks of a benchmark file (``--data``),
+or Gaussian-noise copies of the clean test images. The AUCs are reported only; nothing is
+chosen by them.
+
+Usage: python benchmarks/bench_dual_adversarial.py [--gtsrb-root DIR] [--variants a,b] [--seed N] [--data FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from bench_detectors import REPO, load_sets  # the sibling script; its folder is on sys.path
+
+from advbench import detectors
+from advbench.errors import AdvbenchError
+
+VARIANTS = "ablation-single-ae,ablation-single-ae-d,ablation-dual-ae-d,dual-adversarial"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gtsrb-root", default=str(REPO.parent / "shared" / "data" / "gtsrb"),
+                        help="GTSRB folder (default: ../shared/data/gtsrb beside the repository)")
+    parser.add_argument("--cache-dir", default=str(REPO / "datasets" / "cache"), help="parsed-image cache folder")
+    parser.add_argument("--variants", default=VARIANTS, help=f"comma list (default: {VARIANTS})")
+    parser.add_argument("--seed", type=int, default=0, help="detector random_state and noise seed (default 0)")
+    parser.add_argument("--data", help="benchmark HDF5 file whose attacks are the anomalies")
+    parser.add_argument("--noise-sigma", type=float, default=8.0, help="noise std in 1/255 units (default 8)")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu: the time limit is for CPUs)")
+    return parser.parse_args(argv)
+
+
+def run_variant(name: str, args, train, test, anomalies) -> None:
+    det = detectors.create(name, random_state=args.seed, device=args.device)
+    start = time.perf_counter()
+    det.fit(train)
+    fit_s = time.perf_counter() - start
+    epochs = [row["time_s"] for row in det.history_]
+    start = time.perf_counter()
+    clean = det.decision_function(test)
+    aucs = {}
+    for attack, images in anomalies.items():
+        scores = det.decision_function(images)
+        labels = np.r_[np.zeros(len(clean)), np.ones(len(scores))]
+        aucs[attack] = roc_auc_score(labels, np.r_[clean, scores])
+    score_s = time.perf_counter() - start
+    print(f"\n== {name} (seed {args.seed}, {len(epochs)} epochs)")
+    print(f"fit {fit_s:.1f} s; per epoch mean {np.mean(epochs):.2f} s (min {min(epochs):.2f}, max {max(epochs):.2f});"
+          f" scoring {score_s:.1f} s")
+    history = pd.DataFrame(det.history_).set_index("epoch").dropna(axis=1, how="all")
+    print(history.to_string(float_format=lambda v: f"{v:.3f}"))
+    for attack, auc in aucs.items():
+        print(f"AUC {attack:<16} {auc:.3f}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        variants = detectors.expand(args.variants)
+        train, test, anomalies = load_sets(args)
+    except (AdvbenchError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(train)} training images, {len(test)} clean test images; anomaly sets: "
+          + ", ".join(f"{name} ({len(images)})" for name, images in anomalies.items()))
+    for name in variants:
+        run_variant(name, args, train, test, anomalies)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Tiny synthetic GTSRB stand-in and tiny victim settings for the attack and benchmark-file tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from advbench.attacks.pipeline import GenerateConfig
+from advbench.attacks.victim import VictimConfig
+from advbench.datasets.gtsrb import GTSRB, Split
+
+#: Classes present in the synthetic set (14 is the normal class, as on GTSRB).
+CLASSES = (1, 2, 13, 14, 17, 38)
+
+
+def synthetic_gtsrb(n_train: int = 30, n_test: int = 6, seed: int = 0) -> GTSRB:
+    """Per class a random 4x4 colour pattern, upsampled to 32x32, plus pixel noise (uint8)."""
+    rng = np.random.default_rng(seed)
+    patterns = rng.integers(30, 226, size=(len(CLASSES), 3, 4, 4))
+
+    def split(n: int) -> Split:
+        labels = np.repeat(np.array(CLASSES, dtype=np.int64), n)
+        base = np.repeat(np.repeat(patterns, 8, axis=2), 8, axis=3)
+        images = np.repeat(base, n, axis=0) + rng.normal(0, 12, size=(len(labels), 3, 32, 32))
+        return Split(np.clip(images, 0, 255).astype(np.uint8), labels)
+
+    return GTSRB(split(n_train), split(n_test), Path("synthetic"), "synthetic", {"synthetic.csv": "0" * 64}, f"synthetic-{seed}")
+
+
+TINY_VICTIM = VictimConfig(epochs=6, batch_size=30, lr=0.01, width=4, augment=False)
+
+#: Few Boundary and DeepFool steps keep every attack to seconds; the synthetic classes are far
+#: apart, so FGSM and BIM need a larger budget than on GTSRB to fool the victim.
+TINY_PARAMS = {
+    "boundary": {"steps": 20, "init_directions": 20, "batch_size": 8},
+    "fgsm": {"eps": 0.3},
+    "bim": {"eps": 0.3, "alpha": 0.05},
+    "deepfool": {"steps": 5, "batch_size": 8},
+}
+
+
+def tiny_config(**changes) -> GenerateConfig:
+    """GenerateConfig for the synthetic set: CPU, the tiny victim, shortened attacks."""
+    return GenerateConfig(victim=TINY_VICTIM, params=TINY_PARAMS, device="cpu", **changes)
+
+
+def write_official_layout(root: Path, data: GTSRB) -> Path:
+    """Write ``data`` as a GTSRB copy in the official layout (PPM files, ``;`` CSVs) under ``root``."""
+    from PIL import Image
+
+    header = "Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId\n"
+    train_dir = root / "GTSRB" / "Final_Training" / "Images"
+    test_dir = root / "GTSRB" / "Final_Test" / "Images"
+    test_dir.mkdir(parents=True)
+    rows: dict[int, list[str]] = {}
+    for i, (image, label) in enumerate(zip(data.train.images, data.train.labels)):
+        folder = train_dir / f"{label:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image.transpose(1, 2, 0)).save(folder / f"{i:05d}.ppm")
+        rows.setdefault(int(label), []).append(f"{i:05d}.ppm;32;32;0;0;32;32;{label}\n")
+    for label, lines in rows.items():
+        (train_dir / f"{label:05d}" / f"GT-{label:05d}.csv").write_text(header + "".join(lines))
+    lines = []
+    for i, (image, label) in enumerate(zip(data.test.images, data.test.labels)):
+        Image.fromarray(image.transpose(1, 2, 0)).save(test_dir / f"{i:05d}.ppm")
+        lines.append(f"{i:05d}.ppm;32;32;0;0;32;32;{label}\n")
+    (root / "GTSRB" / "Final_Test" / "GT-final_test.csv").write_text(header + "".join(lines))
+    return root

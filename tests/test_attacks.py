@@ -1,0 +1,179 @@
+"""generate-attacks on a tiny synthetic GTSRB with a tiny victim: every attack, the file, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from _attack_data import synthetic_gtsrb, tiny_config, write_official_layout
+from advbench import cli
+from advbench.attacks import DESCRIPTIONS
+from advbench.attacks.pipeline import generate, victim_cache_path
+from advbench.attacks.quantize import keep_adversarial, quantize
+from advbench.attacks.victim import cache_key, load_checkpoint, predict
+from advbench.datasets.benchmark_file import read_benchmark
+
+CONFIG_TOML = """
+[victim]
+epochs = 6
+batch_size = 30
+lr = 0.01
+width = 4
+augment = false
+
+[boundary]
+steps = 20
+init_directions = 20
+batch_size = 8
+
+[fgsm]
+eps = 0.3
+
+[bim]
+eps = 0.3
+alpha = 0.05
+
+[deepfool]
+steps = 5
+batch_size = 8
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Run the real CLI on a synthetic GTSRB written in the official layout."""
+    base = tmp_path_factory.mktemp("gen")
+    data = synthetic_gtsrb()
+    root = write_official_layout(base / "gtsrb", data)
+    config = base / "tiny.toml"
+    config.write_text(CONFIG_TOML)
+    out = base / "out" / "bench.h5"
+    argv = ["generate-attacks", "--gtsrb-root", str(root), "--data-dir", str(base / "data"), "--out", str(out),
+            "--config", str(config), "--device", "cpu", "--quiet"]
+    assert cli.main(argv) == 0
+    return out, data
+
+
+def test_every_attack_runs_and_is_stored(built):
+    out, data = built
+    bench = read_benchmark(out)
+    assert list(bench.attacks) == list(DESCRIPTIONS)
+    assert len(bench.normal_train) == (data.train.labels == 14).sum()
+    np.testing.assert_array_equal(bench.normal_test, data.test.images[data.test.labels == 14])
+    for name, attack in bench.attacks.items():
+        a = attack.attrs
+        assert a["attempted"] >= a["kept"] == len(attack) and a["nonfinite"] == 0, name
+        assert attack.images.dtype == np.uint8
+    assert bench.attrs["eligible"] == len(bench.normal_test)  # the tiny victim classifies every stop sign
+    assert all(len(attack) > 0 for attack in bench.attacks.values())
+    assert bench.attrs["victim"]["trained_here"] and bench.attrs["versions"]["torchattacks"]
+    assert bench.attacks["boundary"].attrs["params"]["steps"] == 20  # from the --config file
+
+
+def test_kept_images_fool_the_victim_after_quantization(built):
+    out, _ = built
+    bench = read_benchmark(out)
+    model, *_ = load_checkpoint(out.parent / bench.attrs["victim"]["checkpoint"])
+    for name, attack in bench.attacks.items():
+        if not len(attack):
+            continue
+        pred = predict(model, torch.from_numpy(attack.images).float() / 255).numpy()
+        np.testing.assert_array_equal(pred, attack.predicted_label, err_msg=name)
+        assert (pred != 14).all(), name
+        diff = (attack.images.astype(float) - bench.normal_test[attack.source_index].astype(float)) / 255
+        np.testing.assert_allclose(attack.l2, np.linalg.norm(diff.reshape(len(diff), -1), axis=1))
+        np.testing.assert_allclose(attack.linf, np.abs(diff).reshape(len(diff), -1).max(axis=1))
+
+
+def test_info_json_agrees_with_file(built, capsys):
+    out, _ = built
+    capsys.readouterr()
+    assert cli.main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    bench = read_benchmark(out)
+    assert info["normal_train"] == len(bench.normal_train) and info["normal_test"] == len(bench.normal_test)
+    assert info["victim_test_accuracy"] == pytest.approx(bench.attrs["victim_test_accuracy"])
+    for name, attack in bench.attacks.items():
+        entry = info["attacks"][name]
+        assert entry["count"] == len(attack) and entry["attempted"] == attack.attrs["attempted"]
+        assert entry["success_rate"] == pytest.approx(len(attack) / attack.attrs["attempted"])
+        if len(attack):
+            assert entry["median_l2"] == pytest.approx(np.median(attack.l2))
+            assert entry["median_linf"] == pytest.approx(np.median(attack.linf))
+
+
+def test_seed_makes_file_reproducible_and_victim_is_cached(tmp_path):
+    data = synthetic_gtsrb()
+    config = tiny_config(attacks=("boundary", "deepfool"))
+    first = generate(data, tmp_path / "a" / "b.h5", config)
+    second = generate(data, tmp_path / "b" / "b.h5", config)
+    for name in first.attacks:
+        for key in ("images", "source_index", "predicted_label", "l2", "linf"):
+            np.testing.assert_array_equal(getattr(first.attacks[name], key), getattr(second.attacks[name], key))
+    weights = [load_checkpoint(tmp_path / d / b.attrs["victim"]["checkpoint"])[0].state_dict() for d, b in (("a", first), ("b", second))]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    logs = []
+    third = generate(data, tmp_path / "a" / "b.h5", config, log=logs.append)  # rerun: same output
+    assert any("reusing cached checkpoint" in line for line in logs) and not third.attrs["victim"]["trained_here"]
+    np.testing.assert_array_equal(third.attacks["boundary"].images, first.attacks["boundary"].images)
+
+
+def test_limit_attacks_first_eligible_images(tmp_path):
+    bench = generate(synthetic_gtsrb(), tmp_path / "b.h5", tiny_config(attacks=("bim",), limit=2))
+    assert bench.attacks["bim"].attrs["attempted"] == 2 and len(bench.attacks["bim"]) == 2
+    assert set(bench.attacks["bim"].source_index) == {0, 1}
+
+
+def test_nonfinite_outputs_are_dropped_and_counted():
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 43)).eval()
+    torch.manual_seed(0)
+    clean = np.full((3, 3, 32, 32), 128, np.uint8)
+    adv = torch.rand(3, 3, 32, 32)
+    adv[1, 0, 0, 0] = float("nan")
+    adv[2, 1, 2, 3] = float("inf")
+    label = int(predict(model, adv[:1]).item()) + 1  # row 0 fools the model
+    outcome = keep_adversarial(model, clean, adv, np.full(3, label))
+    assert outcome.nonfinite == 2 and outcome.kept == 1 and list(outcome.rows) == [0]
+    np.testing.assert_array_equal(outcome.images[0], quantize(adv[:1])[0])
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    root = write_official_layout(tmp_path / "gtsrb", synthetic_gtsrb(n_train=2, n_test=1))
+    base = ["generate-attacks", "--gtsrb-root", str(root), "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o.h5"), "--quiet"]
+    cases = [
+        (["--victim", str(tmp_path / "none.pt")], "none.pt: no such checkpoint"),
+        (["--set", "fgsm.bogus=1"], "unknown parameter 'bogus'"),
+        (["--set", "bim.steps=2.5"], "bim.steps: expected int"),
+        (["--set", "nonsense"], "--set 'nonsense'"),
+        (["--config", str(tmp_path / "absent.toml")], "absent.toml: no such file"),
+    ]
+    for extra, message in cases:
+        assert cli.main(base + extra) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    assert cli.main(base + ["--victim", str(bad)]) == 2
+    assert "not a readable torch checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "o.h5").exists()
+    with pytest.raises(SystemExit):
+        cli.main(base + ["--attacks", "fgsm,nope"])
+
+
+def test_set_wins_over_config(tmp_path):
+    from advbench.attacks.settings import load_settings
+
+    config = tmp_path / "c.toml"
+    config.write_text("[fgsm]\neps = 0.1\nbatch_size = 4\n[victim]\nepochs = 2\n")
+    settings = load_settings(config, ["fgsm.eps=0.02", "victim.augment=false"])
+    assert settings == {"fgsm": {"eps": 0.02, "batch_size": 4}, "victim": {"epochs": 2, "augment": False}}
+
+
+def test_victim_cache_path_depends_on_data_config_and_seed(tmp_path):
+    config = tiny_config()
+    keys = {cache_key("a", config.victim, 0), cache_key("b", config.victim, 0), cache_key("a", config.victim, 1)}
+    assert len(keys) == 3
+    assert victim_cache_path(tmp_path / "x.h5", "k").name == "x.victim-k.pt"

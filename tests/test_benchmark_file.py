@@ -1,0 +1,151 @@
+"""The benchmark HDF5 file: round trip, atomic writes, clear errors for missing/damaged/foreign files."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from advbench.datasets import benchmark_file as bf
+from advbench.errors import DataError
+from advbench.fileio import sha256_file
+
+
+def _benchmark(seed: int = 0) -> bf.Benchmark:
+    rng = np.random.default_rng(seed)
+    images = lambda n: rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)  # noqa: E731
+    attacks = {}
+    for name, k in (("boundary", 3), ("fgsm", 0), ("bim", 4)):
+        attacks[name] = bf.AttackSet(
+            images=images(k),
+            source_index=np.arange(k),
+            predicted_label=np.full(k, 2),
+            l2=rng.random(k),
+            linf=rng.random(k),
+            attrs={"params": {"eps": 0.03, "steps": 10}, "attempted": 5, "succeeded": k, "kept": k, "nonfinite": 0},
+        )
+    attrs = {"normal_class": 14, "seed": seed, "victim_test_accuracy": 0.97, "csv_sha256": {"a.csv": "ff"}, "limit": None}
+    return bf.Benchmark(images(6), images(5), attacks, attrs)
+
+
+def test_round_trip_keeps_arrays_attrs_and_order(tmp_path):
+    path = tmp_path / "b.h5"
+    original = _benchmark()
+    sha = bf.write_benchmark(path, original)
+    back = bf.read_benchmark(path)
+    assert sha == back.sha256 == sha256_file(path)
+    np.testing.assert_array_equal(back.normal_train, original.normal_train)
+    np.testing.assert_array_equal(back.normal_test, original.normal_test)
+    assert list(back.attacks) == ["boundary", "fgsm", "bim"]
+    for name, attack in original.attacks.items():
+        for key in ("images", "source_index", "predicted_label", "l2", "linf"):
+            np.testing.assert_array_equal(getattr(back.attacks[name], key), getattr(attack, key))
+        assert back.attacks[name].attrs == attack.attrs
+    assert back.attacks["fgsm"].images.shape == (0, 3, 32, 32)
+    assert back.attrs["csv_sha256"] == {"a.csv": "ff"} and back.attrs["limit"] is None
+    assert back.attrs["schema_version"] == bf.SCHEMA_VERSION
+
+
+def test_summary_counts_and_medians(tmp_path):
+    path = tmp_path / "b.h5"
+    original = _benchmark()
+    bf.write_benchmark(path, original)
+    info = bf.summary(path)
+    assert info["normal_train"] == 6 and info["normal_test"] == 5
+    assert info["victim_test_accuracy"] == pytest.approx(0.97)
+    bim = info["attacks"]["bim"]
+    assert bim["count"] == 4 and bim["attempted"] == 5 and bim["success_rate"] == pytest.approx(0.8)
+    assert bim["median_l2"] == pytest.approx(np.median(original.attacks["bim"].l2))
+    assert info["attacks"]["fgsm"]["median_l2"] is None and info["attacks"]["fgsm"]["success_rate"] == 0
+
+
+def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
+    path = tmp_path / "b.h5"
+    real = h5py.Group.create_dataset
+    calls = []
+
+    def failing(self, name, *args, **kwargs):
+        calls.append(name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(h5py.Group, "create_dataset", failing)
+    with pytest.raises(KeyboardInterrupt):
+        bf.write_benchmark(path, _benchmark())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_overwrite_keeps_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "b.h5"
+    bf.write_benchmark(path, _benchmark(0))
+    before = sha256_file(path)
+    monkeypatch.setattr(h5py.Group, "create_dataset", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        bf.write_benchmark(path, _benchmark(1))
+    assert sha256_file(path) == before and len(list(tmp_path.iterdir())) == 1
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="no such benchmark file"):
+        bf.read_benchmark(tmp_path / "absent.h5")
+
+
+def test_not_hdf5(tmp_path):
+    path = tmp_path / "text.h5"
+    path.write_text("not hdf5\n")
+    with pytest.raises(DataError, match=r"text\.h5.*not a readable HDF5 file"):
+        bf.read_benchmark(path)
+
+
+def test_truncated_file(tmp_path):
+    path = tmp_path / "b.h5"
+    bf.write_benchmark(path, _benchmark())
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"b\.h5"):
+        bf.read_benchmark(path)
+
+
+def test_other_schema_version(tmp_path):
+    path = tmp_path / "b.h5"
+    bf.write_benchmark(path, _benchmark())
+    with h5py.File(path, "r+") as handle:
+        handle.attrs["schema_version"] = bf.SCHEMA_VERSION + 1
+    with pytest.raises(DataError, match="schema version"):
+        bf.read_benchmark(path)
+
+
+def test_foreign_hdf5_and_missing_dataset(tmp_path):
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as handle:
+        handle["x"] = np.zeros(3)
+    with pytest.raises(DataError, match="not an advbench benchmark file"):
+        bf.read_benchmark(foreign)
+    path = tmp_path / "b.h5"
+    bf.write_benchmark(path, _benchmark())
+    with h5py.File(path, "r+") as handle:
+        del handle["attacks/bim/l2"]
+    with pytest.raises(DataError, match="damaged"):
+        bf.read_benchmark(path)
+
+
+def test_incomplete_flag(tmp_path):
+    path = tmp_path / "b.h5"
+    bf.write_benchmark(path, _benchmark())
+    with h5py.File(path, "r+") as handle:
+        handle.attrs["complete"] = False
+    with pytest.raises(DataError, match="incomplete"):
+        bf.read_benchmark(path)
+
+
+def test_rejects_bad_arrays(tmp_path):
+    bench = _benchmark()
+    bench.attacks["bim"].l2 = bench.attacks["bim"].l2[:2]
+    with pytest.raises(ValueError, match="unequal length"):
+        bf.write_benchmark(tmp_path / "b.h5", bench)
+    bench = _benchmark()
+    bench.normal_test = bench.normal_test.astype(np.float32)
+    with pytest.raises(ValueError, match="uint8"):
+        bf.write_benchmark(tmp_path / "b.h5", bench)
+    assert not (tmp_path / "b.h5").exists()

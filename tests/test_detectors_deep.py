@@ -1,0 +1,156 @@
+"""Deep baseline detectors (DCAE, Deep SVDD one-class / soft-boundary, RCAE) under the detector contract.
+
+Small synthetic images and short schedules keep the file fast on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from advbench import detectors
+from advbench.detectors.torch_utils import DivergenceError
+from synthetic_images import anomaly_dataset
+
+# Short schedules for tests: (name, parameters).
+FAST = {
+    "dcae": {"epochs": 6, "batch_size": 32},
+    "deep-svdd": {"ae_epochs": 3, "epochs": 6, "batch_size": 32},
+    "deep-svdd-soft": {"ae_epochs": 3, "epochs": 6, "batch_size": 32, "warm_up_epochs": 2},
+    "rcae": {"iterations": 2, "epochs_per_iteration": 3, "batch_size": 32},
+}
+DEEP = list(FAST)
+
+
+def make(name, **extra):
+    return detectors.create(name, random_state=0, **{**FAST[name], **extra})
+
+
+@pytest.fixture(scope="module")
+def data():
+    return anomaly_dataset(n_train=64, n_test=20, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return {name: make(name).fit(data[0]) for name in DEEP}
+
+
+def _state(model: torch.nn.Module):
+    return {key: value.clone() for key, value in model.state_dict().items()}
+
+
+def _network(detector):
+    return detector.net_ if hasattr(detector, "net_") else detector.model_
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_detects_anomalies_with_spread(name, data, fitted):
+    _, X_test, y_test = data
+    scores = fitted[name].decision_function(X_test)
+    assert scores.shape == (len(X_test),) and np.isfinite(scores).all()
+    assert len(np.unique(scores)) > 1 and scores.std() > 0
+    assert roc_auc_score(y_test, scores) > 0.8
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_training_loss_goes_down(name, fitted):
+    history = fitted[name].history_
+    key = "svdd_loss" if name.startswith("deep-svdd") else "ae_loss"
+    losses = history[key]
+    assert len(losses) == 6 and all(np.isfinite(losses))
+    assert losses[-1] < losses[0]
+    if name.startswith("deep-svdd"):
+        assert history["ae_loss"][-1] < history["ae_loss"][0]
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_same_seed_same_scores(name, data, fitted):
+    X_train, X_test, _ = data
+    again = make(name).fit(X_train)
+    np.testing.assert_array_equal(again.decision_function(X_test), fitted[name].decision_function(X_test))
+    assert again.history_ == fitted[name].history_
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_scoring_leaves_model_unchanged(name, data, fitted):
+    _, X_test, _ = data
+    net = _network(fitted[name])
+    net.zero_grad(set_to_none=True)
+    mode, before = net.training, _state(net)
+    first = fitted[name].decision_function(X_test)
+    second = fitted[name].decision_function(X_test)
+    np.testing.assert_array_equal(first, second)
+    assert net.training == mode
+    after = _state(net)
+    assert all(torch.equal(before[key], after[key]) for key in before)
+    assert all(p.grad is None for p in net.parameters())
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_clone(name, fitted):
+    copy = clone(fitted[name])
+    assert copy.get_params() == fitted[name].get_params()
+    assert not hasattr(copy, "history_")
+
+
+@pytest.mark.parametrize("name", DEEP)
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((4, 3, 32), dtype=np.uint8), "shape"),
+        (np.zeros((0, 3, 32, 32), dtype=np.uint8), "empty"),
+        (np.full((4, 3, 32, 32), np.nan, dtype=np.float32), "NaN"),
+    ],
+)
+def test_bad_input_raises_value_error(name, bad, message, fitted):
+    with pytest.raises(ValueError, match=message):
+        make(name).fit(bad)
+    with pytest.raises(ValueError, match=message):
+        fitted[name].decision_function(bad)
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_divergence_raises(name, data):
+    params = {"ae_lr": float("inf")} if name.startswith("deep-svdd") else {"lr": float("inf")}
+    with pytest.raises(DivergenceError, match="loss became"):
+        make(name, **params).fit(data[0][:32])
+
+
+def test_soft_boundary_radius_and_score(data, fitted):
+    soft = fitted["deep-svdd-soft"]
+    assert soft.R_ > 0 and soft.history_["radius"][-1] == soft.R_
+    assert soft.history_["radius"][0] == 0.0  # R is held at 0 during warm-up
+    scores = soft.decision_scores_
+    # R is the (1 - nu)-quantile of the final training distances: a fraction nu = 0.1 lies outside.
+    assert 0.05 < np.mean(scores > 0) <= 0.15
+    assert fitted["deep-svdd"].R_ == 0.0
+
+
+def test_deep_svdd_centre_away_from_zero(fitted):
+    c = fitted["deep-svdd"].c_
+    assert c.shape == (32,) and (c.abs() >= 0.1).all()
+
+
+def test_deep_svdd_rejects_bad_objective(data):
+    with pytest.raises(ValueError, match="objective"):
+        detectors.create("deep-svdd", objective="hard").fit(data[0])
+
+
+def test_rcae_sparse_part_and_soft_threshold(fitted):
+    from advbench.detectors.rcae import soft_threshold
+
+    x = torch.tensor([-0.3, -0.05, 0.0, 0.02, 0.5])
+    torch.testing.assert_close(soft_threshold(x, 0.05), torch.tensor([-0.25, 0.0, 0.0, 0.0, 0.45]))
+    history = fitted["rcae"].history_
+    assert len(history["sparse_fraction"]) == 2
+    assert all(0.0 <= f < 1.0 for f in history["sparse_fraction"])
+
+
+def test_registry_descriptions():
+    for name in DEEP:
+        assert detectors.describe(name)
+    assert detectors.describe("deep-svdd") != detectors.describe("deep-svdd-soft")

@@ -1,0 +1,167 @@
+"""Tests of the dual-adversarial detector and its Table 1 ablations on small synthetic images."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from advbench import detectors
+from advbench.detectors.dual_adversarial import DualAdversarialDetector, losses
+from advbench.detectors.dual_adversarial.detector import augment
+from advbench.detectors.torch_utils import DivergenceError
+
+VARIANTS = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dual-adversarial")
+# Narrow networks and few images keep the whole file quick on two CPU cores.
+SMALL = {
+    "epochs": 10, "batch_size": 16, "channels": (8, 16, 32), "latent_dim": 16, "device": "cpu", "random_state": 0,
+}  # fmt: skip
+
+
+def blobs(n: int, seed: int) -> np.ndarray:
+    """Smooth images: one coloured Gaussian blob on a dark background, as float32 in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:32, 0:32]
+    centre = rng.uniform(10, 22, size=(n, 2))
+    width = rng.uniform(5, 8, size=n)
+    colour = rng.uniform(0.5, 1.0, size=(n, 3))
+    d2 = (yy[None] - centre[:, 0, None, None]) ** 2 + (xx[None] - centre[:, 1, None, None]) ** 2
+    blob = np.exp(-d2 / (2 * width[:, None, None] ** 2))
+    return np.clip(0.1 + colour[:, :, None, None] * blob[:, None], 0, 1).astype(np.float32)
+
+
+def noisy(X: np.ndarray, seed: int, sigma: float = 0.25) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(X + rng.normal(0, sigma, X.shape), 0, 1).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> dict[str, DualAdversarialDetector]:
+    train = blobs(64, seed=1)
+    return {name: detectors.create(name, **SMALL).fit(train) for name in VARIANTS}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_variant_learns_and_separates_easy_anomalies(fitted, name):
+    det = fitted[name]
+    history = det.history_
+    assert len(history) == SMALL["epochs"]
+    assert history[-1]["irec"] < 0.9 * history[0]["irec"]
+    clean, anomalous = blobs(40, seed=2), noisy(blobs(40, seed=3), seed=4)
+    scores = det.decision_function(np.concatenate([clean, anomalous]))
+    assert scores.dtype == np.float64 and np.isfinite(scores).all()
+    assert det.decision_scores_.shape == (64,)
+    auc = roc_auc_score(np.r_[np.zeros(40), np.ones(40)], scores)
+    assert auc > 0.75, f"{name}: AUC {auc:.3f}"
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_switched_off_parts_are_not_built_and_not_logged(fitted, name):
+    det = fitted[name]
+    assert (det.discriminator_ is not None) == det.use_discriminator
+    assert (det.auxiliary_ is not None) == det.use_dual
+    assert (det.mi_estimator_ is not None) == det.use_latent_regularizer
+    assert (det.generator_.encoder.logvar is not None) == det.use_latent_regularizer
+    last = det.history_[-1]
+    parts = {"loss_d": "use_discriminator", "loss_dprime": "use_dual", "mi_estimate": "use_latent_regularizer"}
+    for key, part in parts.items():
+        assert math.isnan(last[key]) != getattr(det, part), key
+    assert math.isfinite(last["loss_g"]) and math.isfinite(last["irec"])
+
+
+def test_parameter_count_grows_with_each_part(fitted):
+    counts = [sum(p.numel() for net in fitted[name]._networks() for p in net.parameters()) for name in VARIANTS]
+    assert counts == sorted(counts) and len(set(counts)) == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        ("ablation-single-ae", {"w_a": 50.0, "w_z": 7.0, "w_d": 3.0, "k": 0.9, "w_e": 2.0, "kl_gamma": 5.0}),
+        ("ablation-dual-ae-d", {"w_e": 2.0, "mi_beta": 3.0, "kl_gamma": 5.0}),
+    ],
+)
+def test_weights_of_switched_off_parts_have_no_effect(name, changes):
+    train = blobs(24, seed=5)
+    params = {**SMALL, "epochs": 1, "batch_size": 12}
+    base = detectors.create(name, **params).fit(train)
+    changed = detectors.create(name, **params, **changes).fit(train)
+    np.testing.assert_array_equal(base.decision_scores_, changed.decision_scores_)
+
+
+def test_switched_on_weights_do_have_an_effect():
+    train = blobs(24, seed=5)
+    params = {**SMALL, "epochs": 1, "batch_size": 12}
+    base = detectors.create("dual-adversarial", **params).fit(train)
+    for change in ({"w_a": 0.0}, {"w_z": 5.0}, {"w_e": 2.0}, {"k": 0.0}):
+        other = detectors.create("dual-adversarial", **params, **change).fit(train)
+        assert not np.array_equal(base.decision_scores_, other.decision_scores_), change
+
+
+def test_same_seed_gives_identical_scores_on_cpu():
+    train, test = blobs(24, seed=6), blobs(10, seed=7)
+    params = {**SMALL, "epochs": 2, "batch_size": 12}
+    first = DualAdversarialDetector(**params).fit(train)
+    second = DualAdversarialDetector(**params).fit(train)
+    np.testing.assert_array_equal(first.decision_function(test), second.decision_function(test))
+    assert first.history_[-1]["loss_g"] == second.history_[-1]["loss_g"]
+    other_seed = DualAdversarialDetector(**{**params, "random_state": 1}).fit(train)
+    assert not np.array_equal(first.decision_function(test), other_seed.decision_function(test))
+
+
+def test_mi_estimator_scores_matching_pairs_above_shuffled(fitted):
+    det = fitted["dual-adversarial"]
+    positive, negative = det.mutual_information_logits(blobs(64, seed=8))
+    assert positive.mean() > negative.mean()
+    assert det.history_[-1]["mi_estimate"] > 0
+    with pytest.raises(ValueError, match="use_latent_regularizer"):
+        fitted["ablation-dual-ae-d"].mutual_information_logits(blobs(4, seed=8))
+
+
+def test_registry_presets_descriptions_and_clone():
+    for name in VARIANTS:
+        det = detectors.create(name, random_state=3)
+        assert isinstance(det, DualAdversarialDetector)
+        assert clone(det).get_params() == det.get_params()
+        assert detectors.describe(name)
+    single = detectors.create("ablation-single-ae")
+    assert not (single.use_discriminator or single.use_dual or single.use_latent_regularizer)
+    full = detectors.create("dual-adversarial")
+    assert full.use_discriminator and full.use_dual and full.use_latent_regularizer
+    assert (full.w_i, full.w_a, full.w_z, full.w_e, full.w_d, full.k, full.lr) == (1, 5, 1, 0.05, 1, 0.4, 0.002)
+
+
+@pytest.mark.parametrize(
+    ("params", "X", "message"),
+    [
+        ({}, np.zeros((4, 3, 28, 28), np.float32), "32 x 32"),
+        ({"epochs": 0}, np.zeros((4, 3, 32, 32), np.float32), "epochs"),
+        ({"batch_size": 1}, np.zeros((4, 3, 32, 32), np.float32), "batch_size"),
+        ({"k": -1.0}, np.zeros((4, 3, 32, 32), np.float32), "k must"),
+        ({}, np.zeros((1, 3, 32, 32), np.float32), "two training images"),
+    ],
+)
+def test_bad_parameters_and_inputs_raise(params, X, message):
+    with pytest.raises(ValueError, match=message):
+        DualAdversarialDetector(device="cpu", **params).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("name", "network"), [("dual-adversarial", "auxiliary autoencoder"), ("ablation-single-ae", "generator")]
+)
+def test_diverging_loss_raises(monkeypatch, name, network):
+    monkeypatch.setattr(losses, "image_l1", lambda a, b: (a - b).abs().mean() * float("nan"))
+    with pytest.raises(DivergenceError, match=f"{network}.*epoch 1"):
+        detectors.create(name, **{**SMALL, "epochs": 1}).fit(blobs(8, seed=9))
+
+
+def test_augment_is_seeded_and_can_be_switched_off():
+    x = torch.from_numpy(blobs(6, seed=10))
+    same = [augment(x, 4, True, torch.Generator().manual_seed(0)) for _ in range(2)]
+    assert same[0].shape == x.shape and torch.equal(same[0], same[1])
+    assert not torch.equal(same[0], x)
+    assert torch.equal(augment(x, 0, False, torch.Generator().manual_seed(0)), x)
