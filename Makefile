@@ -21,5 +21,7 @@ setup: $(BIN)/advbench
 test: setup
 	$(BIN)/python -m pytest
 
+# The main job: build the adversarial stop-sign dataset, then Table 4 over 10 seeds.
 benchmark: setup
-	$(BIN)/advbench --help
+	$(BIN)/advbench generate-attacks --gtsrb-root $(GTSRB_ROOT) --out $(DATA)
+	$(BIN)/advbench run --data $(DATA) --detectors all --seeds 10 --jobs 2 --out $(RUN_DIR)

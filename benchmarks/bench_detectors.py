@@ -27,18 +27,21 @@ from advbench.errors import AdvbenchError
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINES = "ocsvm,kde,iforest,mahalanobis,dcae,deep-svdd,deep-svdd-soft,rcae"
+DEEP = set(detectors.GROUPS["deep"]) | set(detectors.GROUPS["ablation"])
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser(description: str, default_detectors: str) -> argparse.ArgumentParser:
+    """The options shared by the detector benchmark scripts."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--gtsrb-root", default=str(REPO.parent / "shared" / "data" / "gtsrb"),
                         help="GTSRB folder (default: ../shared/data/gtsrb beside the repository)")
     parser.add_argument("--cache-dir", default=str(REPO / "datasets" / "cache"), help="parsed-image cache folder")
-    parser.add_argument("--detectors", default=BASELINES, help=f"comma list or group (default: {BASELINES})")
+    parser.add_argument("--detectors", default=default_detectors, help=f"comma list or group (default: {default_detectors})")
     parser.add_argument("--seed", type=int, default=0, help="detector random_state and noise seed (default 0)")
     parser.add_argument("--data", help="benchmark HDF5 file whose attacks are the anomalies")
     parser.add_argument("--noise-sigma", type=float, default=8.0, help="noise std in 1/255 units (default 8)")
-    return parser.parse_args(argv)
+    parser.add_argument("--device", default="cpu", help="torch device for deep detectors (default cpu: the time limits are for CPUs)")
+    return parser
 
 
 def load_sets(args) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -59,7 +62,7 @@ def load_sets(args) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = build_parser(__doc__.splitlines()[0], BASELINES).parse_args(argv)
     try:
         names = detectors.expand(args.detectors)
         train, test, anomalies = load_sets(args)
@@ -73,7 +76,7 @@ def main(argv=None) -> int:
     header = f"{'detector':<16}{'fit s':>8}{'score s':>9}{'total s':>9}{'cpu s':>8}" + "".join(f"{'AUC ' + n:>16}" for n in anomalies)
     print(header)
     for name in names:
-        detector = detectors.create(name, random_state=args.seed)
+        detector = detectors.create(name, random_state=args.seed, **({"device": args.device} if name in DEEP else {}))
         start, cpu_start = time.perf_counter(), time.process_time()
         detector.fit(train)
         fitted = time.perf_counter()

@@ -7,12 +7,11 @@ sets are those of ``bench_detectors.load_sets``: the attacks of a benchmark file
 or Gaussian-noise copies of the clean test images. The AUCs are reported only; nothing is
 chosen by them.
 
-Usage: python benchmarks/bench_dual_adversarial.py [--gtsrb-root DIR] [--variants a,b] [--seed N] [--data FILE]
+Usage: python benchmarks/bench_dual_adversarial.py [--gtsrb-root DIR] [--detectors a,b] [--seed N] [--data FILE]
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
@@ -20,25 +19,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from bench_detectors import REPO, load_sets  # the sibling script; its folder is on sys.path
+from bench_detectors import build_parser, load_sets  # the sibling script; its folder is on sys.path
 
 from advbench import detectors
 from advbench.errors import AdvbenchError
 
 VARIANTS = "ablation-single-ae,ablation-single-ae-d,ablation-dual-ae-d,dual-adversarial"
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gtsrb-root", default=str(REPO.parent / "shared" / "data" / "gtsrb"),
-                        help="GTSRB folder (default: ../shared/data/gtsrb beside the repository)")
-    parser.add_argument("--cache-dir", default=str(REPO / "datasets" / "cache"), help="parsed-image cache folder")
-    parser.add_argument("--variants", default=VARIANTS, help=f"comma list (default: {VARIANTS})")
-    parser.add_argument("--seed", type=int, default=0, help="detector random_state and noise seed (default 0)")
-    parser.add_argument("--data", help="benchmark HDF5 file whose attacks are the anomalies")
-    parser.add_argument("--noise-sigma", type=float, default=8.0, help="noise std in 1/255 units (default 8)")
-    parser.add_argument("--device", default="cpu", help="torch device (default cpu: the time limit is for CPUs)")
-    return parser.parse_args(argv)
 
 
 def run_variant(name: str, args, train, test, anomalies) -> None:
@@ -65,9 +51,9 @@ def run_variant(name: str, args, train, test, anomalies) -> None:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = build_parser(__doc__.splitlines()[0], VARIANTS).parse_args(argv)
     try:
-        variants = detectors.expand(args.variants)
+        variants = detectors.expand(args.detectors)
         train, test, anomalies = load_sets(args)
     except (AdvbenchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

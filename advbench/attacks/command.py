@@ -135,7 +135,7 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for victim training and the attacks (default: 0)")
     parser.add_argument("--limit", type=_positive, metavar="N", help="attack only the first N eligible images")
     parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
-    parser.add_argument("--victim-epochs", type=_positive, metavar="N", help="victim training epochs (default: VictimConfig.epochs)")
+    parser.add_argument("--victim-epochs", type=_positive, metavar="N", help="victim training epochs (default: 8, from VictimConfig)")
     parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
     parser.add_argument(
         "--set", action="append", metavar="SECTION.KEY=VALUE",

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, paper, results, tables
@@ -140,6 +141,8 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     config = info.get("config", {})
     seeds = config.get("seeds", [])
     detectors = _ordered(config.get("detectors", []), records, "detector")
+    registry = names()  # table order: Table 4's rows, then the ablation variants, whatever ran first
+    detectors.sort(key=lambda name: registry.index(name) if name in registry else len(registry))
     attacks = _ordered(info.get("attacks", []), records, "attack")
     sha = info.get("data_sha256") or records[0]["data_sha256"]
     data = data if data is not None else config.get("data")

@@ -179,8 +179,7 @@ def _environment() -> dict:
         "versions": versions(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
-        "executable": sys.executable,
-        "cwd": os.getcwd(),
+        "python_implementation": platform.python_implementation(),
     }
 
 
