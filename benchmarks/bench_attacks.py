@@ -2,6 +2,7 @@
 
 Stages: GTSRB load (parsed cache), one victim training epoch on the full training set, each
 attack on the first N correctly classified stop signs (images per second), quantize-and-keep.
+Attack times are medians of ``--repeat`` calls after one untimed warm-up call.
 Wrapper overhead: ``advbench.attacks.runners.run_attack`` against a bare library call with the
 same parameters on the same inputs (torchattacks FGSM/BIM/DeepFool, foolbox BoundaryAttack with
 the same starting points), as a ratio measured in the same run.
@@ -25,6 +26,13 @@ def _timed(fn):
     start = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - start
+
+
+def _timed_median(fn, repeat: int):
+    """One untimed warm-up call (lazy initialisation), then the median of ``repeat`` timed calls."""
+    fn()
+    runs = [_timed(fn) for _ in range(repeat)]
+    return runs[0][0], float(np.median([seconds for _, seconds in runs]))
 
 
 def _bare(name: str, model, x, y, params: dict):
@@ -64,6 +72,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=64, help="stop signs per attack (default 64)")
     parser.add_argument("--boundary-steps", type=int, default=200, help="Boundary steps for the timing (default 200)")
     parser.add_argument("--skip-epoch", action="store_true", help="do not time a victim epoch (needs --victim)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed calls per attack after a warm-up; median (default 3)")
     args = parser.parse_args()
     torch.set_grad_enabled(True)
 
@@ -93,9 +102,8 @@ def main() -> None:
         if name == "boundary":
             overrides["steps"] = args.boundary_steps
         params = resolve_params(name, overrides)
-        adv, t_wrap = _timed(lambda: run_attack(name, model, x, y, params, seed=0))
-        seed_everything(0)
-        _, t_bare = _timed(lambda: _bare(name, model, x, y, params))
+        adv, t_wrap = _timed_median(lambda: run_attack(name, model, x, y, params, seed=0), args.repeat)
+        _, t_bare = _timed_median(lambda: (seed_everything(0), _bare(name, model, x, y, params)), args.repeat)
         outcome, t_keep = _timed(lambda: keep_adversarial(model, split.test[eligible], adv, y.numpy()))
         print(
             f"{name:<10} {t_wrap:10.2f} {t_bare:8.2f} {t_wrap / t_bare:6.3f} {len(eligible) / t_wrap:9.1f} "
