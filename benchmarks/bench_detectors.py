@@ -61,14 +61,31 @@ def load_sets(args) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     return split.train, split.test, {f"gaussian-{args.noise_sigma:g}": noisy}
 
 
-def main(argv=None) -> int:
-    args = build_parser(__doc__.splitlines()[0], BASELINES).parse_args(argv)
+def score_sets(detector, test: np.ndarray, anomalies: dict[str, np.ndarray]) -> dict[str, float]:
+    """AUC of each anomaly set against the clean test images (reported, never used to choose)."""
+    clean = detector.decision_function(test)
+    aucs = {}
+    for key, images in anomalies.items():
+        scores = detector.decision_function(images)
+        aucs[key] = roc_auc_score(np.r_[np.zeros(len(clean)), np.ones(len(scores))], np.r_[clean, scores])
+    return aucs
+
+
+def prepare(description: str, default_detectors: str, argv=None):
+    """Parse the options and load the data: ``(args, names, train, test, anomalies)``.
+
+    Exits with status 2 and a one-line message on bad input.
+    """
+    args = build_parser(description, default_detectors).parse_args(argv)
     try:
-        names = detectors.expand(args.detectors)
-        train, test, anomalies = load_sets(args)
+        return args, detectors.expand(args.detectors), *load_sets(args)
     except (AdvbenchError, ValueError) as exc:
-        print(f"bench_detectors: {exc}", file=sys.stderr)
-        return 2
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def main(argv=None) -> int:
+    args, names, train, test, anomalies = prepare(__doc__.splitlines()[0], BASELINES, argv)
     n_scored = len(test) + sum(len(images) for images in anomalies.values())
     print(f"train {len(train)}, clean test {len(test)}, anomalies "
           + ", ".join(f"{name} {len(images)}" for name, images in anomalies.items())
@@ -80,12 +97,10 @@ def main(argv=None) -> int:
         start, cpu_start = time.perf_counter(), time.process_time()
         detector.fit(train)
         fitted = time.perf_counter()
-        clean = detector.decision_function(test)
-        scores = {key: detector.decision_function(images) for key, images in anomalies.items()}
+        aucs = score_sets(detector, test, anomalies)
         scored, cpu = time.perf_counter(), time.process_time() - cpu_start
-        aucs = [roc_auc_score(np.r_[np.zeros(len(clean)), np.ones(len(s))], np.r_[clean, s]) for s in scores.values()]
         print(f"{name:<16}{fitted - start:>8.1f}{scored - fitted:>9.1f}{scored - start:>9.1f}{cpu:>8.1f}"
-              + "".join(f"{auc:>16.3f}" for auc in aucs), flush=True)
+              + "".join(f"{auc:>16.3f}" for auc in aucs.values()), flush=True)
     return 0
 
 

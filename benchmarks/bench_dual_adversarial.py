@@ -17,12 +17,10 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
-from bench_detectors import build_parser, load_sets  # the sibling script; its folder is on sys.path
+from bench_detectors import prepare, score_sets  # the sibling script; its folder is on sys.path
 
 from advbench import detectors
-from advbench.errors import AdvbenchError
 
 VARIANTS = "ablation-single-ae,ablation-single-ae-d,ablation-dual-ae-d,dual-adversarial"
 
@@ -34,12 +32,7 @@ def run_variant(name: str, args, train, test, anomalies) -> None:
     fit_s = time.perf_counter() - start
     epochs = [row["time_s"] for row in det.history_]
     start = time.perf_counter()
-    clean = det.decision_function(test)
-    aucs = {}
-    for attack, images in anomalies.items():
-        scores = det.decision_function(images)
-        labels = np.r_[np.zeros(len(clean)), np.ones(len(scores))]
-        aucs[attack] = roc_auc_score(labels, np.r_[clean, scores])
+    aucs = score_sets(det, test, anomalies)
     score_s = time.perf_counter() - start
     print(f"\n== {name} (seed {args.seed}, {len(epochs)} epochs)")
     print(f"fit {fit_s:.1f} s; per epoch mean {np.mean(epochs):.2f} s (min {min(epochs):.2f}, max {max(epochs):.2f});"
@@ -51,13 +44,7 @@ def run_variant(name: str, args, train, test, anomalies) -> None:
 
 
 def main(argv=None) -> int:
-    args = build_parser(__doc__.splitlines()[0], VARIANTS).parse_args(argv)
-    try:
-        variants = detectors.expand(args.detectors)
-        train, test, anomalies = load_sets(args)
-    except (AdvbenchError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    args, variants, train, test, anomalies = prepare(__doc__.splitlines()[0], VARIANTS, argv)
     print(f"{len(train)} training images, {len(test)} clean test images; anomaly sets: "
           + ", ".join(f"{name} ({len(images)})" for name, images in anomalies.items()))
     for name in variants:
