@@ -8,7 +8,7 @@ RUN_DIR ?= runs/gtsrb-stop
 
 .PHONY: setup test benchmark
 
-# torch is pinned first so that pip keeps the CPU build instead of resolving a CUDA one.
+# torch is installed first; torchattacks' torchvision then upgrades it to the registry's CUDA build (see README, Install).
 $(BIN)/advbench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -2,7 +2,8 @@
 
 Each subpackage that owns a command registers its sub-parser (``register(subparsers)``) and a
 handler ``args.handler(args) -> int``. Errors in the user's input (``AdvbenchError``, and
-``ValueError`` from argument parsing) become one line on stderr and exit code 2.
+``ValueError`` from argument parsing) become one line on stderr and exit code 2; a run that
+could not finish for another reason (``RunError``: a worker process died) one line and exit 1.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import sys
 
 from advbench import __version__
-from advbench.errors import AdvbenchError
+from advbench.errors import AdvbenchError, RunError
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -97,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     except AdvbenchError as exc:
         print(f"advbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except RunError as exc:
+        print(f"advbench {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"advbench {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -9,7 +9,12 @@ Wall-clock seconds depend on other load on the machine; the CPU-seconds column (
 of all threads, fit + score) does much less, and divided by the number of cores used it
 approximates the wall time on an idle machine.
 
+``--profile default|reference`` trains the deep detectors with that profile's schedule (one seed
+of each deep detector under both profiles: ``--detectors deep --profile default`` and
+``--profile reference``); ``--threads N`` fixes torch's CPU threads (``advbench run`` uses 1).
+
 Usage: python benchmarks/bench_detectors.py [--gtsrb-root DIR] [--detectors a,b] [--seed N] [--data FILE]
+       [--profile default|reference] [--threads N]
 """
 
 from __future__ import annotations
@@ -41,7 +46,15 @@ def build_parser(description: str, default_detectors: str) -> argparse.ArgumentP
     parser.add_argument("--data", help="benchmark HDF5 file whose attacks are the anomalies")
     parser.add_argument("--noise-sigma", type=float, default=8.0, help="noise std in 1/255 units (default 8)")
     parser.add_argument("--device", default="cpu", help="torch device for deep detectors (default cpu: the time limits are for CPUs)")
+    parser.add_argument("--profile", default="default", choices=("default", "reference"),
+                        help="training profile of the deep detectors (default: default)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     return parser
+
+
+def deep_params(name: str, args) -> dict:
+    """Constructor parameters that the options set for a deep detector (none for a classic one)."""
+    return {"device": args.device, "profile": args.profile} if name in DEEP else {}
 
 
 def load_sets(args) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -77,6 +90,10 @@ def prepare(description: str, default_detectors: str, argv=None):
     Exits with status 2 and a one-line message on bad input.
     """
     args = build_parser(description, default_detectors).parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return args, detectors.expand(args.detectors), *load_sets(args)
     except (AdvbenchError, ValueError) as exc:
@@ -89,11 +106,11 @@ def main(argv=None) -> int:
     n_scored = len(test) + sum(len(images) for images in anomalies.values())
     print(f"train {len(train)}, clean test {len(test)}, anomalies "
           + ", ".join(f"{name} {len(images)}" for name, images in anomalies.items())
-          + f"; seed {args.seed}; scoring {n_scored} images")
+          + f"; seed {args.seed}; profile {args.profile}; scoring {n_scored} images")
     header = f"{'detector':<16}{'fit s':>8}{'score s':>9}{'total s':>9}{'cpu s':>8}" + "".join(f"{'AUC ' + n:>16}" for n in anomalies)
     print(header)
     for name in names:
-        detector = detectors.create(name, random_state=args.seed, **({"device": args.device} if name in DEEP else {}))
+        detector = detectors.create(name, random_state=args.seed, **deep_params(name, args))
         start, cpu_start = time.perf_counter(), time.process_time()
         detector.fit(train)
         fitted = time.perf_counter()

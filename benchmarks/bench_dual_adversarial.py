@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from bench_detectors import prepare, score_sets  # the sibling script; its folder is on sys.path
+from bench_detectors import deep_params, prepare, score_sets  # the sibling script; its folder is on sys.path
 
 from advbench import detectors
 
@@ -26,7 +26,7 @@ VARIANTS = "ablation-single-ae,ablation-single-ae-d,ablation-dual-ae-d,dual-adve
 
 
 def run_variant(name: str, args, train, test, anomalies) -> None:
-    det = detectors.create(name, random_state=args.seed, device=args.device)
+    det = detectors.create(name, random_state=args.seed, **deep_params(name, args))
     start = time.perf_counter()
     det.fit(train)
     fit_s = time.perf_counter() - start

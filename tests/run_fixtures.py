@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 from synthetic_images import smooth_images
@@ -33,6 +34,7 @@ ae_epochs = 1
 warm_up_epochs = 0
 batch_size = 32
 [detectors.rcae]
+pretrain_epochs = 1
 iterations = 1
 epochs_per_iteration = 1
 batch_size = 32
@@ -73,3 +75,15 @@ def write_synthetic_benchmark(path: Path, n_train: int = 60, n_test: int = 30, n
 def write_config(path: Path, extra: str = "") -> Path:
     path.write_text(FAST_CONFIG + extra, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """The synthetic benchmark file, once per test module."""
+    return write_synthetic_benchmark(tmp_path_factory.mktemp("data") / "bench.h5")
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory) -> Path:
+    """The fast detector configuration, once per test module."""
+    return write_config(tmp_path_factory.mktemp("config") / "fast.toml")

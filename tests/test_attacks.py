@@ -65,7 +65,8 @@ def test_every_attack_runs_and_is_stored(built):
     np.testing.assert_array_equal(bench.normal_test, data.test.images[data.test.labels == 14])
     for name, attack in bench.attacks.items():
         a = attack.attrs
-        assert a["attempted"] >= a["kept"] == len(attack) and a["nonfinite"] == 0, name
+        assert a["attempted"] >= a["succeeded"] == a["kept"] == len(attack) and a["nonfinite"] == 0, name
+        assert a["fooled_before_rounding"] <= a["attempted"], name
         assert attack.images.dtype == np.uint8
     assert bench.attrs["eligible"] == len(bench.normal_test)  # the tiny victim classifies every stop sign
     assert all(len(attack) > 0 for attack in bench.attacks.values())
@@ -99,7 +100,8 @@ def test_info_json_agrees_with_file(built, capsys):
     for name, attack in bench.attacks.items():
         entry = info["attacks"][name]
         assert entry["count"] == len(attack) and entry["attempted"] == attack.attrs["attempted"]
-        assert entry["success_rate"] == pytest.approx(len(attack) / attack.attrs["attempted"])
+        assert entry["kept_rate"] == pytest.approx(len(attack) / attack.attrs["attempted"])
+        assert entry["succeeded"] == entry["count"] and "success_rate" not in entry
         if len(attack):
             assert entry["median_l2"] == pytest.approx(np.median(attack.l2))
             assert entry["median_linf"] == pytest.approx(np.median(attack.linf))
@@ -138,6 +140,23 @@ def test_nonfinite_outputs_are_dropped_and_counted():
     outcome = keep_adversarial(model, clean, adv, np.full(3, label))
     assert outcome.nonfinite == 2 and outcome.kept == 1 and list(outcome.rows) == [0]
     np.testing.assert_array_equal(outcome.images[0], quantize(adv[:1])[0])
+
+
+def test_rounding_that_undoes_an_attack_drops_the_image_and_is_not_a_success():
+    """A linear victim: class 1 when the mean pixel exceeds 100.3/255. Clean images (100/255) are class 0.
+    Row 0 (100.4/255) fools it as a float but rounds back to 100; row 1 (101/255) fools it either way."""
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 2)).eval()
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].weight[1] = 1.0 / (3 * 32 * 32)
+        model[1].bias[:] = torch.tensor([0.0, -100.3 / 255])
+    clean = np.full((2, 3, 32, 32), 100, np.uint8)
+    adversarial = torch.stack([torch.full((3, 32, 32), 100.4 / 255), torch.full((3, 32, 32), 101 / 255)])
+    assert predict(model, adversarial).tolist() == [1, 1]  # both fool the victim before rounding
+    outcome = keep_adversarial(model, clean, adversarial, np.zeros(2, np.int64))
+    assert (outcome.attempted, outcome.fooled_before_rounding, outcome.succeeded, outcome.kept) == (2, 2, 1, 1)
+    assert outcome.rows.tolist() == [1] and outcome.images[0].max() == outcome.images[0].min() == 101
+    assert outcome.predicted_label.tolist() == [1]
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

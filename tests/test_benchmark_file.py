@@ -54,9 +54,23 @@ def test_summary_counts_and_medians(tmp_path):
     assert info["normal_train"] == 6 and info["normal_test"] == 5
     assert info["victim_test_accuracy"] == pytest.approx(0.97)
     bim = info["attacks"]["bim"]
-    assert bim["count"] == 4 and bim["attempted"] == 5 and bim["success_rate"] == pytest.approx(0.8)
+    assert bim["count"] == 4 and bim["attempted"] == 5 and bim["kept_rate"] == pytest.approx(0.8)
     assert bim["median_l2"] == pytest.approx(np.median(original.attacks["bim"].l2))
-    assert info["attacks"]["fgsm"]["median_l2"] is None and info["attacks"]["fgsm"]["success_rate"] == 0
+    assert info["attacks"]["fgsm"]["median_l2"] is None and info["attacks"]["fgsm"]["kept_rate"] == 0
+
+
+def test_version_1_file_is_read_with_succeeded_counted_after_rounding(tmp_path):
+    """Version 1 counted ``succeeded`` before rounding (FGSM, BIM): it becomes ``fooled_before_rounding``."""
+    path = tmp_path / "v1.h5"
+    original = _benchmark()
+    original.attacks["bim"].attrs.update(succeeded=5, kept=4)  # one image fooled the victim only before rounding
+    bf.write_benchmark(path, original)
+    with h5py.File(path, "r+") as handle:
+        handle.attrs["schema_version"] = 1
+    bim = bf.read_benchmark(path).attacks["bim"]
+    assert (bim.attrs["fooled_before_rounding"], bim.attrs["succeeded"], bim.attrs["kept"]) == (5, 4, 4)
+    summary = bf.summary(path)["attacks"]["bim"]
+    assert (summary["succeeded"], summary["fooled_before_rounding"], summary["kept_rate"]) == (4, 5, 0.8)
 
 
 def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):

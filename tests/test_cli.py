@@ -1,4 +1,4 @@
-"""The command line's surface: sub-commands in --help, and ``advbench list``."""
+"""The command line's contract: what ``advbench list`` offers is what ``run`` accepts, and errors name the flag."""
 
 from __future__ import annotations
 
@@ -7,28 +7,43 @@ import pytest
 from advbench import attacks, cli, detectors
 
 
-def test_help_lists_the_commands(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
-    for command in ("generate-attacks", "run", "report", "info", "list"):
-        assert command in out
+def _listed(out: str, section: str) -> list[str]:
+    """The first word of each indented line of one section of ``advbench list``."""
+    block = out.split(f"{section}:\n", 1)[1].split("\n\n", 1)[0]
+    return [line.split()[0] for line in block.splitlines()]
 
 
-def test_list_shows_every_detector_with_a_description_groups_and_attacks(capsys):
+def test_everything_listed_is_accepted_by_run_and_generate_attacks(capsys):
     assert cli.main(["list"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    for name in detectors.names():
-        (line,) = [line for line in lines if line.split()[:1] == [name]]
-        assert len(line.split(maxsplit=1)) == 2, f"{name} has no description"
-    for group in detectors.GROUPS:
-        assert any(line.split()[:1] == [group] for line in lines)
-    for attack in attacks.DESCRIPTIONS:
-        assert any(line.split()[:1] == [attack] for line in lines)
+    out = capsys.readouterr().out
+    for name in _listed(out, "Detectors"):
+        assert detectors.expand(name) == [name]
+        assert detectors.create(name).check_params() is not None
+    for group in _listed(out, "Detector groups"):
+        assert detectors.expand(group) == list(detectors.GROUPS[group])
+    assert _listed(out, "Attacks") == list(attacks.DESCRIPTIONS)
+    assert _listed(out, "Detectors") == detectors.names()
 
 
 def test_unknown_detector_names_the_valid_ones():
     with pytest.raises(ValueError, match="valid: all, ablation"):
         detectors.expand("all,nope")
     assert detectors.expand("classic,ocsvm") == ["ocsvm", "kde", "iforest", "mahalanobis"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["run", "--out", "x"], "--data: required"),
+        (["run", "--data", "x.h5"], "--out: required"),
+        (["run", "--data", "x.h5", "--out", "x", "--jobs", "0"], "--jobs"),
+        (["run", "--data", "x.h5", "--out", "x", "--threads", "two"], "--threads"),
+        (["report", "no-such-folder"], "no-such-folder: no results.jsonl here"),
+    ],
+)
+def test_missing_or_bad_flags_are_one_line_naming_the_flag(argv, named, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert named in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

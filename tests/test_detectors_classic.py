@@ -95,6 +95,35 @@ def test_kde_bandwidth_searched_on_grid_and_reproducible(data):
         detectors.create("kde", bandwidths=[]).fit(X_train)
 
 
-def test_descriptions_listed():
-    for name in CLASSIC:
-        assert detectors.describe(name)
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("ocsvm", {"nu": 5.0}, "nu must"),
+        ("ocsvm", {"nu": 0.0}, "nu must"),
+        ("ocsvm", {"gamma": "wide"}, "gamma must"),
+        ("ocsvm", {"gamma": -1.0}, "gamma must"),
+        ("ocsvm", {"pca": 1.5}, "pca must"),
+        ("kde", {"bandwidths": []}, "bandwidths must"),
+        ("kde", {"bandwidths": [0.5, 0.0]}, "bandwidths must"),
+        ("kde", {"cv": 1}, "cv must"),
+        ("iforest", {"n_estimators": 0}, "n_estimators must"),
+        ("iforest", {"max_samples": 0.5}, "max_samples must"),
+        ("mahalanobis", {"scaling": "zscore"}, "scaling must"),
+        ("mahalanobis", {"gcn": "yes"}, "gcn must"),
+        ("mahalanobis", {"pca": 0}, "pca must"),
+        ("mahalanobis", {"random_state": -1}, "random_state must"),
+    ],
+)
+def test_bad_parameters_are_found_without_data_and_before_fitting(name, params, message, data, monkeypatch):
+    detector = detectors.create(name, **params)
+    with pytest.raises(ValueError, match=message):
+        detector.check_params()
+    monkeypatch.setattr(type(detector), "_fit", lambda self, X: pytest.fail("fit started with a bad parameter"))
+    with pytest.raises(ValueError, match=message):
+        detector.fit(data[0])
+
+
+@pytest.mark.parametrize("name", CLASSIC)
+def test_defaults_and_documented_values_pass_the_checks(name):
+    detectors.create(name, random_state=0).check_params()
+    detectors.create(name, pca=10, scaling="standard", gcn=True).check_params()

@@ -20,7 +20,7 @@ FAST = {
     "dcae": {"epochs": 6, "batch_size": 32},
     "deep-svdd": {"ae_epochs": 3, "epochs": 6, "batch_size": 32},
     "deep-svdd-soft": {"ae_epochs": 3, "epochs": 6, "batch_size": 32, "warm_up_epochs": 2},
-    "rcae": {"iterations": 2, "epochs_per_iteration": 3, "batch_size": 32},
+    "rcae": {"pretrain_epochs": 4, "iterations": 2, "epochs_per_iteration": 3, "batch_size": 32},
 }
 DEEP = list(FAST)
 
@@ -61,7 +61,7 @@ def test_training_loss_goes_down(name, fitted):
     history = fitted[name].history_
     key = "svdd_loss" if name.startswith("deep-svdd") else "ae_loss"
     losses = history[key]
-    assert len(losses) == 6 and all(np.isfinite(losses))
+    assert len(losses) == (10 if name == "rcae" else 6) and all(np.isfinite(losses))
     assert losses[-1] < losses[0]
     if name.startswith("deep-svdd"):
         assert history["ae_loss"][-1] < history["ae_loss"][0]
@@ -115,7 +115,7 @@ def test_bad_input_raises_value_error(name, bad, message, fitted):
 
 @pytest.mark.parametrize("name", DEEP)
 def test_divergence_raises(name, data):
-    params = {"ae_lr": float("inf")} if name.startswith("deep-svdd") else {"lr": float("inf")}
+    params = {"ae_lr": 1e30} if name.startswith("deep-svdd") else {"lr": 1e30}
     with pytest.raises(DivergenceError, match="loss became"):
         make(name, **params).fit(data[0][:32])
 
@@ -146,11 +146,50 @@ def test_rcae_sparse_part_and_soft_threshold(fitted):
     x = torch.tensor([-0.3, -0.05, 0.0, 0.02, 0.5])
     torch.testing.assert_close(soft_threshold(x, 0.05), torch.tensor([-0.25, 0.0, 0.0, 0.0, 0.45]))
     history = fitted["rcae"].history_
-    assert len(history["sparse_fraction"]) == 2
-    assert all(0.0 <= f < 1.0 for f in history["sparse_fraction"])
+    assert len(history["sparse_fraction"]) == 3  # after pretraining and after each of the 2 rounds
+    assert len(history["ae_loss"]) == 4 + 2 * 3
+    # lambda "auto": the first S step keeps the 5% largest residuals; later ones stay sparse too.
+    assert abs(history["sparse_fraction"][0] - 0.05) < 0.005
+    assert all(f < 0.10 for f in history["sparse_fraction"])
 
 
-def test_registry_descriptions():
-    for name in DEEP:
-        assert detectors.describe(name)
-    assert detectors.describe("deep-svdd") != detectors.describe("deep-svdd-soft")
+def test_rcae_explicit_lambda(data):
+    detector = make("rcae", lam=0.0).fit(data[0])
+    assert detector.lam_ == 0.0 and detector.history_["sparse_fraction"][0] > 0.5  # lambda 0: S takes everything
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("dcae", {"epochs": 0.5}, "epochs"),
+        ("dcae", {"lr": -1.0}, "lr"),
+        ("dcae", {"profile": "long"}, "profile"),
+        ("dcae", {"lr_milestones": [0]}, "lr_milestones"),
+        ("deep-svdd", {"nu": 5.0}, "nu"),
+        ("deep-svdd", {"batch_size": 0}, "batch_size"),
+        ("rcae", {"lam": "big"}, "lam"),
+        ("rcae", {"sparse_quantile": 1.0}, "sparse_quantile"),
+        ("rcae", {"device": "tpu"}, "device"),
+    ],
+)
+def test_check_params_rejects_bad_values_without_data(name, params, message):
+    with pytest.raises(ValueError, match=message):
+        detectors.create(name, **params).check_params()
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_profiles_set_the_schedule(name):
+    from advbench.detectors import profiles
+
+    module = __import__(type(detectors.create(name)).__module__, fromlist=["SCHEDULES"])
+    default, reference = (profiles.resolve(detectors.create(name, profile=p), module.SCHEDULES)
+                          for p in ("default", "reference"))  # fmt: skip
+    assert default != reference
+    explicit = profiles.resolve(detectors.create(name, profile="reference", batch_size=7), module.SCHEDULES)
+    assert explicit["batch_size"] == 7  # an explicit value wins over the profile
+
+
+def test_learning_rate_drops_at_milestones(data):
+    detector = make("dcae", epochs=3, lr=1e-3, lr_milestones=[1, 2]).fit(data[0])
+    assert detector.schedule_["lr_milestones"] == (1, 2)
+    assert detector.history_["ae_loss"] and len(detector.history_["ae_loss"]) == 3

@@ -127,12 +127,11 @@ def test_mi_estimator_scores_matching_pairs_above_shuffled(fitted):
         fitted["ablation-dual-ae-d"].mutual_information_logits(blobs(4, seed=8))
 
 
-def test_registry_presets_descriptions_and_clone():
+def test_registry_presets_and_clone():
     for name in VARIANTS:
         det = detectors.create(name, random_state=3)
         assert isinstance(det, DualAdversarialDetector)
         assert clone(det).get_params() == det.get_params()
-        assert detectors.describe(name)
     single = detectors.create("ablation-single-ae")
     assert not (single.use_discriminator or single.use_dual or single.use_latent_regularizer)
     full = detectors.create("dual-adversarial")
@@ -159,7 +158,7 @@ def test_bad_parameters_and_inputs_raise(params, X, message):
     ("name", "network"), [("dual-adversarial", "auxiliary autoencoder"), ("ablation-single-ae", "generator")]
 )
 def test_diverging_loss_raises(monkeypatch, name, network):
-    monkeypatch.setattr(losses, "image_l1", lambda a, b: (a - b).abs().mean() * float("nan"))
+    monkeypatch.setattr(losses, "image_l1", lambda a, b, reduction: (a - b).abs().mean() * float("nan"))
     with pytest.raises(DivergenceError, match=f"{network}.*epoch 1"):
         detectors.create(name, **{**SMALL, "epochs": 1}).fit(blobs(8, seed=9))
 
@@ -170,3 +169,74 @@ def test_augment_is_seeded_and_can_be_switched_off():
     assert same[0].shape == x.shape and torch.equal(same[0], same[1])
     assert not torch.equal(same[0], x)
     assert torch.equal(augment(x, 0, False, torch.Generator().manual_seed(0)), x)
+
+
+GRAD_TERMS = {"grad_irec": True, "grad_adv": "use_discriminator", "grad_zrec": "use_dual",
+              "grad_dual": "use_dual", "grad_e": "use_latent_regularizer"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_history_holds_gradient_norm_of_each_active_term(fitted, name):
+    det = fitted[name]
+    for row in det.history_:
+        assert row["grad_total"] > 0
+        for key, switch in GRAD_TERMS.items():
+            active = switch is True or getattr(det, switch)
+            assert (row[key] > 0) if active else math.isnan(row[key]), (key, row[key])
+    if name == "ablation-single-ae":  # one term: its gradient is the whole gradient
+        row = det.history_[-1]
+        assert row["grad_irec"] == pytest.approx(row["grad_total"], rel=1e-5)
+
+
+def test_gradient_measurement_does_not_change_training():
+    train = blobs(24, seed=5)
+    measured = detectors.create("dual-adversarial", **{**SMALL, "epochs": 2}).fit(train)
+    unmeasured = detectors.create("dual-adversarial", **{**SMALL, "epochs": 2, "grad_batches": 0}).fit(train)
+    assert all(math.isnan(row["grad_total"]) for row in unmeasured.history_)
+    X = blobs(8, seed=6)
+    np.testing.assert_allclose(measured.decision_function(X), unmeasured.decision_function(X), rtol=1e-5)
+
+
+def test_reduction_scales_the_loss_terms():
+    a, b = torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4)
+    assert float(losses.image_l1(a, b, "sum")) == 48.0 and float(losses.image_l1(a, b, "mean")) == 1.0
+    z, z2 = torch.zeros(2, 4), torch.full((2, 4), 2.0)
+    assert float(losses.latent_loss(z, z2, "sum")) == pytest.approx(4.0)
+    assert float(losses.latent_loss(z, z2, "mean")) == pytest.approx(2.0)
+
+
+def test_flattened_stopping_rule():
+    from advbench.detectors.dual_adversarial.training import flattened
+
+    falling = [100.0 * 0.9**i for i in range(20)]
+    assert not flattened(falling, 5, 0.01)
+    assert flattened([10.0] * 10, 5, 0.01)
+    assert not flattened([10.0] * 9, 5, 0.01)  # fewer than two windows
+    assert not flattened([10.0] * 10, 0, 0.01)  # window 0: never stops
+
+
+def test_reference_profile_stops_when_losses_flatten(monkeypatch):
+    from advbench.detectors.dual_adversarial import detector as module
+
+    monkeypatch.setitem(module.SCHEDULES, "reference", {"epochs": 40, "batch_size": 16, "stop_window": 2,
+                                                        "stop_tolerance": 0.5})  # fmt: skip
+    det = detectors.create("ablation-single-ae", **{**SMALL, "epochs": None, "batch_size": None},
+                           profile="reference").fit(blobs(24, seed=7))
+    assert 4 <= len(det.history_) < 40 and det.schedule_["stop_window"] == 2
+
+
+def test_auxiliary_batch_norm_statistics_are_those_of_real_images(fitted):
+    det = fitted["dual-adversarial"]
+    train = torch.from_numpy(det.preprocessor_.transform(blobs(64, seed=1)))
+    first = det.auxiliary_.encoder.to_middle[1][1]  # the first batch-norm layer of D''s encoder
+    with torch.no_grad():
+        features = det.auxiliary_.encoder.to_middle[0](train)
+        expected = det.auxiliary_.encoder.to_middle[1][0](features)
+    torch.testing.assert_close(first.running_mean, expected.mean(dim=(0, 2, 3)), rtol=1e-4, atol=1e-5)
+
+
+def test_latent_loss_can_train_the_auxiliary_encoder():
+    train = blobs(24, seed=8)
+    base = detectors.create("dual-adversarial", **{**SMALL, "epochs": 1}).fit(train)
+    other = detectors.create("dual-adversarial", **{**SMALL, "epochs": 1}, zrec_trains_auxiliary=True).fit(train)
+    assert not torch.equal(base.auxiliary_.encoder.mean.weight, other.auxiliary_.encoder.mean.weight)

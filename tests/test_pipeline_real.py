@@ -2,6 +2,9 @@
 
 generate-attacks (one victim epoch, 30 stop signs, a short Boundary run), then ``run`` with two
 detectors over two seeds, then ``report``: every stage on real images, in about a minute or two.
+Marked ``slow`` (deselect with ``-m "not slow"``). The 51,839 crops are cached in the repository's
+``datasets/cache/`` (git-ignored), as ``advbench`` and ``test_gtsrb.py`` cache them, so only the
+first run on a machine crops the images.
 """
 
 from __future__ import annotations
@@ -13,8 +16,14 @@ import pytest
 
 from advbench import cli
 
-REAL_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gtsrb"
-pytestmark = pytest.mark.skipif(not REAL_ROOT.is_dir(), reason="real GTSRB copy (../shared/data/gtsrb) not present")
+REPO = Path(__file__).resolve().parents[1]
+REAL_ROOT = REPO.parent / "shared" / "data" / "gtsrb"
+#: Data folder whose ``cache/`` holds the parsed crops across test sessions.
+SHARED_DATA_DIR = REPO / "datasets"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not REAL_ROOT.is_dir(), reason="real GTSRB copy (../shared/data/gtsrb) not present"),
+]
 
 FAST_DEEP = """
 [detectors.dcae]
@@ -25,7 +34,7 @@ epochs = 2
 def test_real_pipeline_small(tmp_path, capsys):
     data = tmp_path / "stop_adv.h5"
     code = cli.main([
-        "generate-attacks", "--gtsrb-root", str(REAL_ROOT), "--data-dir", str(tmp_path / "d"),
+        "generate-attacks", "--gtsrb-root", str(REAL_ROOT), "--data-dir", str(SHARED_DATA_DIR),
         "--out", str(data), "--limit", "30", "--victim-epochs", "1", "--quiet",
         "--set", "boundary.steps=200", "--set", "deepfool.steps=20",
     ])

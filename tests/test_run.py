@@ -17,13 +17,13 @@ import pytest
 from advbench.cli import main
 from advbench.detectors import GROUPS
 from advbench.reports import results
-from run_fixtures import NOISE, write_config, write_synthetic_benchmark
+from run_fixtures import NOISE, config, data, write_config, write_synthetic_benchmark  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 ATTACKS = list(NOISE)
 ALL = [*GROUPS["all"], *[name for name in GROUPS["ablation"] if name not in GROUPS["all"]]]
 REQUIRED_KEYS = {"detector", "seed", "attack", "auc", "n_normal", "n_adversarial", "fit_seconds", "score_seconds",
-                 "params", "data_sha256", "versions", "device", "error"}  # fmt: skip
+                 "params", "data_sha256", "versions", "device", "threads", "profile", "error"}  # fmt: skip
 
 
 def lines_of(out: Path) -> list[dict]:
@@ -32,16 +32,6 @@ def lines_of(out: Path) -> list[dict]:
 
 def by_key(records: list[dict]) -> dict:
     return {(r["detector"], r["seed"], r["attack"]): r for r in records}
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    return write_synthetic_benchmark(tmp_path_factory.mktemp("data") / "bench.h5")
-
-
-@pytest.fixture(scope="module")
-def config(tmp_path_factory) -> Path:
-    return write_config(tmp_path_factory.mktemp("config") / "fast.toml")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +53,7 @@ def test_run_writes_every_artifact(full_run):
         assert record["error"] is None and 0.0 <= record["auc"] <= 1.0
         assert record["n_normal"] == 30 and record["n_adversarial"] == 20
         assert record["params"]["random_state"] == record["seed"]
+        assert record["device"] == "cpu" and record["threads"] == 1 and record["profile"] == "default"
         assert {"python", "torch", "scikit-learn", "numpy", "advbench", "torchattacks", "foolbox"} <= set(record["versions"])
     for name in ("auc_table", "paper_comparison", "ablation_table"):
         assert (full_run / f"{name}.md").read_text().count("\n| ") >= 4
@@ -77,10 +68,12 @@ def test_run_writes_every_artifact(full_run):
     assert expected <= figures
     for name in expected:
         assert (full_run / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    info = json.loads((full_run / "run.json").read_text())
+    (info,) = json.loads((full_run / "run.json").read_text())["runs"]
     assert info["status"] == "finished" and info["config"]["seeds"] == [0, 1]
     assert info["command_line"][:2] == ["advbench", "run"] and info["pairs"]["failed"] == 0
     assert set(info["detector_params"]) == set(ALL) and info["environment"]["versions"]["torch"]
+    assert info["settings"] == {"data_sha256": records[0]["data_sha256"], "config_hash": info["config_hashes"],
+                                "device": "cpu", "threads": 1, "profile": "default"}  # fmt: skip
 
 
 def test_auc_scores_match_stored_scores(full_run):
@@ -188,20 +181,21 @@ def test_jobs_2_equals_jobs_1(full_run, data, config, tmp_path):
 
 
 def test_failing_detector_is_recorded_and_exit_is_nonzero(data, tmp_path, capsys):
-    config = write_config(tmp_path / "bad.toml", "[detectors.ocsvm]\nnu = 5.0\n")
+    config = tmp_path / "fails.toml"  # valid parameters that fail in training: 60 images cannot make 1000 folds
+    config.write_text("[detectors.kde]\ncv = 1000\n")
     out = tmp_path / "failing"
-    argv = ["run", "--data", str(data), "--detectors", "ocsvm,iforest", "--seeds", "2", "--out", str(out),
+    argv = ["run", "--data", str(data), "--detectors", "kde,iforest", "--seeds", "2", "--out", str(out),
             "--config", str(config)]  # fmt: skip
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert "2 pair(s) failed" in err and "ocsvm seed 0" in err and "nu" in err
+    assert "2 pair(s) failed" in err and "kde seed 0" in err and "cv=1000" in err
     records = lines_of(out)
-    failed = [r for r in records if r["detector"] == "ocsvm"]
+    failed = [r for r in records if r["detector"] == "kde"]
     assert len(failed) == 8 and all(r["auc"] is None and r["error"] for r in failed)
     assert all(r["error"] is None for r in records if r["detector"] == "iforest")
-    assert not results.scores_path(out, "ocsvm", 0).exists()
+    assert not results.scores_path(out, "kde", 0).exists()
     cells = _markdown_cells(out / "auc_table.md")
-    assert cells["ocsvm", "FGSM"] == "failed (2/2 seeds)"
+    assert cells["kde", "FGSM"] == "failed (2/2 seeds)"
     # Failed pairs are computed again on the next run, without duplicating lines.
     assert main(argv) == 1
     assert "2 computed" in capsys.readouterr().err
@@ -223,6 +217,7 @@ def test_bad_input_fails_at_once_with_one_line(data, config, tmp_path, capsys):
     bad_param = write_config(tmp_path / "p.toml", "[detectors.ocsvm]\nnot_a_param = 1\n")
     assert main(["run", "--data", str(data), "--out", str(out), "--config", str(bad_param)]) == 2
     assert "not_a_param" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_other_data_or_config_is_refused_unless_force(data, config, tmp_path, capsys):

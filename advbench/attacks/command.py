@@ -67,21 +67,25 @@ def _build_config(args: argparse.Namespace):
 
 
 def print_summary(benchmark, seconds: float, file=sys.stdout) -> None:
-    """The closing table: one row per attack with counts, success rate, median distances, time."""
+    """The closing table: one row per attack with counts (fooled before rounding, kept after), kept rate,
+    median distances, time."""
     from advbench.datasets.benchmark_file import attack_summary
 
-    header = f"{'attack':<10} {'attempted':>9} {'succeeded':>9} {'kept':>6} {'success':>8} {'median L2':>10} {'median Linf':>11} {'seconds':>8}"
+    header = (f"{'attack':<10} {'attempted':>9} {'unrounded':>9} {'kept':>6} {'kept %':>8} {'median L2':>10} "
+              f"{'median Linf':>11} {'seconds':>8}")  # fmt: skip
     print(header, file=file)
     print("-" * len(header), file=file)
     for name, attack in benchmark.attacks.items():
         s = attack_summary(attack)
-        rate = "-" if s["success_rate"] is None else f"{s['success_rate']:.1%}"
+        rate = "-" if s["kept_rate"] is None else f"{s['kept_rate']:.1%}"
         l2 = "-" if s["median_l2"] is None else f"{s['median_l2']:.4f}"
         linf = "-" if s["median_linf"] is None else f"{s['median_linf']:.4f}"
         print(
-            f"{name:<10} {s['attempted']:>9} {s['succeeded']:>9} {s['count']:>6} {rate:>8} {l2:>10} {linf:>11} {s['seconds']:>8.1f}",
+            f"{name:<10} {s['attempted']:>9} {s['fooled_before_rounding']:>9} {s['count']:>6} {rate:>8} {l2:>10} "
+            f"{linf:>11} {s['seconds']:>8.1f}",
             file=file,
         )
+    print("unrounded: fooled the victim before rounding to 8 bits; kept: fool it after (the stored images)", file=file)
     attrs = benchmark.attrs
     print(
         f"victim test accuracy {attrs['victim_test_accuracy']:.4f}; normal train/test {len(benchmark.normal_train)}/"

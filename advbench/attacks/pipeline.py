@@ -153,6 +153,7 @@ def generate(
             attrs={
                 "params": attack_params,
                 "attempted": outcome.attempted,
+                "fooled_before_rounding": outcome.fooled_before_rounding,
                 "succeeded": outcome.succeeded,
                 "kept": outcome.kept,
                 "nonfinite": outcome.nonfinite,

@@ -3,7 +3,9 @@
 Clean GTSRB images are 8-bit. An adversarial image left in float would differ from them by its
 pixel grid alone, which a detector could learn instead of the content, so every adversarial
 image is rounded to 8 bits (``round(255 x)``) as an image file would hold it, classified again
-by the victim, and kept only if it still fools it.
+by the victim, and kept only if it still fools it. An attack has *succeeded* on an image when
+the rounded image fools the victim, for every attack alike; how many fooled it before rounding
+is counted too (rounding undoes some small perturbations, and can also complete one).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ class Outcome:
     """What one attack produced, row-aligned over the kept images.
 
     ``rows`` index the attacked images; ``attempted`` counts all of them, ``nonfinite`` those with
-    NaN or infinite output, ``succeeded`` the finite ones misclassified before quantization.
+    NaN or infinite output, ``fooled_before_rounding`` the finite ones misclassified as the attack
+    returned them, ``succeeded`` those misclassified after rounding to 8 bits: the kept ones.
     """
 
     rows: np.ndarray
@@ -31,12 +34,16 @@ class Outcome:
     l2: np.ndarray
     linf: np.ndarray
     attempted: int
-    succeeded: int
+    fooled_before_rounding: int
     nonfinite: int
 
     @property
-    def kept(self) -> int:
+    def succeeded(self) -> int:
         return int(self.rows.shape[0])
+
+    @property
+    def kept(self) -> int:
+        return self.succeeded
 
 
 def quantize(images: torch.Tensor) -> np.ndarray:
@@ -58,11 +65,11 @@ def keep_adversarial(model: nn.Module, clean: np.ndarray, adversarial: torch.Ten
     rows = np.flatnonzero(finite)
     if rows.size:
         finite_adv = adversarial[torch.from_numpy(rows).to(adversarial.device)]
-        succeeded = int((predict(model, finite_adv).cpu().numpy() != labels[rows]).sum())
+        fooled_before = int((predict(model, finite_adv).cpu().numpy() != labels[rows]).sum())
         quantized = quantize(finite_adv)
         pred = predict(model, torch.from_numpy(quantized).to(adversarial.device).float().div_(255)).cpu().numpy()
     else:
-        succeeded, quantized, pred = 0, np.empty((0, *clean.shape[1:]), np.uint8), np.empty(0, np.int64)
+        fooled_before, quantized, pred = 0, np.empty((0, *clean.shape[1:]), np.uint8), np.empty(0, np.int64)
     fooled = pred != labels[rows]
     kept_rows = rows[fooled]
     images = quantized[fooled]
@@ -74,6 +81,6 @@ def keep_adversarial(model: nn.Module, clean: np.ndarray, adversarial: torch.Ten
         l2=l2,
         linf=linf,
         attempted=attempted,
-        succeeded=succeeded,
+        fooled_before_rounding=fooled_before,
         nonfinite=attempted - rows.size,
     )

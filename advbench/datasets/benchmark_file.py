@@ -9,12 +9,18 @@ Layout (schema version ``SCHEMA_VERSION``)::
     /attacks/<name>/source_index     int64 (K,)  row of ``/normal/test`` each image came from
     /attacks/<name>/predicted_label  int64 (K,)  the victim's label for the stored image
     /attacks/<name>/l2, /linf        float64 (K,) distance to the clean image, pixels in [0, 1]
-    /attacks/<name>                  attrs: attack parameters and attempted/succeeded/kept counts
+    /attacks/<name>                  attrs: attack parameters and counts (see below)
 
 Attribute values that are dicts or lists are stored as JSON strings; the root attribute
 ``json_keys`` (and each attack group's) lists which ones, so they round-trip as Python objects.
 Files are written atomically (temporary name, then rename) and carry a ``complete`` flag that is
 set last, so a file cut short is reported as damaged rather than read.
+
+Counts of an attack: ``attempted`` (images attacked), ``nonfinite`` (NaN or infinite outputs,
+dropped), ``fooled_before_rounding`` (outputs that fooled the victim as the attack returned them),
+``succeeded`` and ``kept`` (outputs that fool it after rounding to 8 bits: the stored images).
+Version 1 files counted ``succeeded`` before rounding for FGSM and BIM; they are read with that
+count as ``fooled_before_rounding`` and ``succeeded`` = the stored images, as version 2 writes them.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ import numpy as np
 from advbench.errors import DataError
 from advbench.fileio import atomic_path, sha256_file
 
-#: Bump when the layout above changes; readers refuse other versions.
-SCHEMA_VERSION = 1
+#: Bump when the layout or the meaning of a field changes; readers refuse versions not in ``READABLE``.
+SCHEMA_VERSION = 2
+READABLE = (1, 2)
 
 
 @dataclass
@@ -91,6 +98,13 @@ def _read_attrs(obj) -> dict:
             value = value.item()
         out[key] = value
     return out
+
+
+def _upgraded(attrs: dict, version: int, kept: int) -> dict:
+    """An attack's attributes with the counts of the current version (see the module docstring)."""
+    if version == 1 and "succeeded" in attrs:
+        attrs = {**attrs, "fooled_before_rounding": attrs["succeeded"], "succeeded": kept}
+    return attrs
 
 
 def _check_images(name: str, images: np.ndarray) -> np.ndarray:
@@ -157,10 +171,10 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
             version = handle.attrs.get("schema_version")
             if version is None:
                 raise DataError(f"{path}: not an advbench benchmark file (no schema_version attribute)")
-            if int(version) != SCHEMA_VERSION:
+            if int(version) not in READABLE:
                 raise DataError(
-                    f"{path}: schema version {int(version)} is not supported (this advbench reads version "
-                    f"{SCHEMA_VERSION}); rebuild it with `advbench generate-attacks`"
+                    f"{path}: schema version {int(version)} is not supported (this advbench reads versions "
+                    f"{', '.join(map(str, READABLE))}); rebuild it with `advbench generate-attacks`"
                 )
             if not handle.attrs.get("complete", False):
                 raise DataError(f"{path}: incomplete benchmark file (the write was interrupted); rebuild it")
@@ -169,7 +183,8 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
             for name in attrs.get("attack_order", []):
                 group = handle["attacks"][name]
                 arrays = {key: group[key][()] for key in _ATTACK_ARRAYS}
-                attacks[name] = AttackSet(**arrays, attrs=_read_attrs(group))
+                attrs_of = _upgraded(_read_attrs(group), int(version), len(arrays["images"]))
+                attacks[name] = AttackSet(**arrays, attrs=attrs_of)
             train = handle["normal/train"][()]
             test = handle["normal/test"][()]
     except DataError:
@@ -185,14 +200,15 @@ def _median(values: np.ndarray) -> float | None:
 
 
 def attack_summary(attack: AttackSet) -> dict:
-    """Counts, rates and median distances of one attack (``success_rate`` = kept / attempted)."""
+    """Counts, rates and median distances of one attack (``kept_rate`` = kept / attempted)."""
     attempted = int(attack.attrs.get("attempted", 0))
     return {
         "count": len(attack),
         "attempted": attempted,
-        "succeeded": int(attack.attrs.get("succeeded", 0)),
+        "fooled_before_rounding": attack.attrs.get("fooled_before_rounding"),
+        "succeeded": int(attack.attrs.get("succeeded", len(attack))),
         "nonfinite": int(attack.attrs.get("nonfinite", 0)),
-        "success_rate": len(attack) / attempted if attempted else None,
+        "kept_rate": len(attack) / attempted if attempted else None,
         "median_l2": _median(attack.l2),
         "median_linf": _median(attack.linf),
         "params": attack.attrs.get("params", {}),

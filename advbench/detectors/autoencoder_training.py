@@ -1,6 +1,7 @@
 """Training and scoring loops shared by the autoencoder-based detectors (DCAE, Deep SVDD
-pretraining, RCAE): preprocessing to tensors, mini-batch Adam on the per-image squared
-reconstruction error, and reconstruction errors in eval mode.
+pretraining, RCAE): preprocessing to tensors, Adam with the reference codes' step learning-rate
+drop, mini-batch training on the per-image squared reconstruction error, and reconstruction
+errors in eval mode.
 """
 
 from __future__ import annotations
@@ -8,8 +9,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from advbench.detectors.preprocessing import ImagePreprocessor
-from advbench.detectors.torch_utils import batched_apply, check_finite, evaluating, minibatches
+from advbench.detectors.checks import check_choice, check_number, check_positive_int
+from advbench.detectors.preprocessing import SCALINGS, ImagePreprocessor
+from advbench.detectors.torch_utils import batched_apply, check_device, check_finite, evaluating, minibatches
+
+
+def check_autoencoder_params(detector) -> None:
+    """The parameters every LeNet-autoencoder detector shares: code size, weight decay, preprocessing, device."""
+    check_positive_int("rep_dim", detector.rep_dim)
+    check_number("weight_decay", detector.weight_decay)
+    check_choice("gcn", detector.gcn, (False, True))
+    check_choice("scaling", detector.scaling, SCALINGS)
+    check_device(detector.device)
 
 
 def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -23,6 +34,17 @@ def fit_inputs(X: np.ndarray, gcn: bool, scaling: str | None, device: torch.devi
     return preprocessor, to_tensor(preprocessor.fit_transform(X), device)
 
 
+def adam(parameters, lr: float, weight_decay: float, lr_milestones=()):
+    """Adam and its learning-rate schedule: the rate is divided by 10 at each epoch in ``lr_milestones``.
+
+    The reference codes' two-phase schedule ("searching + fine-tuning", Ruff et al. 2018, section
+    4.1: 1e-4 then 1e-5). Call ``scheduler.step()`` once per epoch.
+    """
+    optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=sorted(lr_milestones), gamma=0.1)
+    return optimizer, scheduler
+
+
 def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Per-image sum of squared differences (the reference code's L2 reconstruction loss)."""
     return ((outputs - targets) ** 2).flatten(1).sum(dim=1)
@@ -30,10 +52,12 @@ def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 def train_reconstruction(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
                          optimizer: torch.optim.Optimizer, *, epochs: int, batch_size: int,
-                         generator: torch.Generator, what: str, first_epoch: int = 0) -> list[float]:
+                         generator: torch.Generator, what: str, first_epoch: int = 0,
+                         scheduler=None) -> list[float]:
     """Train ``model(inputs) ~ targets`` for ``epochs`` shuffled epochs; return the mean loss per epoch.
 
-    Raises DivergenceError (a RuntimeError) when an epoch's loss is NaN or infinite.
+    ``scheduler`` (from ``adam``), when given, steps after every epoch. Raises DivergenceError (a
+    RuntimeError) when an epoch's loss is NaN or infinite.
     """
     model.train()
     losses = []
@@ -46,6 +70,8 @@ def train_reconstruction(model: torch.nn.Module, inputs: torch.Tensor, targets: 
             optimizer.step()
             total += float(loss.detach()) * len(index)
         losses.append(check_finite(total / inputs.shape[0], what, epoch))
+        if scheduler is not None:
+            scheduler.step()
     return losses
 
 

@@ -5,6 +5,8 @@ a higher score means more anomalous.
 
 - The constructor takes hyperparameters only (``random_state`` included, and ``device`` for
   deep detectors) and stores them unchanged, so ``sklearn.base.clone`` works.
+- ``check_params()`` validates the hyperparameters without fitting (a ValueError naming the
+  parameter); ``fit`` calls it first, and ``advbench run`` calls it before the first pair.
 - ``fit(X)`` returns ``self`` and sets ``decision_scores_`` (the training images' scores).
 - ``decision_function(X)`` returns one float64 per image.
 - ``X`` is an ``N x 3 x 32 x 32`` array, ``uint8`` in [0, 255] or float in [0, 1].
@@ -47,8 +49,14 @@ class BaseDetector(BaseEstimator):
     #: One-line description shown by ``advbench list``.
     description: str = ""
 
+    def check_params(self) -> "BaseDetector":
+        """Validate the hyperparameters without fitting; raise ValueError naming the bad one."""
+        self._check_params()
+        return self
+
     def fit(self, X, y=None):
         """Fit on clean normal-class images; ``y`` is ignored (one-class setting)."""
+        self.check_params()
         X = check_images(X)
         self._fit(X)
         self.decision_scores_ = self._checked_scores(X)
@@ -64,6 +72,9 @@ class BaseDetector(BaseEstimator):
         if scores.shape[0] != X.shape[0]:
             raise RuntimeError(f"{type(self).__name__} returned {scores.shape[0]} scores for {X.shape[0]} images")
         return scores
+
+    def _check_params(self) -> None:
+        """Subclasses raise ValueError for a hyperparameter out of range (no data needed)."""
 
     def _fit(self, X: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -15,21 +15,36 @@ to a centre ``c``. Steps, as in the reference code (lukasruff/Deep-SVDD-PyTorch)
 
 Score: ``||phi(x) - c||^2`` (one-class) or ``||phi(x) - c||^2 - R^2`` (soft-boundary).
 
-Defaults and sources: ``nu = 0.1`` (the reference's default and the paper's larger setting);
-weight decay 1e-6 for both phases (the paper's lambda, ``--C 1e6`` in ``scripts/gtsrb_svdd.sh``);
-batch size 200 (PyTorch reference examples); 10 warm-up epochs before ``R`` is updated
+Fixed choices and their sources: ``nu = 0.1`` (the reference's default and the paper's larger
+setting); weight decay 1e-6 for both phases (the paper's lambda, ``--C 1e6`` in
+``scripts/gtsrb_svdd.sh`` of lukasruff/Deep-SVDD); 10 warm-up epochs before ``R`` is updated
 (PyTorch reference) -- capped here at half the training epochs; preprocessing: train min-max,
-no GCN (the GTSRB scripts). Epochs and learning rate: the reference pretrains 350 and trains 150
-epochs at 1e-4 with a drop to 1e-5, hours on a CPU; to fit a 60 s fit+score budget on 780 images
-and 2 CPU cores we pretrain 6 and train 10 epochs at Adam's default rate 1e-3, no drop.
+no GCN (the GTSRB scripts, ``--gcn 0``).
+
+Training schedule per profile (``profiles.py``):
+
+- ``reference``: the encoder starts from the DCAE of the reference profile (350 epochs, Adam
+  1e-4 divided by 10 after epoch 250, batch 64: ``scripts/gtsrb_cae.sh``, whose weights
+  ``scripts/gtsrb_svdd.sh`` loads with ``--pretrain 0 --in_name``), then Deep SVDD trains 150
+  epochs at 1e-4 divided by 10 after epoch 50 with batch 64 (``scripts/gtsrb_svdd.sh``:
+  ``--lr_drop_in_epoch 50 --lr_drop_factor 10 --batch_size 64``; 150 epochs and 1e-4 are the
+  values of the repository's own Deep SVDD runs, ``experiments/mnist_svdd_exp_seeds.sh``, as no
+  GTSRB invocation is published);
+- ``default``: pretrain 6 and train 10 epochs at Adam's default rate 1e-3, no drop, batch 200,
+  to fit a 60 s fit+score budget on 780 images and one CPU core.
 """
 
 from __future__ import annotations
 
 import torch
 
-from advbench.detectors.autoencoder_training import fit_inputs, to_tensor, train_reconstruction
+from advbench.detectors import profiles
+from advbench.detectors.autoencoder_training import (
+    adam, check_autoencoder_params, fit_inputs, to_tensor, train_reconstruction,
+)
 from advbench.detectors.base import BaseDetector
+from advbench.detectors.checks import check_choice, check_nonnegative_int, check_number
+from advbench.detectors.dcae import SCHEDULES as DCAE_SCHEDULES
 from advbench.detectors.lenet import LeNetAutoencoder
 from advbench.detectors.torch_utils import (
     batched_apply, check_finite, evaluating, minibatches, resolve_device, seed_everything,
@@ -37,6 +52,15 @@ from advbench.detectors.torch_utils import (
 
 OBJECTIVES = ("one-class", "soft-boundary")
 CENTRE_EPS = 0.1
+
+#: Training schedule per profile (sources in the module docstring); pretraining as DCAE's.
+SCHEDULES = {
+    "default": {"ae_epochs": 6, "ae_lr": 1e-3, "ae_lr_milestones": (), "epochs": 10, "lr": 1e-3,
+                "lr_milestones": (), "batch_size": 200},
+    "reference": {"ae_epochs": DCAE_SCHEDULES["reference"]["epochs"], "ae_lr": DCAE_SCHEDULES["reference"]["lr"],
+                  "ae_lr_milestones": DCAE_SCHEDULES["reference"]["lr_milestones"], "epochs": 150, "lr": 1e-4,
+                  "lr_milestones": (50,), "batch_size": 64},
+}  # fmt: skip
 
 
 class DeepSVDDDetector(BaseDetector):
@@ -51,8 +75,12 @@ class DeepSVDDDetector(BaseDetector):
         Code size (32, the reference's ``gtsrb_rep_dim``).
     pretrain : bool
         Initialize the encoder from an autoencoder trained for ``ae_epochs`` at ``ae_lr``.
-    epochs, lr, ae_epochs, ae_lr, batch_size, weight_decay, warm_up_epochs :
-        Training schedule (defaults 10, 1e-3, 6, 1e-3, 200, 1e-6, 10).
+    profile : {"default", "reference"}
+        Where ``None`` schedule parameters take their values (``SCHEDULES``).
+    ae_epochs, ae_lr, ae_lr_milestones, epochs, lr, lr_milestones, batch_size :
+        Pretraining and Deep SVDD schedules; ``None`` takes the profile's value.
+    weight_decay, warm_up_epochs :
+        Adam's L2 penalty (1e-6) and epochs before ``R`` is first solved (10).
     gcn, scaling :
         Preprocessing, see ``ImagePreprocessor``.
     random_state : int or None
@@ -62,6 +90,8 @@ class DeepSVDDDetector(BaseDetector):
 
     Attributes
     ----------
+    schedule_ : dict
+        The schedule used (the profile's values with explicit parameters applied).
     c_ : tensor, R_ : float
         Centre and radius (``R_`` stays 0 for the one-class objective).
     history_ : dict
@@ -75,17 +105,22 @@ class DeepSVDDDetector(BaseDetector):
     description = descriptions["deep-svdd"]
 
     def __init__(self, objective: str = "one-class", nu: float = 0.1, rep_dim: int = 32, pretrain: bool = True,
-                 epochs: int = 10, lr: float = 1e-3, ae_epochs: int = 6, ae_lr: float = 1e-3,
-                 batch_size: int = 200, weight_decay: float = 1e-6, warm_up_epochs: int = 10,
-                 gcn: bool = False, scaling="minmax", random_state=None, device: str = "cpu"):
+                 profile: str = "default", epochs: int | None = None, lr: float | None = None,
+                 lr_milestones=None, ae_epochs: int | None = None, ae_lr: float | None = None,
+                 ae_lr_milestones=None, batch_size: int | None = None, weight_decay: float = 1e-6,
+                 warm_up_epochs: int = 10, gcn: bool = False, scaling="minmax", random_state=None,
+                 device: str = "cpu"):
         self.objective = objective
         self.nu = nu
         self.rep_dim = rep_dim
         self.pretrain = pretrain
+        self.profile = profile
         self.epochs = epochs
         self.lr = lr
+        self.lr_milestones = lr_milestones
         self.ae_epochs = ae_epochs
         self.ae_lr = ae_lr
+        self.ae_lr_milestones = ae_lr_milestones
         self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.warm_up_epochs = warm_up_epochs
@@ -95,27 +130,31 @@ class DeepSVDDDetector(BaseDetector):
         self.device = device
 
     def _check_params(self):
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}; got {self.objective!r}")
-        if not 0.0 < self.nu <= 1.0:
-            raise ValueError(f"nu must lie in (0, 1]; got {self.nu}")
+        check_choice("objective", self.objective, OBJECTIVES)
+        check_number("nu", self.nu, low_open=True, high=1.0)
+        check_choice("pretrain", self.pretrain, (False, True))
+        check_nonnegative_int("warm_up_epochs", self.warm_up_epochs)
+        check_autoencoder_params(self)
+        profiles.resolve(self, SCHEDULES)
 
     def _fit(self, X):
-        self._check_params()
+        self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
         self.preprocessor_, inputs = fit_inputs(X, self.gcn, self.scaling, self.device_)
         autoencoder = LeNetAutoencoder(self.rep_dim).to(self.device_)
         self.history_ = {"ae_loss": [], "svdd_loss": [], "radius": []}
         if self.pretrain:
-            optimizer = torch.optim.Adam(autoencoder.parameters(), lr=self.ae_lr, weight_decay=self.weight_decay)
+            optimizer, scheduler = adam(autoencoder.parameters(), schedule["ae_lr"], self.weight_decay,
+                                        schedule["ae_lr_milestones"])
             self.history_["ae_loss"] = train_reconstruction(
-                autoencoder, inputs, inputs, optimizer, epochs=self.ae_epochs, batch_size=self.batch_size,
-                generator=generator, what="Deep SVDD pretraining")
+                autoencoder, inputs, inputs, optimizer, epochs=schedule["ae_epochs"],
+                batch_size=schedule["batch_size"], generator=generator, what="Deep SVDD pretraining",
+                scheduler=scheduler)
         self.net_ = autoencoder.encoder
         self.c_ = self._initial_centre(inputs)
         self.R_ = 0.0
-        self._train(inputs, generator)
+        self._train(inputs, generator, schedule)
 
     def _initial_centre(self, inputs):
         with evaluating(self.net_):
@@ -123,14 +162,15 @@ class DeepSVDDDetector(BaseDetector):
         near_zero = c.abs() < CENTRE_EPS
         return torch.where(near_zero & (c < 0), -CENTRE_EPS, torch.where(near_zero, CENTRE_EPS, c))
 
-    def _train(self, inputs, generator):
+    def _train(self, inputs, generator, schedule):
         soft = self.objective == "soft-boundary"
-        warm_up = min(self.warm_up_epochs, self.epochs // 2)
-        optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        warm_up = min(self.warm_up_epochs, schedule["epochs"] // 2)
+        optimizer, scheduler = adam(self.net_.parameters(), schedule["lr"], self.weight_decay,
+                                    schedule["lr_milestones"])
         self.net_.train()
-        for epoch in range(self.epochs):
+        for epoch in range(schedule["epochs"]):
             total = 0.0
-            for index in minibatches(inputs.shape[0], self.batch_size, generator):
+            for index in minibatches(inputs.shape[0], schedule["batch_size"], generator):
                 optimizer.zero_grad()
                 dist = ((self.net_(inputs[index]) - self.c_) ** 2).sum(dim=1)
                 if soft:
@@ -141,6 +181,7 @@ class DeepSVDDDetector(BaseDetector):
                 optimizer.step()
                 total += float(loss.detach()) * len(index)
             self.history_["svdd_loss"].append(check_finite(total / inputs.shape[0], "Deep SVDD", epoch))
+            scheduler.step()
             if soft and epoch >= warm_up:
                 self.R_ = float(torch.quantile(self._distances(inputs).sqrt(), 1.0 - self.nu))
             self.history_["radius"].append(self.R_)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sklearn.ensemble import IsolationForest
 
 from advbench.detectors.base import BaseDetector
+from advbench.detectors.checks import check_positive_int
+from advbench.detectors.feature_params import check_feature_params
 from advbench.detectors.preprocessing import PixelFeatures
 
 
@@ -40,6 +42,11 @@ class IForestDetector(BaseDetector):
         self.gcn = gcn
         self.scaling = scaling
         self.random_state = random_state
+
+    def _check_params(self):
+        check_positive_int("n_estimators", self.n_estimators)
+        check_positive_int("max_samples", self.max_samples)
+        check_feature_params(self)
 
     def _fit(self, X):
         self.features_ = PixelFeatures(self.gcn, self.scaling, self.pca, self.random_state)

@@ -12,11 +12,15 @@ together. Score = negative log density.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KernelDensity
 
 from advbench.detectors.base import BaseDetector
+from advbench.detectors.checks import check_number
+from advbench.detectors.feature_params import check_feature_params
 from advbench.detectors.preprocessing import PixelFeatures
 
 #: Default bandwidth grid (see module docstring).
@@ -28,9 +32,9 @@ class KDEDetector(BaseDetector):
 
     Parameters
     ----------
-    bandwidths : sequence of float or None
+    bandwidths : sequence of float > 0 or None
         Candidate bandwidths (None: ``DEFAULT_BANDWIDTHS``); a single value skips the search.
-    cv : int
+    cv : int >= 2
         Number of folds of the bandwidth search (5, as the reference).
     pca : int, float or None
         PCA before the KDE (default 0.95: keep 95 % of the training variance, as the reference's option).
@@ -51,12 +55,20 @@ class KDEDetector(BaseDetector):
         self.scaling = scaling
         self.random_state = random_state
 
+    def _check_params(self):
+        if self.bandwidths is not None:
+            if isinstance(self.bandwidths, str) or not np.iterable(self.bandwidths) or not len(self.bandwidths):
+                raise ValueError(f"bandwidths must be None or a non-empty list of numbers > 0; got {self.bandwidths!r}")
+            for value in self.bandwidths:
+                check_number("bandwidths", value, low_open=True)
+        if isinstance(self.cv, bool) or not isinstance(self.cv, Integral) or self.cv < 2:
+            raise ValueError(f"cv must be an integer >= 2; got {self.cv!r}")
+        check_feature_params(self)
+
     def _fit(self, X):
         self.features_ = PixelFeatures(self.gcn, self.scaling, self.pca, self.random_state)
         Z = self.features_.fit_transform(X)
         grid = list(DEFAULT_BANDWIDTHS if self.bandwidths is None else self.bandwidths)
-        if not grid:
-            raise ValueError("bandwidths must contain at least one value")
         if len(grid) == 1:
             self.bandwidth_ = float(grid[0])
         else:

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.covariance import LedoitWolf
 
 from advbench.detectors.base import BaseDetector
+from advbench.detectors.feature_params import check_feature_params
 from advbench.detectors.preprocessing import PixelFeatures
 
 
@@ -35,6 +36,9 @@ class MahalanobisDetector(BaseDetector):
         self.gcn = gcn
         self.scaling = scaling
         self.random_state = random_state
+
+    def _check_params(self):
+        check_feature_params(self)
 
     def _fit(self, X):
         if X.shape[0] < 2:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from sklearn.svm import OneClassSVM
 
 from advbench.detectors.base import BaseDetector
+from advbench.detectors.checks import check_choice, check_number
+from advbench.detectors.feature_params import check_feature_params
 from advbench.detectors.preprocessing import PixelFeatures
 
 
@@ -22,8 +24,8 @@ class OCSVMDetector(BaseDetector):
     Parameters
     ----------
     nu : float
-        Upper bound on the fraction of training outliers (default 0.1, see module docstring).
-    gamma : float or {"scale", "auto"}
+        Upper bound on the fraction of training outliers, in (0, 1] (default 0.1, see module docstring).
+    gamma : float > 0 or {"scale", "auto"}
         RBF width; ``"scale"`` = ``1 / (n_features * var(X_train))`` computed on training features.
     pca : int, float or None
         Optional PCA on the training features before the SVM (None: raw pixels, the default).
@@ -43,6 +45,14 @@ class OCSVMDetector(BaseDetector):
         self.gcn = gcn
         self.scaling = scaling
         self.random_state = random_state
+
+    def _check_params(self):
+        check_number("nu", self.nu, low=0.0, high=1.0, low_open=True)
+        if isinstance(self.gamma, str):
+            check_choice("gamma", self.gamma, ("scale", "auto"))
+        else:
+            check_number("gamma", self.gamma, low_open=True)
+        check_feature_params(self)
 
     def _fit(self, X):
         self.features_ = PixelFeatures(self.gcn, self.scaling, self.pca, self.random_state)

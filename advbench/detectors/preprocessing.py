@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Accepted values of ``scaling``.
+SCALINGS = ("minmax", "standard", None)
+
 
 def global_contrast_normalization(X: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """Per-image L1 global contrast normalization of an ``N x C x H x W`` float array."""
@@ -31,7 +34,7 @@ class ImagePreprocessor:
     """
 
     def __init__(self, gcn: bool = False, scaling: str | None = "minmax"):
-        if scaling not in ("minmax", "standard", None):
+        if scaling not in SCALINGS:
             raise ValueError(f"scaling must be 'minmax', 'standard' or None; got {scaling!r}")
         self.gcn = gcn
         self.scaling = scaling

@@ -33,6 +33,14 @@ def resolve_device(device: str | None) -> torch.device:
     return torch.device(device)
 
 
+def check_device(device: str | None) -> None:
+    """ValueError unless ``device`` names a torch device that this machine has (see ``resolve_device``)."""
+    try:
+        resolve_device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device ({exc})") from None
+
+
 def check_finite(loss: torch.Tensor | float, what: str, epoch: int) -> float:
     """Return ``loss`` as a float, raising DivergenceError when it is NaN or infinite."""
     value = float(loss)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import sys
 
-
-_RUN_FLAGS = ("data", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device", "config")
+_RUN_FLAGS = ("data", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device", "profile", "config")
 
 
 def _command_line(args) -> list[str]:
@@ -28,9 +27,12 @@ def _run(args) -> int:
 
 
 def _report(args) -> int:
-    from advbench.reports.report import render
+    from advbench.reports.lock import hold
+    from advbench.reports.report import check_run_folder, render
 
-    written = render(args.dir, data=args.data)
+    folder = check_run_folder(args.dir)
+    with hold(folder, args.dir, f"advbench report {args.dir}"):
+        written = render(folder, data=args.data)
     print(f"advbench report: wrote {len(written)} files in {args.dir}", file=sys.stderr)
     return 0
 
@@ -43,7 +45,8 @@ def register(sub) -> None:
             "For each (detector, seed): fit on the clean training images, score the clean test images and every "
             "attack's images, AUC per attack. Writes results.jsonl, scores/, AUC tables (Markdown, LaTeX), the "
             "comparison with the paper, figures/ and run.json in --out. Running it again skips finished pairs "
-            "(failed ones are computed again). Exit status 1 when a pair failed, 2 for bad input."
+            "(failed ones are computed again). One run at a time per --out folder. Exit status 1 when a pair failed or "
+            "a worker process died, 2 for bad input (checked before the first pair)."
         ),
     )
     run.add_argument("--data", help="benchmark HDF5 file from `advbench generate-attacks`")
@@ -55,6 +58,7 @@ def register(sub) -> None:
     run.add_argument("--jobs", help="pairs run at once in worker processes (default 1)")
     run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
     run.add_argument("--device", help="auto (default: CUDA when available), cpu or cuda[:N] for the deep detectors")
+    run.add_argument("--profile", help="training profile of the deep detectors: default (the default) or reference")
     run.add_argument("--config", help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; "
                      "the command line wins")  # fmt: skip
     run.add_argument("--force", action="store_true",

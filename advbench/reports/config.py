@@ -1,7 +1,7 @@
 """The resolved configuration of ``advbench run``: command line over ``--config`` TOML over defaults.
 
 The TOML file may hold a ``[run]`` table with defaults for the flags (``data``, ``out``,
-``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``, ``device``) and one
+``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``, ``device``, ``profile``) and one
 ``[detectors.<name>]`` table per detector with hyperparameters passed to its constructor::
 
     [run]
@@ -14,23 +14,29 @@ The TOML file may hold a ``[run]`` table with defaults for the flags (``data``, 
 
 Built-in defaults (``DEFAULTS``): every detector of the ``all`` group, 10 seeds (the paper's
 Table 4 averages over 10), every attack of the data file, one job, one thread per job (see
-``advbench.reports.runner`` for why the thread count is fixed), device ``auto``.
+``advbench.reports.runner`` for why the thread count is fixed), device ``auto``, training profile
+``default`` (``advbench.detectors.profiles``; passed to every detector that has a ``profile``
+parameter, as the device is to every detector that has a ``device`` parameter).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from advbench.errors import AdvbenchError
 
-DEFAULTS = {"detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1, "device": "auto"}
+DEFAULTS = {"detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1, "device": "auto",
+            "profile": "default"}  # fmt: skip
 RUN_KEYS = ("data", "out", *DEFAULTS)
-#: Constructor parameters that the run sets itself (from ``--seeds`` and ``--device``).
-RUN_SET_PARAMS = ("random_state", "device")
+#: Constructor parameters that the run sets itself (from ``--seeds``, ``--device`` and ``--profile``).
+RUN_SET_PARAMS = ("random_state", "device", "profile")
+#: What ``--device`` accepts (``auto``: CUDA when available, else the CPU).
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 @dataclass
@@ -45,6 +51,7 @@ class RunConfig:
     jobs: int
     threads: int
     device: str
+    profile: str
     params: dict[str, dict] = field(default_factory=dict)
     config_file: str | None = None
     force: bool = False
@@ -84,6 +91,21 @@ def _positive_int(value, where: str) -> int:
     return number
 
 
+def _device(value) -> str:
+    """Check the form of ``--device`` (whether this machine has it is checked by the runner)."""
+    if not DEVICE_PATTERN.fullmatch(str(value)):
+        raise AdvbenchError(f"--device: expected auto, cpu, cuda or cuda:N; got {value!r}")
+    return str(value)
+
+
+def _profile(value) -> str:
+    from advbench.detectors.profiles import PROFILES
+
+    if value not in PROFILES:
+        raise AdvbenchError(f"--profile: expected one of {', '.join(PROFILES)}; got {value!r}")
+    return value
+
+
 def load_toml(path: str) -> dict:
     """Read ``--config``; AdvbenchError naming the file for a missing file, bad TOML or unknown keys."""
     try:
@@ -117,7 +139,7 @@ def check_detector_params(params: dict[str, dict], where: str) -> None:
             allowed = ", ".join(sorted(valid - set(RUN_SET_PARAMS)))
             raise AdvbenchError(
                 f"{where}: [detectors.{name}] has unknown or reserved parameter(s) {bad} (random_state comes from "
-                f"--seeds, device from --device); valid: {allowed}"
+                f"--seeds, device from --device, profile from --profile); valid: {allowed}"
             )
 
 
@@ -154,7 +176,8 @@ def resolve(args) -> RunConfig:
         attacks=",".join(attacks) if isinstance(attacks, list) else str(attacks),
         jobs=_positive_int(pick("jobs"), "--jobs"),
         threads=_positive_int(pick("threads"), "--threads"),
-        device=str(pick("device")),
+        device=_device(pick("device")),
+        profile=_profile(pick("profile")),
         params={name: dict(params.get(name, {})) for name in names},
         config_file=args.config,
         force=bool(args.force),
@@ -177,18 +200,18 @@ def _jsonable(value):
 
 
 def config_hash(data_sha256: str, detector: str, params: dict) -> str:
-    """What guards a run folder: the data file's sha256 and a detector's parameters (seed and device aside)."""
+    """A detector's parameters and the data file's sha256 (seed, device and profile aside: see ``guard``)."""
     kept = {key: value for key, value in params.items() if key not in RUN_SET_PARAMS}
     text = json.dumps({"data_sha256": data_sha256, "detector": detector, "params": _jsonable(kept)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def detector_params(name: str, overrides: dict, seed: int, device: str) -> dict:
-    """The constructor parameters of one (detector, seed): the config's overrides, the seed, the device."""
+def detector_params(name: str, overrides: dict, seed: int, device: str, profile: str) -> dict:
+    """The constructor parameters of one (detector, seed): the config's overrides, the seed, and the
+    device and profile for a detector that takes them."""
     from advbench import detectors
 
     defaults = detectors.create(name).get_params()
     params = {**overrides, "random_state": seed}
-    if "device" in defaults:
-        params["device"] = device
+    params |= {key: value for key, value in (("device", device), ("profile", profile)) if key in defaults}
     return params

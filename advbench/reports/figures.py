@@ -7,7 +7,8 @@
 - ``most_anomalous_<detector>.png``: the highest-scoring images among the clean test images and
   every attack's images pooled, adversarial ones framed in green (the paper's Figure 7).
 - ``training_loss.png``: per-epoch losses of G and D of the dual-adversarial detector against its
-  single-autoencoder ablation (the paper's Figure 4).
+  single-autoencoder ablation (the paper's Figure 4), and the norm of the gradient that each
+  weighted term of eq. (1) sends into G's parameters (``grad_*`` of ``history_``).
 """
 
 from __future__ import annotations
@@ -115,13 +116,19 @@ def _series(history, key: str) -> tuple[list[int], list[float]]:
     return [p[0] for p in points], [p[1] for p in points]
 
 
+#: Gradient-norm columns of the dual detector's history and their legend labels (terms of eq. 1).
+GRAD_LABELS = {"grad_irec": "w_i L_irec", "grad_adv": "w_a L_adv", "grad_zrec": "w_z L_zrec",
+               "grad_dual": "w_d L_dual (G side)", "grad_e": "w_e L_e", "grad_total": "total"}  # fmt: skip
+
+
 def training_losses(folder: Path, curves: dict[str, list[dict]], seed: int) -> Path:
-    """Per-epoch G and D losses of each detector in ``curves`` (name -> its ``history_``)."""
+    """Per-epoch G and D losses of each detector in ``curves`` (name -> its ``history_``), and the
+    per-term gradient norms into G of the first detector that recorded them."""
     from matplotlib.ticker import MaxNLocator
 
-    fig = _figure(figsize=(10, 3.8))
+    fig = _figure(figsize=(15, 3.8))
     for index, (key, title) in enumerate((("loss_g", "G (generator) loss"), ("loss_d", "D (discriminator) loss")), 1):
-        ax = fig.add_subplot(1, 2, index)
+        ax = fig.add_subplot(1, 3, index)
         for name, history in curves.items():
             epochs, values = _series(history, key)
             if values:
@@ -129,5 +136,18 @@ def training_losses(folder: Path, curves: dict[str, list[dict]], seed: int) -> P
         ax.set(title=title, xlabel="epoch", ylabel="mean loss over the epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=8)
+    ax = fig.add_subplot(1, 3, 3)
+    with_grads = [(name, history) for name, history in curves.items() if _series(history, "grad_total")[1]]
+    if with_grads:
+        name, history = with_grads[0]
+        for key, label in GRAD_LABELS.items():
+            epochs, values = _series(history, key)
+            if values:
+                ax.plot(epochs, values, marker="o", markersize=3, label=label, linestyle="--" if key == "grad_total" else "-")
+        ax.set_yscale("log")
+        ax.legend(fontsize=7)
+        ax.set_title(f"{name}: gradient norm into G per term", fontsize=10)
+    ax.set(xlabel="epoch", ylabel="||d term / d theta_G||")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(f"Training losses, seed {seed}: dual autoencoder vs. single autoencoder")
     return _save(fig, folder / "training_loss.png")

@@ -1,36 +1,27 @@
 """Render every table and figure of a run folder from what it stores (``advbench report DIR``).
 
 Inputs: ``results.jsonl``, the scores under ``scores/``, ``run.json`` (the seeds, detectors and
-attacks asked for; optional) and, for the most-anomalous-images figure only, the data file named
-in ``run.json`` (or ``--data``), checked against the stored sha256.
+attacks that every run into the folder asked for; optional) and, for the most-anomalous-images
+figure only, the data file named in ``run.json``'s last run (or ``--data``), checked against the
+stored sha256. Every input is read and checked before the first file is written, so a missing
+scores file or another data file leaves the folder as it was.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
-from advbench.reports import figures, paper, results, tables
+from advbench.reports import figures, history, paper, results, tables
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
 ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "paper_comparison", "ablation_table") for ext in ("md", "tex"))
 ABLATION_ONLY = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d")
 #: The single-autoencoder ablation drawn against the dual detector in ``training_loss.png``, first found.
 SINGLE_AE = ("ablation-single-ae-d", "ablation-single-ae")
-
-
-def _run_info(out: Path) -> dict:
-    path = out / results.RUN_JSON
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
 
 
 def _ordered(first: list[str], records: list[dict], key: str) -> list[str]:
@@ -107,17 +98,15 @@ def _benchmark_for_images(data: Path | None, sha: str):
     return bench
 
 
-def render_figures(out: Path, records: list[dict], detectors: list[str], attacks: list[str], data, sha: str) -> list[Path]:
-    """Every figure of ``figures.py`` that the stored results allow."""
+def render_figures(out: Path, stored: dict, detectors: list[str], attacks: list[str], bench) -> list[Path]:
+    """Every figure of ``figures.py`` that the stored scores (``_load_scores``) and the data file allow."""
     folder = out / "figures"
-    stored = _load_scores(out, records)
     scores = {d: stored[d] for d in detectors if d in stored}  # table order
     written = figures.roc_curves(folder, scores, attacks)
     for detector, by_seed in scores.items():
         seed = min(by_seed)
         written.append(figures.score_distributions(folder, detector, seed, by_seed[seed], attacks))
     if "dual-adversarial" in scores:
-        bench = _benchmark_for_images(data, sha)
         seed = min(scores["dual-adversarial"])
         if bench is not None:
             written.append(figures.most_anomalous(folder, "dual-adversarial", seed, scores["dual-adversarial"][seed], bench))
@@ -129,22 +118,31 @@ def render_figures(out: Path, records: list[dict], detectors: list[str], attacks
     return written
 
 
-def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
-    """Write all tables and figures of the run folder ``out``; return the paths written."""
+def check_run_folder(out: str | Path) -> Path:
+    """``out`` as a Path; AdvbenchError when it holds no ``results.jsonl``."""
     out = Path(out)
     if not (out / results.RESULTS).is_file():
         raise AdvbenchError(f"{out}: no {results.RESULTS} here (run `advbench run --out {out}` first)")
+    return out
+
+
+def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
+    """Write all tables and figures of the run folder ``out``; return the paths written."""
+    out = check_run_folder(out)
     records = results.read_results(out)
     if not records:
         raise AdvbenchError(f"{out / results.RESULTS}: holds no complete result yet")
-    info = _run_info(out)
-    config = info.get("config", {})
-    seeds = config.get("seeds", [])
-    detectors = _ordered(config.get("detectors", []), records, "detector")
+    runs = history.read_runs(out)
+    configs = [entry.get("config", {}) for entry in runs]
+    seeds = tables.table_seeds(records, history.union(config.get("seeds", []) for config in configs))
+    detectors = _ordered(history.union(config.get("detectors", []) for config in configs), records, "detector")
     registry = names()  # table order: Table 4's rows, then the ablation variants, whatever ran first
     detectors.sort(key=lambda name: registry.index(name) if name in registry else len(registry))
-    attacks = _ordered(info.get("attacks", []), records, "attack")
-    sha = info.get("data_sha256") or records[0]["data_sha256"]
-    data = data if data is not None else config.get("data")
+    attacks = _ordered(history.union(entry.get("attacks", []) for entry in runs), records, "attack")
+    last = runs[-1] if runs else {}
+    sha = last.get("data_sha256") or records[0]["data_sha256"]
+    stored = _load_scores(out, records)
+    data = data if data is not None else last.get("config", {}).get("data")
+    bench = _benchmark_for_images(data, sha) if "dual-adversarial" in stored else None
     written = render_tables(out, records, detectors, attacks, seeds, sha)
-    return written + render_figures(out, records, detectors, attacks, data, sha)
+    return written + render_figures(out, stored, detectors, attacks, bench)

@@ -4,6 +4,13 @@ For each pair the detector is fitted once on the clean training images, scores t
 images and every attack's images, and the AUC of an attack is the ROC AUC of the clean test
 scores (label 0) against that attack's scores (label 1).
 
+Before the first pair (``plan``), everything that can be wrong with the input is checked, and
+nothing is written when it is: the data file, the attacks, ``--device`` (resolved on this
+machine, see ``devices``) and every detector's parameters (each detector is built with the
+parameters of its run and ``check_params()``-ed, without fitting). Then the run folder is locked
+for the whole run (``lock``), its results are checked against the run's settings (``guard``) and
+the run's entry is appended to ``run.json`` (``history``).
+
 Threads: every pair runs with the same number of CPU threads (``--threads``, default 1), in
 torch and in the BLAS/OpenMP pools (threadpoolctl), whatever ``--jobs`` is. Float results of
 the deep detectors depend on the thread count (reductions are split differently), so fixing it
@@ -12,7 +19,8 @@ is what makes ``--jobs N`` reproduce ``--jobs 1`` to the last bit; parallelism c
 ``jobs * threads`` at most the number of cores.
 
 A detector that raises on a pair is recorded (one line per attack with ``error`` set and
-``auc`` null) and the run goes on; failed pairs are computed again on the next run.
+``auc`` null) and the run goes on; failed pairs, and finished pairs whose scores file is
+missing, are computed again on the next run. A worker process that dies stops the run (exit 1).
 """
 
 from __future__ import annotations
@@ -26,19 +34,19 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from advbench.errors import AdvbenchError
-from advbench.fileio import write_text_atomic
-from advbench.reports import results
+from advbench.datasets.benchmark_file import Benchmark, read_benchmark
+from advbench.errors import AdvbenchError, RunError
+from advbench.reports import devices, guard, history, lock, results
 from advbench.reports.config import RunConfig, config_hash, detector_params, resolve_attacks
 
 _PACKAGES = ("torch", "scikit-learn", "numpy", "advbench", "torchattacks", "foolbox", "h5py")
 _DATA_CACHE: dict[str, object] = {}
-_THREAD_LIMITS: list = []
 
 
 def versions() -> dict[str, str | None]:
@@ -52,18 +60,7 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def set_threads(threads: int) -> None:
-    """Use ``threads`` CPU threads in torch and in every BLAS / OpenMP pool of this process."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(threads)
-    _THREAD_LIMITS[:] = [threadpool_limits(limits=threads)]
-
-
-def _benchmark(path: str, sha256: str):
-    from advbench.datasets.benchmark_file import read_benchmark
-
+def _benchmark(path: str, sha256: str) -> Benchmark:
     if _DATA_CACHE.get("key") != (path, sha256):
         bench = read_benchmark(path)
         if bench.sha256 != sha256:
@@ -95,6 +92,7 @@ def fit_and_score(task: dict) -> list[dict]:
         "versions": task["versions"],
         "device": task["params"].get("device", "cpu"),
         "threads": task["threads"],
+        "profile": task["profile"],
         "pair_attacks": attacks,
         "n_normal": int(len(bench.normal_test)),
         "fit_seconds": None,
@@ -124,25 +122,11 @@ def fit_and_score(task: dict) -> list[dict]:
         common["traceback"] = traceback.format_exc(limit=-8)
         aucs = dict.fromkeys(attacks)
         path.unlink(missing_ok=True)
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    finished = _now()
     return [
         {**common, "attack": attack, "auc": aucs[attack], "n_adversarial": len(bench.attacks[attack]), "finished": finished}
         for attack in attacks
     ]
-
-
-def _guard(existing: list[dict], sha256: str, hashes: dict[str, str], config: RunConfig) -> None:
-    """Refuse to mix results of another data file or other detector parameters in one folder."""
-    hint = "use another --out, or --force to discard them and start over"
-    for record in existing:
-        if record["data_sha256"] != sha256:
-            raise AdvbenchError(
-                f"--out {config.out}: holds results for another data file (sha256 {record['data_sha256'][:12]}, "
-                f"not {sha256[:12]} of {config.data}); {hint}"
-            )
-        name = record["detector"]
-        if name in hashes and record["config_hash"] != hashes[name]:
-            raise AdvbenchError(f"--out {config.out}: holds results of {name} with other parameters; {hint}")
 
 
 def _clear(out: Path) -> None:
@@ -155,14 +139,15 @@ def _clear(out: Path) -> None:
         shutil.rmtree(out / folder, ignore_errors=True)
 
 
-def _finished(existing: list[dict], attacks: list[str]) -> set[tuple[str, int]]:
-    """Pairs whose complete, error-free lines cover every requested attack."""
+def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[str, int]]:
+    """Pairs whose complete, error-free lines cover every requested attack and whose scores file is there."""
     by_pair: dict[tuple, list[dict]] = {}
     for record in existing:
         by_pair.setdefault(results.pair_key(record), []).append(record)
     return {
         key for key, lines in by_pair.items()
         if all(line["error"] is None for line in lines) and set(attacks) <= {line["attack"] for line in lines}
+        and results.scores_path(out, *key).is_file()
     }  # fmt: skip
 
 
@@ -183,108 +168,182 @@ def _environment() -> dict:
     }
 
 
-def run(config: RunConfig, command_line: list[str]) -> int:
-    """Run every missing (detector, seed) pair of ``config``, then render the report; the exit code."""
-    from tqdm import tqdm
-
+def _checked_params(config: RunConfig, device: str) -> dict[str, dict]:
+    """Build every requested detector with its run's parameters and check them without fitting; name -> params."""
     from advbench import detectors
-    from advbench.datasets.benchmark_file import read_benchmark
-    from advbench.reports.report import render
 
-    started = time.time()
+    where = f"--config {config.config_file}: " if config.config_file else ""
+    checked = {}
+    for name in config.detectors:
+        params = detector_params(name, config.params[name], config.seeds[0], device, config.profile)
+        try:
+            detector = detectors.create(name, **params).check_params()
+        except (TypeError, ValueError) as exc:
+            message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise AdvbenchError(f"{where}[detectors.{name}]: {message}") from None
+        checked[name] = {key: value for key, value in detector.get_params().items() if key != "random_state"}
+    return checked
+
+
+@dataclass
+class Plan:
+    """What a run computes, all checked before anything is written."""
+
+    bench: Benchmark
+    attacks: list[str]
+    device: str
+    params: dict[str, dict]
+    hashes: dict[str, str]
+    settings: dict
+
+
+def plan(config: RunConfig) -> Plan:
+    """Read the data file and check the attacks, the device and every detector's parameters (AdvbenchError)."""
     bench = read_benchmark(config.data)
     attacks = resolve_attacks(config.attacks, list(bench.attacks), config.data)
     empty = [name for name in attacks if len(bench.attacks[name]) == 0]
     if empty:
         raise AdvbenchError(f"{config.data}: attack(s) {empty} hold no images; leave them out with --attacks")
-    full_params = {name: detectors.create(name, **config.params[name]).get_params() for name in config.detectors}
-    hashes = {name: config_hash(bench.sha256, name, full_params[name]) for name in config.detectors}
+    device = devices.resolve_device(config.device)
+    params = _checked_params(config, device)
+    hashes = {name: config_hash(bench.sha256, name, params[name]) for name in config.detectors}
+    uses_device = any("device" in values for values in params.values())
+    settings = guard.run_settings(bench.sha256, hashes, device if uses_device else None, config.threads, config.profile)
+    return Plan(bench, attacks, device, params, hashes, settings)
 
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run(config: RunConfig, command_line: list[str]) -> int:
+    """Run every missing (detector, seed) pair of ``config``, then render the report; the exit code."""
+    started = time.time()
+    planned = plan(config)
     out = config.out
     if out.exists() and not out.is_dir():
         raise AdvbenchError(f"--out {out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    with lock.hold(out, f"--out {out}", " ".join(command_line)):
+        return _run_locked(config, command_line, planned, started)
+
+
+def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dict:
+    """This run's entry of ``run.json`` as it starts."""
+    return {
+        "config": config.to_json(),
+        "command_line": command_line,
+        "data_sha256": planned.bench.sha256,
+        "attacks": planned.attacks,
+        "device": planned.device,
+        "settings": planned.settings,
+        "detector_params": planned.params,
+        "config_hashes": planned.hashes,
+        "environment": _environment(),
+        "started": _now(),
+        "status": "running",
+    }
+
+
+def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, started: float) -> int:
+    from advbench.reports.report import render
+
+    out = config.out
     if config.force:
         _clear(out)
     existing = results.repair(out)
-    _guard(existing, bench.sha256, hashes, config)
-
+    guard.check(out, existing, planned.settings)
+    runs = history.read_runs(out)
     cores = os.cpu_count() or 1
     if config.jobs * config.threads > cores:
         print(f"advbench run: warning: --jobs {config.jobs} x --threads {config.threads} exceeds the {cores} CPU "
               "cores; the pairs will compete for them", file=sys.stderr)  # fmt: skip
     pairs = [(name, seed) for seed in config.seeds for name in config.detectors]
-    done = _finished(existing, attacks)
+    done = _finished(out, existing, planned.attacks)
     todo = [pair for pair in pairs if pair not in done]
-    info = {
-        "config": config.to_json(),
-        "command_line": command_line,
-        "data_sha256": bench.sha256,
-        "attacks": attacks,
-        "detector_params": full_params,
-        "config_hashes": hashes,
-        "environment": _environment(),
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "status": "running",
-    }
-    write_text_atomic(out / results.RUN_JSON, results.to_json_text(info))
-
-    common = {"data": str(config.data), "data_sha256": bench.sha256, "out": str(out), "attacks": attacks,
-              "threads": config.threads, "versions": info["environment"]["versions"]}  # fmt: skip
-    tasks = [
-        {**common, "detector": name, "seed": seed, "config_hash": hashes[name],
-         "params": detector_params(name, config.params[name], seed, config.device)}
-        for name, seed in todo
-    ]  # fmt: skip
-    failed: list[dict] = []
-    bar = tqdm(total=len(pairs), initial=len(pairs) - len(todo), unit="pair", file=sys.stderr, dynamic_ncols=True)
-
-    def record(lines: list[dict]) -> None:
-        results.write_pair(out, lines)
-        if lines[0]["error"]:
-            failed.append(lines[0])
-        bar.update(1)
-        tqdm.write(_log_line(lines, bar.n, len(pairs)), file=sys.stderr)
-
+    entry = _run_entry(config, command_line, planned)
+    history.write_runs(out, [*runs, entry])
     try:
-        if config.jobs == 1 or len(tasks) <= 1:
-            set_threads(config.threads)
-            for task in tasks:
-                record(fit_and_score(task))
-        else:
-            _run_pool(tasks, config, record)
-    finally:
-        bar.close()
-
-    render(out, data=config.data)
-    info.update(
+        failed = _compute(_tasks(config, planned, entry, todo), config, planned.device, len(pairs))
+        render(out, data=config.data)
+    except BaseException as exc:
+        entry.update(status=f"failed: {type(exc).__name__}", finished=_now(), wall_seconds=time.time() - started)
+        history.write_runs(out, [*runs, entry])
+        raise
+    entry.update(
         status="finished",
-        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        finished=_now(),
         wall_seconds=time.time() - started,
         pairs={"total": len(pairs), "reused": len(pairs) - len(todo), "computed": len(todo), "failed": len(failed)},
         failures=[{"detector": f["detector"], "seed": f["seed"], "error": f["error"]} for f in failed],
     )
-    write_text_atomic(out / results.RUN_JSON, results.to_json_text(info))
-    print(f"advbench run: {len(pairs)} pairs ({len(pairs) - len(todo)} reused, {len(todo)} computed) "
-          f"in {info['wall_seconds']:.0f} s; tables in {out}", file=sys.stderr)  # fmt: skip
-    if failed:
-        print(f"advbench run: {len(failed)} pair(s) failed:", file=sys.stderr)
-        for line in failed:
-            print(f"  {line['detector']} seed {line['seed']}: {line['error']}", file=sys.stderr)
-        return 1
-    return 0
+    history.write_runs(out, [*runs, entry])
+    return _closing_lines(out, entry, failed)
 
 
-def _run_pool(tasks: list[dict], config: RunConfig, record) -> None:
+def _closing_lines(out: Path, entry: dict, failed: list[dict]) -> int:
+    """Print the run's summary and its failures; the exit code."""
+    pairs = entry["pairs"]
+    print(f"advbench run: {pairs['total']} pairs ({pairs['reused']} reused, {pairs['computed']} computed) "
+          f"in {entry['wall_seconds']:.0f} s; tables in {out}", file=sys.stderr)  # fmt: skip
+    if not failed:
+        return 0
+    print(f"advbench run: {len(failed)} pair(s) failed:", file=sys.stderr)
+    for line in failed:
+        print(f"  {line['detector']} seed {line['seed']}: {line['error']}", file=sys.stderr)
+    return 1
+
+
+def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, int]]) -> list[dict]:
+    """What ``fit_and_score`` needs for each pair to compute (picklable, for worker processes)."""
+    common = {"data": str(config.data), "data_sha256": planned.bench.sha256, "out": str(config.out),
+              "attacks": planned.attacks, "threads": config.threads, "profile": config.profile,
+              "versions": entry["environment"]["versions"]}  # fmt: skip
+    return [
+        {**common, "detector": name, "seed": seed, "config_hash": planned.hashes[name],
+         "params": detector_params(name, config.params[name], seed, planned.device, config.profile)}
+        for name, seed in todo
+    ]  # fmt: skip
+
+
+def _compute(tasks: list[dict], config: RunConfig, device: str, total: int) -> list[dict]:
+    """Run the pairs of ``tasks`` (in this process or in ``--jobs`` workers), record each; the failed pairs' lines."""
+    from tqdm import tqdm
+
+    failed: list[dict] = []
+    bar = tqdm(total=total, initial=total - len(tasks), unit="pair", file=sys.stderr, dynamic_ncols=True)
+
+    def record(lines: list[dict]) -> None:
+        results.write_pair(config.out, lines)
+        if lines[0]["error"]:
+            failed.append(lines[0])
+        bar.update(1)
+        tqdm.write(_log_line(lines, bar.n, total), file=sys.stderr)
+
+    try:
+        if config.jobs == 1 or len(tasks) <= 1:
+            devices.configure_process(config.threads, device)
+            for task in tasks:
+                record(fit_and_score(task))
+        else:
+            _run_pool(tasks, config, device, record)
+    finally:
+        bar.close()
+    return failed
+
+
+def _run_pool(tasks: list[dict], config: RunConfig, device: str, record) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(config.jobs, mp_context=context, initializer=set_threads, initargs=(config.threads,))
+    executor = ProcessPoolExecutor(config.jobs, mp_context=context, initializer=devices.configure_process,
+                                   initargs=(config.threads, device))  # fmt: skip
     try:
         futures = [executor.submit(fit_and_score, task) for task in tasks]
         for future in as_completed(futures):
             record(future.result())
     except BrokenProcessPool:
-        raise AdvbenchError("a worker process died (killed, or out of memory?); run the same command again to resume")
+        message = "a worker process died (killed, or out of memory?); run the same command again to resume"
+        raise RunError(message) from None
     finally:
         executor.shutdown(wait=True, cancel_futures=True)

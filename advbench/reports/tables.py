@@ -1,10 +1,13 @@
 """AUC tables from ``results.jsonl``: ours (Table 4 layout), beside the paper's Table 4 and Table 1.
 
 A cell is the mean ± sample standard deviation (``ddof=1``) over seeds of the AUC in %, one
-decimal, the best mean of each column in bold. A cell never hides a problem: "failed (k/n seeds)"
-when every seed failed, "not run" when no seed was computed, and "(k/n seeds)" after the numbers
-when fewer seeds than expected went into them. Markdown is written by hand (a pipe table needs no
-library); LaTeX by pandas' ``Styler.to_latex`` with booktabs rules (``\\toprule`` etc.).
+decimal, the best mean of each column in bold. Every cell of a table is expected to hold the
+table's seeds: those of every run into the folder and any seed stored. A cell never hides a
+problem: "failed (k/n seeds)" when every seed failed, "not run" when no seed was computed, and
+"(k/n seeds)" after the numbers when fewer seeds went into them (such a cell is never bold: a
+mean over other seeds is not comparable); the ablation table's mean over attacks likewise.
+Markdown is written by hand (a pipe table needs no library); LaTeX by pandas' ``Styler.to_latex``
+with booktabs rules (``\\toprule`` etc.).
 """
 
 from __future__ import annotations
@@ -47,19 +50,20 @@ class Cell:
     def std(self) -> float:
         return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else float("nan")
 
-
-def expected_seeds(records: list[dict], run_seeds: list[int]) -> dict[str, set[int]]:
-    """Per detector: the seeds the run asked for plus any seed stored for it."""
-    seeds: dict[str, set[int]] = {}
-    for record in records:
-        seeds.setdefault(record["detector"], set(run_seeds)).add(int(record["seed"]))
-    return seeds
+    @property
+    def complete(self) -> bool:
+        """Every expected seed went into the numbers."""
+        return len(self.values) == self.expected
 
 
-def collect(records: list[dict], detectors: list[str], attacks: list[str], run_seeds: list[int]) -> dict:
-    """``{(detector, attack): Cell}`` for every row and column of the tables."""
-    seeds = expected_seeds(records, run_seeds)
-    cells = {(d, a): Cell(expected=len(seeds.get(d, run_seeds))) for d in detectors for a in attacks}
+def table_seeds(records: list[dict], run_seeds: list[int]) -> list[int]:
+    """The seeds every cell should hold: the runs' seeds and any seed stored."""
+    return sorted(set(run_seeds) | {int(record["seed"]) for record in records})
+
+
+def collect(records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int]) -> dict:
+    """``{(detector, attack): Cell}`` for every row and column of the tables (``seeds``: ``table_seeds``)."""
+    cells = {(d, a): Cell(expected=len(seeds)) for d in detectors for a in attacks}
     for record in records:
         cell = cells.get((record["detector"], record["attack"]))
         if cell is None:
@@ -85,7 +89,8 @@ def cell_text(cell: Cell, scale: float = 100.0, digits: int = 1, pm: str = "±")
 
 
 def _best(cells: dict, detectors: list[str], attack: str) -> set[str]:
-    means = {d: round(100 * cells[d, attack].mean, 1) for d in detectors if cells[d, attack].values}
+    """The detectors with the best mean of a column, among cells that hold every seed."""
+    means = {d: round(100 * cells[d, attack].mean, 1) for d in detectors if cells[d, attack].complete}
     top = max(means.values(), default=None)
     return {d for d, mean in means.items() if mean == top}
 
@@ -118,13 +123,16 @@ def comparison_frame(cells: dict, attacks: list[str], latex: bool) -> pd.DataFra
     return pd.DataFrame(columns)
 
 
-def mean_over_attacks(records: list[dict], detector: str, attacks: list[str]) -> Cell:
-    """Per seed, the mean AUC over ``attacks`` (seeds with every attack scored), as one Cell over seeds."""
+def mean_over_attacks(records: list[dict], detector: str, attacks: list[str], expected: int) -> Cell:
+    """Per seed, the mean AUC over ``attacks`` (seeds with every attack scored), as one Cell over seeds.
+
+    ``expected`` is the table's seed count, so that missing seeds show as "(k/n seeds)".
+    """
     by_seed: dict[int, dict[str, float | None]] = {}
     for record in records:
         if record["detector"] == detector and record["attack"] in attacks:
             by_seed.setdefault(int(record["seed"]), {})[record["attack"]] = record["auc"]
-    cell = Cell(expected=len(by_seed))
+    cell = Cell(expected=expected)
     for aucs in by_seed.values():
         if len(aucs) == len(attacks) and None not in aucs.values():
             cell.values.append(float(np.mean(list(aucs.values()))))
@@ -137,11 +145,12 @@ def ablation_frame(records: list[dict], cells: dict, attacks: list[str], latex: 
     """Table 1's variants: the paper's STOP SIGN AUC beside our mean AUC over attacks (fractions)."""
     pm = r"$\pm$" if latex else "±"
     rows = list(paper.TABLE1)
+    means = [mean_over_attacks(records, d, attacks, cells[d, attacks[0]].expected) for d in rows]
     columns = {
         "Variant": [paper.TABLE1_NAMES[d] for d in rows],
         "Detector": rows,
         "Paper (Table 1)": [f"{paper.TABLE1[d]:.3f}" for d in rows],
-        "Ours, mean over attacks": [cell_text(mean_over_attacks(records, d, attacks), 1.0, 3, pm) for d in rows],
+        "Ours, mean over attacks": [cell_text(cell, 1.0, 3, pm) for cell in means],
     }
     for attack in attacks:
         columns[f"Ours, {attack_label(attack)}"] = [

@@ -13,10 +13,17 @@ Choices where the paper is silent (ours):
 - Architecture: see ``networks.py`` (32/64/128 channels, latent size 64). Decoders end in a
   sigmoid image in [0, 1] that is then standardized, so reconstructions are bounded.
 - Adam's ``beta1 = 0.5`` (DCGAN's value for adversarial training; the paper gives only the rate).
-- ``epochs = 15``, ``batch_size = 64``: 13 batches per epoch on the 780 training stop signs;
-  15 epochs (195 updates per network) took 2-6 s each on two otherwise idle CPU cores, so one
-  fit stays well under the 3-minute budget (``benchmarks/bench_dual_adversarial.py`` measures it). Fixed, never chosen on test data. A last batch of one
-  image is skipped (batch normalization and the shuffled negatives need two).
+- Training length per profile (``profiles.py``), ``batch_size = 64`` in both (13 batches per
+  epoch on the 780 training stop signs; a last batch of one image is skipped, as batch
+  normalization and the shuffled negatives need two):
+
+  - ``default``: 15 epochs (195 updates per network), 2-6 s each on one CPU core, so one fit
+    stays well under the 3-minute budget (``benchmarks/bench_dual_adversarial.py`` measures it);
+  - ``reference``: until the training losses flatten, by a rule fixed before any AUC was seen
+    (``training.flattened``): stop after the first epoch at which the mean of the last 10
+    epochs of G's reconstruction loss ``irec`` (and of D''s ``dual_real``, the reconstruction
+    the score goes through, when D' exists) is less than 1% below the mean of the 10 epochs
+    before; at most 200 epochs. The paper gives no epoch count.
 - Augmentation: pad ``crop_padding = 4`` pixels by reflection (no artificial black border that
   test images never have), crop a random 32 x 32 window, flip horizontally with probability 1/2.
   Flipping mirrors the text of a stop sign; the paper applies it, so it is on by default
@@ -28,7 +35,38 @@ Choices where the paper is silent (ours):
   ``z`` of image ``i+1``; the local critic pairs the feature map of image ``i+1`` with ``z`` of
   image ``i``.
 - L_zrec (eq. 4) is the Euclidean distance between the latent means ``G_e(x)`` and ``G'_e(G(x))``.
-- Norms are per-image norms as written (sums over pixels), averaged over the batch (``losses.py``).
+  It trains G only (``zrec_trains_auxiliary=False``): section 3.1 calls ``z' = G'_e(G(x))`` "the
+  anchor to prevent z from drifting", and an anchor that is also pulled towards ``z`` stops being
+  one; section 3.3's sentence that G and D' are trained on all the losses is satisfied by D'
+  training on L_dual. ``zrec_trains_auxiliary=True`` adds ``w_z L_zrec`` (with ``G_e(x)``
+  detached) to D''s loss.
+- ``reduction = "sum"``: the norms of eqs. (3)-(6) as written, per-image sums over pixels
+  (``losses.py``), chosen on training curves and gradient shares of the 780 real training stop
+  signs (seed 0, 15 epochs, one CPU thread; ``history_`` columns ``grad_*``), never on test AUC.
+  Share of G's gradient norm per weighted term (term / total, range over the 15 epochs):
+
+  ========= ============== ============== ============== ============== ==============
+  reduction w_i L_irec     w_a L_adv      w_z L_zrec     w_d L_dual     w_e L_e
+  ========= ============== ============== ============== ============== ==============
+  sum       0.49 - 0.64    0.02 - 0.15    0.007 - 0.020  0.54 - 0.89    0.002 - 0.044
+  mean      0.007 - 0.019  0.96 - 0.99    0.04 - 0.33    0.01 - 0.09    0.002 - 0.024
+  ========= ============== ============== ============== ============== ==============
+
+  With ``"sum"`` every term acts and G learns to reconstruct (``irec`` 2,470 -> 1,337 per
+  image). With ``"mean"`` (PyTorch's default reduction) the adversarial term carries 96-99% of
+  G's gradient and ``irec`` does not fall (0.89 -> 0.94 per pixel). Why, measured the same way:
+  the single autoencoder alone learns with ``"mean"`` (``irec`` 0.71 -> 0.32 per pixel), so
+  neither the sigmoid-then-standardize output nor Adam's settings prevent it; adding D
+  (``ablation-single-ae-d``) puts 99.8-100% of G's gradient on ``w_a L_adv`` and ``irec`` rises
+  0.89 -> 1.01, while D's loss stays near ``2 log 2 = 1.39`` (1.06-1.69): D is not winning, its
+  gradient simply swamps a reconstruction gradient that the per-pixel mean divides by 3,072.
+  Adam's ``beta1 = 0.9`` does not help (``irec`` 0.91 -> 1.04, adv share 0.96-1.00, D wins:
+  loss 0.05-0.66); a ten times smaller rate (2e-4) lets ``irec`` creep down (0.94 -> 0.73) with
+  the adversarial share unchanged (0.996-1.00). ``reduction="mean"`` stays available.
+- D''s batch normalization: D' runs in train mode on real batches and on generated ones, so its
+  running statistics mix both. After training they are recomputed on the real, un-augmented
+  training images (one pass, cumulative average), so that at scoring time D' normalizes as for
+  the real images it was trained to reconstruct; G only ever sees real images.
 - The generator's share of the dual loss: the paper trains G and D' on ``L_dual`` (section 3.3)
   but writes eq. (6) for D' only. As in BEGAN (Berthelot et al., 2017), D' minimizes
   ``L_dual`` and G minimizes ``||G(x) - D'(G(x))||_1`` (its outputs should be reconstructed well
@@ -56,8 +94,12 @@ error ``||x - G(x)||_1``, the natural score of a single autoencoder.
 ``history_`` holds one dict per epoch with the epoch's mean losses: ``loss_g`` (the G step's
 total), ``loss_d`` (D), ``loss_dprime`` (``L_dual``), ``mi_estimate`` (global JS estimate of
 I(X; Z), ``log 4 - L_e_g``, 0 at chance) and the components ``irec``, ``adv``, ``zrec``,
-``dual_real``, ``dual_fake``, ``kl``, ``mi_local``, plus ``time_s``. Terms of switched-off parts
-are NaN. ``pandas.DataFrame(det.history_)`` gives the table behind the paper's Figure 4.
+``dual_real``, ``dual_fake``, ``kl``, ``mi_local``; the norms of the gradients that the weighted
+terms of eq. (1) send into G's parameters, ``grad_irec`` (``w_i L_irec``), ``grad_adv``,
+``grad_zrec``, ``grad_dual`` (``w_d`` times G's side of L_dual), ``grad_e`` (``w_e L_e``) and
+``grad_total`` (their sum), each the mean over the first ``grad_batches`` batches of the epoch;
+plus ``time_s``. Terms of switched-off parts are NaN. ``pandas.DataFrame(det.history_)`` gives
+the table behind the paper's Figure 4.
 """
 
 from __future__ import annotations
@@ -68,16 +110,23 @@ import time
 import numpy as np
 import torch
 
+from advbench.detectors import profiles
 from advbench.detectors.base import BaseDetector, check_images
+from advbench.detectors.checks import check_choice, check_nonnegative_int, check_number, check_positive_int
 from advbench.detectors.dual_adversarial import losses
 from advbench.detectors.dual_adversarial.networks import AutoEncoder, Discriminator, MIEstimator
+from advbench.detectors.dual_adversarial.training import GRAD_KEYS, LOSS_KEYS, TrainStep, flattened
 from advbench.detectors.preprocessing import ImagePreprocessor
-from advbench.detectors.torch_utils import batched_apply, check_finite, minibatches, resolve_device, seed_everything
+from advbench.detectors.torch_utils import batched_apply, check_device, minibatches, resolve_device, seed_everything
 
-_HISTORY_KEYS = (
-    "loss_g", "loss_d", "loss_dprime", "mi_estimate",
-    "irec", "adv", "zrec", "dual_real", "dual_fake", "kl", "mi_local",
-)  # fmt: skip
+_HISTORY_KEYS = LOSS_KEYS + GRAD_KEYS
+
+#: Training schedule per profile (see the module docstring): at most ``epochs`` epochs, stopped
+#: earlier by ``training.flattened`` over ``stop_window`` epochs (0: never).
+SCHEDULES = {
+    "default": {"epochs": 15, "batch_size": 64, "stop_window": 0, "stop_tolerance": 0.0},
+    "reference": {"epochs": 200, "batch_size": 64, "stop_window": 10, "stop_tolerance": 0.01},
+}
 
 
 def augment(x: torch.Tensor, padding: int, hflip: bool, generator: torch.Generator) -> torch.Tensor:
@@ -101,8 +150,17 @@ class DualAdversarialDetector(BaseDetector):
     use_discriminator, use_dual, use_latent_regularizer : bool
         Build the image discriminator D; the auxiliary autoencoder D' (with L_zrec and L_dual);
         the variational encoder with KL and the mutual-information estimator T (L_e).
-    epochs, batch_size : int
-        Fixed training length (our choice, see the module docstring).
+    profile : {"default", "reference"}
+        Where ``None`` schedule parameters take their values (``SCHEDULES``).
+    epochs, batch_size, stop_window, stop_tolerance :
+        Training length (the most epochs), batch size and the stopping rule; ``None`` takes the
+        profile's value (see the module docstring).
+    reduction : {"mean", "sum"}
+        Scale of the norms of eqs. (3)-(6) and of the KL term within an image (``losses.py``).
+    zrec_trains_auxiliary : bool
+        Whether L_zrec also trains D''s encoder G'_e (default False, see the module docstring).
+    grad_batches : int
+        Batches per epoch on which the gradient norm of every term of eq. (1) is measured (2).
     lr : float
         Adam learning rate of all networks (paper: 0.002).
     adam_beta1 : float
@@ -138,8 +196,14 @@ class DualAdversarialDetector(BaseDetector):
         use_discriminator: bool = True,
         use_dual: bool = True,
         use_latent_regularizer: bool = True,
-        epochs: int = 15,
-        batch_size: int = 64,
+        profile: str = "default",
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        stop_window: int | None = None,
+        stop_tolerance: float | None = None,
+        reduction: str = "sum",
+        zrec_trains_auxiliary: bool = False,
+        grad_batches: int = 2,
         lr: float = 0.002,
         adam_beta1: float = 0.5,
         latent_dim: int = 64,
@@ -160,8 +224,14 @@ class DualAdversarialDetector(BaseDetector):
         self.use_discriminator = use_discriminator
         self.use_dual = use_dual
         self.use_latent_regularizer = use_latent_regularizer
+        self.profile = profile
         self.epochs = epochs
         self.batch_size = batch_size
+        self.stop_window = stop_window
+        self.stop_tolerance = stop_tolerance
+        self.reduction = reduction
+        self.zrec_trains_auxiliary = zrec_trains_auxiliary
+        self.grad_batches = grad_batches
         self.lr = lr
         self.adam_beta1 = adam_beta1
         self.latent_dim = latent_dim
@@ -180,27 +250,28 @@ class DualAdversarialDetector(BaseDetector):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ setup
-    def _check_params(self, X: np.ndarray) -> None:
-        if X.shape[2:] != (32, 32):
-            raise ValueError(f"{type(self).__name__} needs 3 x 32 x 32 images; got {X.shape[1:]}")
-        if X.shape[0] < 2:
-            raise ValueError("at least two training images are needed")
-        for name in ("epochs", "batch_size", "latent_dim"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if self.batch_size < 2:
-            raise ValueError(f"batch_size must be at least 2; got {self.batch_size}")
-        if len(self.channels) != 3 or any(int(c) < 1 for c in self.channels):
+    def _check_params(self) -> None:
+        for name in ("use_discriminator", "use_dual", "use_latent_regularizer", "zrec_trains_auxiliary", "hflip"):
+            check_choice(name, getattr(self, name), (False, True))
+        schedule = profiles.resolve(self, SCHEDULES)
+        if schedule["batch_size"] < 2:
+            raise ValueError(f"batch_size must be at least 2; got {schedule['batch_size']}")
+        check_positive_int("epochs", schedule["epochs"])
+        check_choice("reduction", self.reduction, losses.REDUCTIONS)
+        check_nonnegative_int("grad_batches", self.grad_batches)
+        check_positive_int("latent_dim", self.latent_dim)
+        if len(self.channels) != 3:
             raise ValueError(f"channels must be three positive integers; got {self.channels!r}")
-        if not (self.lr > 0 and 0 <= self.adam_beta1 < 1):
-            raise ValueError(f"need lr > 0 and 0 <= adam_beta1 < 1; got lr={self.lr}, adam_beta1={self.adam_beta1}")
+        for value in self.channels:
+            check_positive_int("channels", value)
+        check_number("lr", self.lr, low_open=True)
+        check_number("adam_beta1", self.adam_beta1, high=1.0, high_open=True)
         for name in ("w_i", "w_a", "w_z", "w_e", "w_d", "k", "mi_beta", "kl_gamma"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-        if not (isinstance(self.crop_padding, (int, np.integer)) and 0 <= self.crop_padding < 32):
+            check_number(name, getattr(self, name))
+        check_nonnegative_int("crop_padding", self.crop_padding)
+        if self.crop_padding >= 32:
             raise ValueError(f"crop_padding must be an integer in [0, 31]; got {self.crop_padding!r}")
+        check_device(self.device)
 
     def _build(self, pixel_mean, pixel_std) -> None:
         channels = tuple(int(c) for c in self.channels)
@@ -223,115 +294,89 @@ class DualAdversarialDetector(BaseDetector):
 
     # --------------------------------------------------------------- training
     def _fit(self, X: np.ndarray) -> None:
-        self._check_params(X)
+        if X.shape[2:] != (32, 32):
+            raise ValueError(f"{type(self).__name__} needs 3 x 32 x 32 images; got {X.shape[1:]}")
+        if X.shape[0] < 2:
+            raise ValueError("at least two training images are needed")
+        self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
         self.preprocessor_ = ImagePreprocessor(scaling="standard").fit(X)
         self._build(self.preprocessor_.shift_, self.preprocessor_.scale_)
         data = torch.from_numpy(self.preprocessor_.transform(X)).to(self.device_)
-
-        opt_g = self._adam(*(net for net in (self.generator_, self.mi_estimator_) if net is not None))
-        opt_d = self._adam(self.discriminator_) if self.discriminator_ is not None else None
-        opt_dp = self._adam(self.auxiliary_) if self.auxiliary_ is not None else None
+        step = TrainStep(self, self._adam)
         for net in self._networks():
             net.train()
 
         self.history_ = []
-        for epoch in range(1, int(self.epochs) + 1):
-            start = time.perf_counter()
-            sums = dict.fromkeys(_HISTORY_KEYS, 0.0)
-            seen = 0
-            for idx in minibatches(data.shape[0], int(self.batch_size), generator):
-                if idx.numel() < 2:
-                    continue
-                x = augment(data[idx.to(self.device_)], int(self.crop_padding), bool(self.hflip), generator)
-                terms = self._train_step(x, generator, opt_g, opt_d, opt_dp, epoch)
-                for key, value in terms.items():
-                    sums[key] += value * x.shape[0]
-                seen += x.shape[0]
-            record = {"epoch": epoch}
-            record.update({key: (sums[key] / seen if self._active(key) else math.nan) for key in _HISTORY_KEYS})
-            record["time_s"] = time.perf_counter() - start
-            self.history_.append(record)
+        for epoch in range(1, schedule["epochs"] + 1):
+            self.history_.append(self._epoch(step, data, generator, epoch, schedule["batch_size"]))
+            if self._flattened(schedule):
+                break
+        self._recalibrate_auxiliary(data, schedule["batch_size"])
         for net in self._networks():
             net.eval()
 
+    def _epoch(self, step: TrainStep, data: torch.Tensor, generator, epoch: int, batch_size: int) -> dict:
+        """One shuffled pass over the training images; the epoch's record for ``history_``."""
+        start = time.perf_counter()
+        sums = dict.fromkeys(LOSS_KEYS, 0.0)
+        grads: dict[str, list[float]] = {key: [] for key in GRAD_KEYS}
+        seen = 0
+        for batch, idx in enumerate(minibatches(data.shape[0], batch_size, generator)):
+            if idx.numel() < 2:
+                continue
+            x = augment(data[idx.to(self.device_)], int(self.crop_padding), bool(self.hflip), generator)
+            terms = step(x, generator, epoch, measure=batch < self.grad_batches)
+            for key, value in terms.items():
+                if key in grads:
+                    grads[key].append(value)
+                else:
+                    sums[key] += value * x.shape[0]
+            seen += x.shape[0]
+        record = {"epoch": epoch}
+        record.update({key: (sums[key] / seen if self._active(key) else math.nan) for key in LOSS_KEYS})
+        record.update({key: (float(np.mean(values)) if values else math.nan) for key, values in grads.items()})
+        record["time_s"] = time.perf_counter() - start
+        return record
+
+    def _flattened(self, schedule: dict) -> bool:
+        """Whether every reconstruction loss the score depends on has stopped falling (``training.flattened``)."""
+        keys = ("irec", "dual_real") if self.auxiliary_ is not None else ("irec",)
+        return all(
+            flattened([row[key] for row in self.history_], schedule["stop_window"], schedule["stop_tolerance"])
+            for key in keys
+        )
+
+    @torch.no_grad()
+    def _recalibrate_auxiliary(self, data: torch.Tensor, batch_size: int) -> None:
+        """Recompute D''s batch-norm statistics on the real (un-augmented) training images.
+
+        During training D' runs in train mode on real batches and on generated ones, so its
+        running statistics mix both; at scoring time it should normalize as for the real images
+        it was trained to reconstruct (see the module docstring).
+        """
+        if self.auxiliary_ is None:
+            return
+        norms = [m for m in self.auxiliary_.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        for module in norms:
+            module.reset_running_stats()
+            module.momentum = None  # cumulative average over the pass
+        self.auxiliary_.train()
+        for start in range(0, data.shape[0], batch_size):
+            self.auxiliary_(data[start : start + batch_size])
+        for module in norms:
+            module.momentum = 0.1
+
     def _active(self, key: str) -> bool:
         """Whether a history column belongs to a part that this variant builds."""
-        if key in ("loss_d", "adv"):
+        if key in ("loss_d", "adv", "grad_adv"):
             return self.use_discriminator
-        if key in ("loss_dprime", "zrec", "dual_real", "dual_fake"):
+        if key in ("loss_dprime", "zrec", "dual_real", "dual_fake", "grad_zrec", "grad_dual"):
             return self.use_dual
-        if key in ("mi_estimate", "kl", "mi_local"):
+        if key in ("mi_estimate", "kl", "mi_local", "grad_e"):
             return self.use_latent_regularizer
         return True
-
-    def _train_step(self, x, generator, opt_g, opt_d, opt_dp, epoch: int) -> dict[str, float]:
-        G, D, Dp, T = self.generator_, self.discriminator_, self.auxiliary_, self.mi_estimator_
-        terms: dict[str, float] = {}
-
-        # 0. One generator pass; z is sampled when the encoder is variational.
-        noise = None
-        if T is not None:
-            noise = torch.randn(x.shape[0], int(self.latent_dim), generator=generator).to(self.device_)
-        recon, enc, z = G(x, noise)
-        fake = recon.detach()
-
-        # 1. D step: real x vs. detached G(x).
-        if D is not None:
-            loss_d = losses.discriminator_loss(D(x), D(fake))
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            terms["loss_d"] = check_finite(loss_d.detach(), "discriminator D", epoch)
-
-        # 2. D' step: reconstruct x well and the detached G(x) badly (eq. 5-6).
-        if Dp is not None:
-            real_error = losses.image_l1(x, Dp(x)[0])
-            fake_error = losses.image_l1(fake, Dp(fake)[0])
-            loss_dp = losses.dual_loss(real_error, fake_error, float(self.k))
-            opt_dp.zero_grad(set_to_none=True)
-            loss_dp.backward()
-            opt_dp.step()
-            terms["loss_dprime"] = check_finite(loss_dp.detach(), "auxiliary autoencoder D'", epoch)
-            terms["dual_real"], terms["dual_fake"] = float(real_error.detach()), float(fake_error.detach())
-
-        # 3. G (+ T) step, with D and D' frozen.
-        frozen = [net for net in (D, Dp) if net is not None]
-        for net in frozen:
-            net.requires_grad_(False)
-        irec = losses.image_l1(x, recon)
-        loss_g = self.w_i * irec
-        terms["irec"] = float(irec.detach())
-        if D is not None:
-            adv = losses.generator_adversarial_loss(D(recon))
-            loss_g = loss_g + self.w_a * adv
-            terms["adv"] = float(adv.detach())
-        if Dp is not None:
-            aux_recon, aux_enc, _ = Dp(recon)
-            zrec = losses.latent_loss(enc.mean, aux_enc.mean)
-            loss_g = loss_g + self.w_z * zrec + self.w_d * losses.image_l1(recon, aux_recon)
-            terms["zrec"] = float(zrec.detach())
-        if T is not None:
-            mi_global = losses.js_mi_loss(
-                T.global_logits(enc.middle, z), T.global_logits(enc.middle, torch.roll(z, 1, dims=0))
-            )
-            mi_local = losses.js_mi_loss(
-                T.local_logits(enc.middle, z), T.local_logits(torch.roll(enc.middle, 1, dims=0), z)
-            )
-            kl = losses.kl_standard_normal(enc.mean, enc.logvar)
-            loss_e = self.mi_beta * (mi_global + mi_local) + self.kl_gamma * kl
-            loss_g = loss_g + self.w_e * loss_e
-            terms["mi_estimate"] = losses.LOG4 - float(mi_global.detach())
-            terms["mi_local"] = losses.LOG4 - float(mi_local.detach())
-            terms["kl"] = float(kl.detach())
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        for net in frozen:
-            net.requires_grad_(True)
-        terms["loss_g"] = check_finite(loss_g.detach(), "generator G", epoch)
-        return terms
 
     # ---------------------------------------------------------------- scoring
     def _standardized(self, X: np.ndarray) -> torch.Tensor:

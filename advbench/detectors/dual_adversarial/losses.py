@@ -1,11 +1,16 @@
 """The loss terms of eqs. (2)-(11) of the dual-adversarial paper, as plain functions.
 
-The norms are taken as written: ``|| . ||_1`` and ``|| . ||_2`` are per-image norms (sums over
-the pixels of a standardized image, or over the latent coordinates), averaged over the batch;
-the KL term is summed over latent coordinates. Averaging over pixels instead would shrink the
-reconstruction terms 3072-fold against the adversarial and mutual-information terms, and with
-the paper's weights (w_a = 5 against w_i = 1) the generator then chases the discriminator and
-never learns to reconstruct (seen on the real stop signs: L1 error flat at 0.89 per pixel).
+Every norm is averaged over the batch. Within one image, ``reduction`` decides its scale:
+
+- ``"mean"``: per-entry units, as PyTorch's losses reduce by default (the paper's implementation
+  is in PyTorch): ``||a - b||_1`` divided by the number of pixels, ``||z - z'||_2`` divided by
+  the square root of the latent size (the root mean square), the KL term averaged over latent
+  coordinates. The terms of eq. (1) are then of comparable size, so the paper's weights act.
+- ``"sum"``: the norms as written, summed over the pixels of a standardized image or over the
+  latent coordinates. The reconstruction terms are then about 3,000 times larger than the
+  adversarial and mutual-information terms (see ``detector.py`` for the measured gradient shares).
+
+The anomaly score is always the per-image sum ``per_image_l1`` (the reduction only rescales it).
 """
 
 from __future__ import annotations
@@ -19,14 +24,19 @@ import torch.nn.functional as F
 LOG4 = math.log(4.0)
 
 
+#: Accepted values of ``reduction``.
+REDUCTIONS = ("mean", "sum")
+
+
 def per_image_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``||a - b||_1`` of each image (sum of absolute pixel errors); also the anomaly score."""
     return (a - b).abs().flatten(1).sum(dim=1)
 
 
-def image_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Eqs. (3), (5): ``E ||a - b||_1`` over the batch."""
-    return per_image_l1(a, b).mean()
+def image_l1(a: torch.Tensor, b: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Eqs. (3), (5): ``E ||a - b||_1`` over the batch, per pixel with ``reduction="mean"``."""
+    per_image = per_image_l1(a, b)
+    return (per_image / a[0].numel() if reduction == "mean" else per_image).mean()
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -41,9 +51,10 @@ def generator_adversarial_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
-def latent_loss(z: torch.Tensor, z_aux: torch.Tensor) -> torch.Tensor:
-    """Eq. (4): ``E ||G_e(x) - G'_e(G(x))||_2`` (the Euclidean norm, smoothed at 0 by 1e-8)."""
-    return ((z - z_aux).flatten(1).pow(2).sum(dim=1) + 1e-8).sqrt().mean()
+def latent_loss(z: torch.Tensor, z_aux: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Eq. (4): ``E ||G_e(x) - G'_e(G(x))||_2`` (smoothed at 0 by 1e-8); the RMS with ``reduction="mean"``."""
+    squares = (z - z_aux).flatten(1).pow(2)
+    return ((squares.mean(dim=1) if reduction == "mean" else squares.sum(dim=1)) + 1e-8).sqrt().mean()
 
 
 def dual_loss(real_error: torch.Tensor, fake_error: torch.Tensor, k: float) -> torch.Tensor:
@@ -51,9 +62,10 @@ def dual_loss(real_error: torch.Tensor, fake_error: torch.Tensor, k: float) -> t
     return real_error - k * fake_error
 
 
-def kl_standard_normal(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """``KL(N(mean, exp(logvar)) || N(0, I))`` of each image (summed over latent dimensions), averaged."""
-    return 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
+def kl_standard_normal(mean: torch.Tensor, logvar: torch.Tensor, reduction: str) -> torch.Tensor:
+    """``KL(N(mean, exp(logvar)) || N(0, I))`` of each image, summed (or averaged) over latent dimensions."""
+    terms = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar)
+    return (terms.mean(dim=1) if reduction == "mean" else terms.sum(dim=1)).mean()
 
 
 def js_mi_loss(positive_logits: torch.Tensor, negative_logits: torch.Tensor) -> torch.Tensor:

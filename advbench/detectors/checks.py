@@ -1,0 +1,48 @@
+"""Validators for detector hyperparameters: each raises ValueError naming the parameter.
+
+Used by the detectors' ``_check_params`` so that ``advbench run`` finds a bad value before any
+training starts.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+
+def check_positive_int(name: str, value) -> None:
+    """``value`` must be an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+
+
+def check_nonnegative_int(name: str, value) -> None:
+    """``value`` must be an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
+
+
+def check_number(name: str, value, *, low: float = 0.0, high: float = math.inf, low_open: bool = False,
+                 high_open: bool = False) -> None:
+    """``value`` must be a finite real number in the interval from ``low`` to ``high``."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        raise ValueError(f"{name} must be a finite number in {left}{low}, {high}{right}; got {value!r}")
+
+
+def check_choice(name: str, value, choices) -> None:
+    """``value`` must be one of ``choices``."""
+    if value not in tuple(choices):
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+
+def check_milestones(name: str, value) -> None:
+    """``value`` must be a sequence of positive epoch numbers."""
+    try:
+        items = list(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a list of positive epoch numbers; got {value!r}") from None
+    for item in items:
+        check_positive_int(name, item)

@@ -1,0 +1,36 @@
+"""A tiny detector with ``device`` and ``profile`` parameters, for testing what the runner passes on.
+
+Register it for one test with ``monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)``
+(runs with ``--jobs 1`` only: worker processes import the registry afresh).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from advbench.detectors.base import BaseDetector
+from advbench.detectors.checks import check_choice
+from advbench.detectors.profiles import PROFILES
+
+REGISTRY_ENTRY = ("fake_detectors", "ProfiledDetector", {})
+
+
+class ProfiledDetector(BaseDetector):
+    """Distance to the training mean image; records the device and profile it was given."""
+
+    description = "test detector: distance to the mean image"
+
+    def __init__(self, profile: str = "default", device: str = "cpu", random_state=None):
+        self.profile = profile
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self):
+        check_choice("profile", self.profile, PROFILES)
+
+    def _fit(self, X):
+        self.device_ = self.device
+        self.mean_ = X.mean(axis=0)
+
+    def _score(self, X):
+        return np.sqrt(((X - self.mean_) ** 2).sum(axis=(1, 2, 3)))

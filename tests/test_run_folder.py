@@ -1,0 +1,278 @@
+"""What a run folder guarantees: errors before work, one writer, one set of settings, a run history."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+import torch
+
+from advbench import detectors
+from advbench.cli import main
+from advbench.reports import devices, history, runner
+from advbench.reports.results import RUN_JSON, scores_path
+from fake_detectors import REGISTRY_ENTRY
+from run_fixtures import config, data  # noqa: F401 (fixtures)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_argv(data: Path, out: Path, *more: str) -> list[str]:
+    return ["run", "--data", str(data), "--out", str(out), *more]
+
+
+@pytest.fixture(scope="module")
+def classic_run(data, tmp_path_factory) -> Path:
+    """Two classic detectors over two seeds (seconds), copied by the tests that change a folder."""
+    out = tmp_path_factory.mktemp("runs") / "classic"
+    assert main(run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "2")) == 0
+    return out
+
+
+def copy_of(folder: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(folder, tmp_path / folder.name))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+# 1. Everything that changes the numbers is part of the folder guard.
+
+
+def test_other_threads_device_or_profile_are_refused(data, config, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "guarded"
+    argv = run_argv(data, out, "--detectors", "iforest,dcae", "--seeds", "1", "--config", str(config), "--device", "cpu")
+    assert main(argv) == 0
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main([*argv, "--threads", "2"]) == 2
+    assert "--threads 1" in one_error_line(capsys)
+    assert main([*argv, "--profile", "reference"]) == 2
+    assert "--profile default" in one_error_line(capsys)
+    monkeypatch.setattr(devices, "resolve_device", lambda spec: "cuda")  # as on a machine with a GPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert main([*argv[:-1], "cuda"]) == 2
+    assert "--device cpu (dcae), not cuda" in one_error_line(capsys)
+    assert snapshot(out) == before
+    # The classic detectors run on the CPU whatever --device says: adding one is not refused.
+    monkeypatch.setattr(devices, "configure_process", lambda threads, device: None)  # keep this process's torch as is
+    assert main(run_argv(data, out, "--detectors", "ocsvm", "--seeds", "1", "--device", "cuda")) == 0
+
+
+def test_auto_device_is_compared_as_resolved(data, config, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "auto"
+    argv = run_argv(data, out, "--detectors", "dcae", "--seeds", "1", "--config", str(config))
+    assert main([*argv, "--device", "cpu"]) == 0
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main([*argv, "--device", "auto"]) == 0
+    assert "0 computed" in capsys.readouterr().err
+
+
+def test_lines_written_before_profiles_count_as_default(classic_run, data, tmp_path, capsys):
+    out = copy_of(classic_run, tmp_path)
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    for line in lines:
+        del line["profile"]
+    (out / "results.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    argv = run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "2")
+    assert main(argv) == 0 and "0 computed" in capsys.readouterr().err
+    assert main([*argv, "--profile", "reference"]) == 2
+    assert "--profile default" in one_error_line(capsys)
+
+
+def test_profile_is_passed_to_detectors_that_take_it_and_recorded(data, tmp_path, monkeypatch):
+    monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)
+    config = tmp_path / "profile.toml"
+    config.write_text('[run]\nprofile = "reference"\nseeds = 1\n')
+    out = tmp_path / "profiled"
+    assert main(run_argv(data, out, "--detectors", "profiled,iforest", "--config", str(config), "--device", "cpu")) == 0
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert {line["profile"] for line in lines} == {"reference"}
+    assert {line["params"].get("profile") for line in lines} == {"reference", None}  # iforest has no profile
+    assert all(line["params"]["device"] == "cpu" for line in lines if line["detector"] == "profiled")
+    (entry,) = history.read_runs(out)
+    assert entry["config"]["profile"] == entry["settings"]["profile"] == "reference"
+    assert entry["detector_params"]["profiled"]["profile"] == "reference"
+
+
+def test_cuda_runs_use_deterministic_kernels(monkeypatch):
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    flags = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
+             torch.backends.cuda.matmul.allow_tf32, torch.get_num_threads())  # fmt: skip
+    try:
+        devices.configure_process(1, "cpu")
+        assert not torch.are_deterministic_algorithms_enabled()  # CPU kernels are deterministic already
+        devices.configure_process(1, "cuda:0")
+        assert torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.deterministic
+        assert not (torch.backends.cudnn.benchmark or torch.backends.cudnn.allow_tf32)
+        assert not torch.backends.cuda.matmul.allow_tf32
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    finally:
+        torch.use_deterministic_algorithms(flags[0], warn_only=flags[1])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = flags[2], flags[3]
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = flags[4], flags[5]
+        torch.set_num_threads(flags[6])
+
+
+# 2. One writer at a time; a killed writer does not block.
+
+
+def test_second_writer_is_refused_and_a_killed_one_does_not_block(classic_run, data, tmp_path, capsys):
+    out = copy_of(classic_run, tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from advbench.reports.lock import hold\n"
+         "with hold(sys.argv[1], 'test', 'advbench run --test'):\n    print('held', flush=True); time.sleep(120)", str(out)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "held\n"
+        before = snapshot(out)
+        argv = run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "3")
+        assert main(argv) == 2
+        assert f"pid {holder.pid}" in one_error_line(capsys) and snapshot(out) == before
+        assert main(["report", str(out)]) == 2
+        assert "another advbench process" in one_error_line(capsys)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert main(argv) == 0  # the OS released the killed holder's lock
+    assert "2 computed" in capsys.readouterr().err
+
+
+# 3. Errors before work: one line, exit 2, nothing written; a dead worker is exit 1.
+
+
+@pytest.mark.parametrize(
+    ("more", "named"),
+    [
+        (["--detectors", "ocsvm", "--config", "NU"], "[detectors.ocsvm]: nu must"),
+        (["--detectors", "iforest,kde", "--config", "CV"], "[detectors.kde]: cv must"),
+        (["--device", "gpu"], "--device"),
+        (["--profile", "fast"], "--profile"),
+    ],
+)
+def test_bad_parameters_fail_before_any_pair(data, tmp_path, capsys, more, named):
+    configs = {"NU": "[detectors.ocsvm]\nnu = 5.0\n", "CV": "[detectors.kde]\ncv = 1\n"}
+    for key, text in configs.items():
+        (tmp_path / f"{key}.toml").write_text(text)
+    more = [str(tmp_path / f"{word}.toml") if word in configs else word for word in more]
+    out = tmp_path / "out"
+    assert main(run_argv(data, out, "--seeds", "1", *more)) == 2
+    assert named in one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_cuda_on_a_machine_without_it_fails_before_any_pair(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = tmp_path / "out"
+    assert main(run_argv(data, out, "--detectors", "dcae", "--device", "cuda")) == 2
+    assert "--device cuda: CUDA is not available" in one_error_line(capsys)
+    assert not out.exists()
+
+
+class _DeadPool:
+    """Stands in for ProcessPoolExecutor whose worker processes were killed."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, fn, task):
+        future = Future()
+        future.set_exception(BrokenProcessPool("a process in the process pool was terminated abruptly"))
+        return future
+
+    def shutdown(self, **kwargs):
+        pass
+
+
+def test_a_dead_worker_is_exit_1_with_one_line(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", _DeadPool)
+    out = tmp_path / "out"
+    assert main(run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "1", "--jobs", "2")) == 1
+    err = capsys.readouterr().err  # after the progress bar, one line
+    assert [line for line in err.splitlines() if "error" in line] == [
+        "advbench run: error: a worker process died (killed, or out of memory?); run the same command again to resume"
+    ]
+    assert "Traceback" not in err
+    (entry,) = history.read_runs(out)
+    assert entry["status"] == "failed: RunError" and entry["finished"]
+
+
+# 4. run.json keeps the history; the report uses every run's seeds.
+
+
+def test_every_run_appends_to_the_history_and_the_report_uses_all_seeds(data, tmp_path):
+    out = tmp_path / "history"
+    assert main(run_argv(data, out, "--detectors", "ocsvm", "--seeds", "0,1")) == 0
+    assert main(run_argv(data, out, "--detectors", "ocsvm", "--seeds", "1,2")) == 0
+    runs = history.read_runs(out)
+    assert [entry["config"]["seeds"] for entry in runs] == [[0, 1], [1, 2]]
+    assert all(entry["status"] == "finished" and entry["command_line"][:2] == ["advbench", "run"] for entry in runs)
+    assert [entry["pairs"]["computed"] for entry in runs] == [2, 1]
+    table = (out / "auc_table.md").read_text()
+    assert "seeds 0, 1, 2." in table and "seeds)" not in table
+
+
+def test_a_run_json_written_before_histories_is_kept_as_the_first_entry(classic_run, data, tmp_path):
+    out = copy_of(classic_run, tmp_path)
+    (old,) = history.read_runs(out)
+    (out / RUN_JSON).write_text(json.dumps(old))  # the former layout: one run's entry as the whole file
+    assert history.read_runs(out) == [old]
+    assert main(run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "2")) == 0
+    assert [entry["config"]["seeds"] for entry in history.read_runs(out)] == [[0, 1], [0, 1]]
+
+
+# 5. (Table cells, see test_tables.py.) 6. Behaviour at the edges of a folder.
+
+
+def test_missing_scores_file_report_writes_nothing_and_run_recomputes_it(classic_run, data, tmp_path, capsys):
+    out = copy_of(classic_run, tmp_path)
+    missing = scores_path(out, "iforest", 1)
+    missing.unlink()
+    (out / "auc_table.md").unlink()
+    before = snapshot(out)
+    assert main(["report", str(out)]) == 2
+    assert str(missing) in one_error_line(capsys)
+    assert snapshot(out) == before
+    assert main(run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "2")) == 0
+    assert "1 computed" in capsys.readouterr().err
+    assert missing.is_file() and (out / "auc_table.md").is_file()
+
+
+def test_damaged_line_in_the_middle_is_reported_and_left_alone(classic_run, data, tmp_path, capsys):
+    out = copy_of(classic_run, tmp_path)
+    path = out / "results.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[4] = lines[4][: len(lines[4]) // 2] + "\n"
+    path.write_text("".join(lines))
+    before = snapshot(out)
+    assert main(run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "2")) == 2
+    assert "results.jsonl:5: not a JSON line" in one_error_line(capsys)
+    assert main(["report", str(out)]) == 2
+    assert "results.jsonl:5" in one_error_line(capsys)
+    assert snapshot(out) == before
+
+
+def test_unknown_run_keys_are_refused_with_the_valid_ones(data, tmp_path, capsys):
+    config = tmp_path / "typo.toml"
+    config.write_text("[run]\nseed = 3\n")
+    assert main(run_argv(data, tmp_path / "out", "--config", str(config))) == 2
+    err = one_error_line(capsys)
+    assert str(config) in err and "['seed']" in err and "seeds" in err and "profile" in err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,44 @@
+"""Table cells never overstate: fewer seeds than the table's are said, and such a cell is never best."""
+
+from __future__ import annotations
+
+from advbench.reports import paper, tables
+
+ATTACKS = ["boundary", "fgsm"]
+
+
+def record(detector: str, seed: int, attack: str, auc: float | None) -> dict:
+    return {"detector": detector, "seed": seed, "attack": attack, "auc": auc, "error": None if auc is not None else "X"}
+
+
+def lines(detector: str, aucs: dict[int, float | None]) -> list[dict]:
+    return [record(detector, seed, attack, auc) for seed, auc in aucs.items() for attack in ATTACKS]
+
+
+def markdown_cells(frame) -> dict[str, str]:
+    return dict(zip(frame["Detector"], frame[tables.attack_label("fgsm")]))
+
+
+def test_table_seeds_are_every_run_seed_and_every_stored_seed():
+    records = lines("ocsvm", {0: 0.6, 4: 0.6})
+    assert tables.table_seeds(records, [0, 1, 2]) == [0, 1, 2, 4]
+
+
+def test_cell_with_fewer_seeds_says_so_and_is_never_bold():
+    records = lines("ocsvm", {0: 0.60, 1: 0.62, 2: 0.61}) + lines("kde", {0: 0.90}) + lines("iforest", {0: 0.95, 1: None})
+    seeds = tables.table_seeds(records, [0, 1, 2])
+    cells = tables.collect(records, ["ocsvm", "kde", "iforest"], ATTACKS, seeds)
+    text = markdown_cells(tables.auc_frame(cells, ["ocsvm", "kde", "iforest"], ATTACKS, latex=False))
+    assert text == {"ocsvm": "**61.0 ± 1.0**", "kde": "90.0 (1/3 seeds)", "iforest": "95.0 (1/3 seeds, 1 failed)"}
+    latex = tables.auc_frame(cells, ["ocsvm", "kde"], ATTACKS, latex=True)
+    assert latex[tables.attack_label("fgsm")].tolist() == [r"\textbf{61.0 $\pm$ 1.0}", "90.0 (1/3 seeds)"]
+
+
+def test_ablation_mean_over_attacks_flags_missing_seeds():
+    records = lines("ablation-single-ae", {0: 0.6, 1: 0.7}) + lines("dual-adversarial", {0: 0.5, 1: 0.5, 2: 0.5})
+    seeds = tables.table_seeds(records, [0, 1, 2])
+    cells = tables.collect(records, list(paper.TABLE1), ATTACKS, seeds)
+    frame = tables.ablation_frame(records, cells, ATTACKS, latex=False)
+    means = dict(zip(frame["Detector"], frame["Ours, mean over attacks"]))
+    assert means["ablation-single-ae"] == "0.650 ± 0.071 (2/3 seeds)"
+    assert means["dual-adversarial"] == "0.500 ± 0.000" and means["ablation-dual-ae-d"] == "not run"
