@@ -49,10 +49,18 @@ def test_rcae_sparse_part_is_sparse_on_real_stop_signs(stop_signs):
 
 @pytest.fixture(scope="module")
 def dual_histories(stop_signs) -> dict[str, list[dict]]:
-    return {
-        name: detectors.create(name, random_state=0, device="cpu", epochs=DUAL_EPOCHS).fit(stop_signs).history_
-        for name in ("dual-adversarial", "ablation-dual-ae-d")
-    }
+    """Seed 0 on one CPU thread, as ``advbench run`` trains it, so the shares are those of the published seed 0."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {
+            name: detectors.create(name, random_state=0, device="cpu", epochs=DUAL_EPOCHS).fit(stop_signs).history_
+            for name in ("dual-adversarial", "ablation-dual-ae-d")
+        }
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_every_term_of_eq1_gets_a_measurable_share_of_gs_gradient(dual_histories):

@@ -108,6 +108,8 @@ def test_profile_is_passed_to_detectors_that_take_it_and_recorded(data, tmp_path
     (entry,) = history.read_runs(out)
     assert entry["config"]["profile"] == entry["settings"]["profile"] == "reference"
     assert entry["detector_params"]["profiled"]["profile"] == "reference"
+    for table in ("auc_table.md", "auc_table.tex", "paper_comparison.md"):
+        assert "training profile reference." in (out / table).read_text()
 
 
 def test_cuda_runs_use_deterministic_kernels(monkeypatch):
@@ -226,7 +228,7 @@ def test_every_run_appends_to_the_history_and_the_report_uses_all_seeds(data, tm
     assert all(entry["status"] == "finished" and entry["command_line"][:2] == ["advbench", "run"] for entry in runs)
     assert [entry["pairs"]["computed"] for entry in runs] == [2, 1]
     table = (out / "auc_table.md").read_text()
-    assert "seeds 0, 1, 2." in table and "seeds)" not in table
+    assert "seeds 0, 1, 2; training profile default." in table and "seeds)" not in table
 
 
 def test_a_run_json_written_before_histories_is_kept_as_the_first_entry(classic_run, data, tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
-from advbench.reports import figures, history, paper, results, tables
+from advbench.reports import figures, guard, history, paper, results, tables
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
 ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "paper_comparison", "ablation_table") for ext in ("md", "tex"))
@@ -42,9 +42,14 @@ def _write_table(out: Path, stem: str, title: str, caption: str, frames: tuple, 
 def render_tables(
     out: Path, records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], sha: str
 ) -> list[Path]:
-    """``auc_table``, ``paper_comparison`` and (when an ablation variant ran) ``ablation_table``, .md and .tex."""
+    """``auc_table``, ``paper_comparison`` and (when an ablation variant ran) ``ablation_table``, .md and .tex.
+
+    Each caption names the data file (sha256), the seeds and the training profile of the deep
+    detectors (one per folder, see ``guard``; lines from before profiles existed count as ``default``).
+    """
     cells = tables.collect(records, detectors, attacks, seeds)
-    where = f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}." if sha else ""
+    profile = guard.line_settings(records[0])["profile"]
+    where = f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; training profile {profile}."
     auc_caption = (
         "ROC AUC in percent of each detector (rows) against each attack (columns): clean test stop signs are "
         "negatives, the attack's adversarial images positives; mean and sample standard deviation over seeds, "

@@ -97,7 +97,8 @@ I(X; Z), ``log 4 - L_e_g``, 0 at chance) and the components ``irec``, ``adv``, `
 ``dual_real``, ``dual_fake``, ``kl``, ``mi_local``; the norms of the gradients that the weighted
 terms of eq. (1) send into G's parameters, ``grad_irec`` (``w_i L_irec``), ``grad_adv``,
 ``grad_zrec``, ``grad_dual`` (``w_d`` times G's side of L_dual), ``grad_e`` (``w_e L_e``) and
-``grad_total`` (their sum), each the mean over the first ``grad_batches`` batches of the epoch;
+``grad_total`` (the norm of the whole G loss's gradient: the terms' gradients partly cancel, so
+their shares of it need not add up to 1), each the mean over the first ``grad_batches`` batches of the epoch;
 plus ``time_s``. Terms of switched-off parts are NaN. ``pandas.DataFrame(det.history_)`` gives
 the table behind the paper's Figure 4.
 """
