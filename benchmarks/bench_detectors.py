@@ -11,7 +11,7 @@ approximates the wall time on an idle machine.
 
 ``--profile default|reference`` trains the deep detectors with that profile's schedule (one seed
 of each deep detector under both profiles: ``--detectors deep --profile default`` and
-``--profile reference``); ``--threads N`` fixes torch's CPU threads (``advbench run`` uses 1).
+``--profile reference``); ``--threads N`` fixes the CPU threads of torch and BLAS as ``advbench run`` does (it uses 1).
 
 Usage: python benchmarks/bench_detectors.py [--gtsrb-root DIR] [--detectors a,b] [--seed N] [--data FILE]
        [--profile default|reference] [--threads N]
@@ -28,7 +28,9 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from advbench import detectors
+from advbench.detectors.profiles import PROFILES
 from advbench.errors import AdvbenchError
+from advbench.reports.devices import configure_process
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINES = "ocsvm,kde,iforest,mahalanobis,dcae,deep-svdd,deep-svdd-soft,rcae"
@@ -46,9 +48,10 @@ def build_parser(description: str, default_detectors: str) -> argparse.ArgumentP
     parser.add_argument("--data", help="benchmark HDF5 file whose attacks are the anomalies")
     parser.add_argument("--noise-sigma", type=float, default=8.0, help="noise std in 1/255 units (default 8)")
     parser.add_argument("--device", default="cpu", help="torch device for deep detectors (default cpu: the time limits are for CPUs)")
-    parser.add_argument("--profile", default="default", choices=("default", "reference"),
+    parser.add_argument("--profile", default="default", choices=PROFILES,
                         help="training profile of the deep detectors (default: default)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="CPU threads of torch and BLAS, as `advbench run --threads` sets "
+                        "them (default: the libraries' choice)")
     return parser
 
 
@@ -91,9 +94,7 @@ def prepare(description: str, default_detectors: str, argv=None):
     """
     args = build_parser(description, default_detectors).parse_args(argv)
     if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+        configure_process(args.threads, args.device)
     try:
         return args, detectors.expand(args.detectors), *load_sets(args)
     except (AdvbenchError, ValueError) as exc:

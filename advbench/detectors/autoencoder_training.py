@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from advbench.detectors.checks import check_choice, check_number, check_positive_int
+from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.preprocessing import SCALINGS, ImagePreprocessor
 from advbench.detectors.torch_utils import batched_apply, check_device, check_finite, evaluating, minibatches
 
 
 def check_autoencoder_params(detector) -> None:
     """The parameters every LeNet-autoencoder detector shares: code size, weight decay, preprocessing, device."""
-    check_positive_int("rep_dim", detector.rep_dim)
+    check_int("rep_dim", detector.rep_dim)
     check_number("weight_decay", detector.weight_decay)
     check_choice("gcn", detector.gcn, (False, True))
     check_choice("scaling", detector.scaling, SCALINGS)

@@ -10,16 +10,10 @@ import math
 from numbers import Integral, Real
 
 
-def check_positive_int(name: str, value) -> None:
-    """``value`` must be an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-
-
-def check_nonnegative_int(name: str, value) -> None:
-    """``value`` must be an integer >= 0."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
+def check_int(name: str, value, low: int = 1) -> None:
+    """``value`` must be an integer >= ``low`` (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
 
 
 def check_number(name: str, value, *, low: float = 0.0, high: float = math.inf, low_open: bool = False,
@@ -45,4 +39,4 @@ def check_milestones(name: str, value) -> None:
     except TypeError:
         raise ValueError(f"{name} must be a list of positive epoch numbers; got {value!r}") from None
     for item in items:
-        check_positive_int(name, item)
+        check_int(name, item)

@@ -19,8 +19,6 @@ Training schedule per profile (``profiles.py``):
 
 from __future__ import annotations
 
-import torch
-
 from advbench.detectors import profiles
 from advbench.detectors.autoencoder_training import (
     adam, check_autoencoder_params, fit_inputs, reconstruction_errors, to_tensor, train_reconstruction,

@@ -43,7 +43,7 @@ from advbench.detectors.autoencoder_training import (
     adam, check_autoencoder_params, fit_inputs, to_tensor, train_reconstruction,
 )
 from advbench.detectors.base import BaseDetector
-from advbench.detectors.checks import check_choice, check_nonnegative_int, check_number
+from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.dcae import SCHEDULES as DCAE_SCHEDULES
 from advbench.detectors.lenet import LeNetAutoencoder
 from advbench.detectors.torch_utils import (
@@ -133,7 +133,7 @@ class DeepSVDDDetector(BaseDetector):
         check_choice("objective", self.objective, OBJECTIVES)
         check_number("nu", self.nu, low_open=True, high=1.0)
         check_choice("pretrain", self.pretrain, (False, True))
-        check_nonnegative_int("warm_up_epochs", self.warm_up_epochs)
+        check_int("warm_up_epochs", self.warm_up_epochs, low=0)
         check_autoencoder_params(self)
         profiles.resolve(self, SCHEDULES)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from advbench.detectors.checks import check_choice, check_nonnegative_int
+from advbench.detectors.checks import check_choice, check_int
 from advbench.detectors.preprocessing import SCALINGS
 
 
@@ -34,4 +34,4 @@ def check_feature_params(detector) -> None:
     check_choice("scaling", detector.scaling, SCALINGS)
     check_pca(detector.pca)
     if detector.random_state is not None:
-        check_nonnegative_int("random_state", detector.random_state)
+        check_int("random_state", detector.random_state, low=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sklearn.ensemble import IsolationForest
 
 from advbench.detectors.base import BaseDetector
-from advbench.detectors.checks import check_positive_int
+from advbench.detectors.checks import check_int
 from advbench.detectors.feature_params import check_feature_params
 from advbench.detectors.preprocessing import PixelFeatures
 
@@ -44,8 +44,8 @@ class IForestDetector(BaseDetector):
         self.random_state = random_state
 
     def _check_params(self):
-        check_positive_int("n_estimators", self.n_estimators)
-        check_positive_int("max_samples", self.max_samples)
+        check_int("n_estimators", self.n_estimators)
+        check_int("max_samples", self.max_samples)
         check_feature_params(self)
 
     def _fit(self, X):

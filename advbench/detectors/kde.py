@@ -12,14 +12,12 @@ together. Score = negative log density.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KernelDensity
 
 from advbench.detectors.base import BaseDetector
-from advbench.detectors.checks import check_number
+from advbench.detectors.checks import check_int, check_number
 from advbench.detectors.feature_params import check_feature_params
 from advbench.detectors.preprocessing import PixelFeatures
 
@@ -61,8 +59,7 @@ class KDEDetector(BaseDetector):
                 raise ValueError(f"bandwidths must be None or a non-empty list of numbers > 0; got {self.bandwidths!r}")
             for value in self.bandwidths:
                 check_number("bandwidths", value, low_open=True)
-        if isinstance(self.cv, bool) or not isinstance(self.cv, Integral) or self.cv < 2:
-            raise ValueError(f"cv must be an integer >= 2; got {self.cv!r}")
+        check_int("cv", self.cv, low=2)
         check_feature_params(self)
 
     def _fit(self, X):

@@ -14,9 +14,7 @@ part of each result line and of the run folder's guard.
 
 from __future__ import annotations
 
-from advbench.detectors.checks import (
-    check_choice, check_milestones, check_nonnegative_int, check_number, check_positive_int,
-)
+from advbench.detectors.checks import check_choice, check_int, check_milestones, check_number
 
 PROFILES = ("default", "reference")
 
@@ -38,9 +36,9 @@ def resolve(detector, table: dict[str, dict]) -> dict:
         elif name.endswith("lr"):
             check_number(name, value, low_open=True)
         elif name.endswith("batch_size"):
-            check_positive_int(name, value)
+            check_int(name, value)
         elif isinstance(default, int):
-            check_nonnegative_int(name, value)
+            check_int(name, value, low=0)
         else:
             check_number(name, value)
         schedule[name] = value

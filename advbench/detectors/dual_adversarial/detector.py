@@ -113,7 +113,7 @@ import torch
 
 from advbench.detectors import profiles
 from advbench.detectors.base import BaseDetector, check_images
-from advbench.detectors.checks import check_choice, check_nonnegative_int, check_number, check_positive_int
+from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.dual_adversarial import losses
 from advbench.detectors.dual_adversarial.networks import AutoEncoder, Discriminator, MIEstimator
 from advbench.detectors.dual_adversarial.training import GRAD_KEYS, LOSS_KEYS, TrainStep, flattened
@@ -255,21 +255,20 @@ class DualAdversarialDetector(BaseDetector):
         for name in ("use_discriminator", "use_dual", "use_latent_regularizer", "zrec_trains_auxiliary", "hflip"):
             check_choice(name, getattr(self, name), (False, True))
         schedule = profiles.resolve(self, SCHEDULES)
-        if schedule["batch_size"] < 2:
-            raise ValueError(f"batch_size must be at least 2; got {schedule['batch_size']}")
-        check_positive_int("epochs", schedule["epochs"])
+        check_int("batch_size", schedule["batch_size"], low=2)
+        check_int("epochs", schedule["epochs"])
         check_choice("reduction", self.reduction, losses.REDUCTIONS)
-        check_nonnegative_int("grad_batches", self.grad_batches)
-        check_positive_int("latent_dim", self.latent_dim)
+        check_int("grad_batches", self.grad_batches, low=0)
+        check_int("latent_dim", self.latent_dim)
         if len(self.channels) != 3:
             raise ValueError(f"channels must be three positive integers; got {self.channels!r}")
         for value in self.channels:
-            check_positive_int("channels", value)
+            check_int("channels", value)
         check_number("lr", self.lr, low_open=True)
         check_number("adam_beta1", self.adam_beta1, high=1.0, high_open=True)
         for name in ("w_i", "w_a", "w_z", "w_e", "w_d", "k", "mi_beta", "kl_gamma"):
             check_number(name, getattr(self, name))
-        check_nonnegative_int("crop_padding", self.crop_padding)
+        check_int("crop_padding", self.crop_padding, low=0)
         if self.crop_padding >= 32:
             raise ValueError(f"crop_padding must be an integer in [0, 31]; got {self.crop_padding!r}")
         check_device(self.device)
