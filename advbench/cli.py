@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     from advbench.attacks import command as attacks_command
     from advbench.datasets.options import add_gtsrb_arguments
     from advbench.reports import command as reports_command
+    from advbench.runs import command as runs_command
 
     parser = argparse.ArgumentParser(
         prog="advbench",
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst.set_defaults(handler=_cmd_list)
 
     attacks_command.register(sub)
+    runs_command.register(sub)
     reports_command.register(sub)
     return parser
 

@@ -30,7 +30,7 @@ from sklearn.metrics import roc_auc_score
 from advbench import detectors
 from advbench.detectors.profiles import PROFILES
 from advbench.errors import AdvbenchError
-from advbench.reports.devices import configure_process
+from advbench.runs.devices import configure_process
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINES = "ocsvm,kde,iforest,mahalanobis,dcae,deep-svdd,deep-svdd-soft,rcae"

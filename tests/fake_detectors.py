@@ -1,6 +1,7 @@
-"""A tiny detector with ``device`` and ``profile`` parameters, for testing what the runner passes on.
+"""Tiny detectors for the runner tests: one with ``device`` and ``profile`` parameters (what the
+runner passes on), one that scores the mean pixel value (AUCs known in advance).
 
-Register it for one test with ``monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)``
+Register one for a test with ``monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)``
 (runs with ``--jobs 1`` only: worker processes import the registry afresh).
 """
 
@@ -34,3 +35,21 @@ class ProfiledDetector(BaseDetector):
 
     def _score(self, X):
         return np.sqrt(((X - self.mean_) ** 2).sum(axis=(1, 2, 3)))
+
+
+class MeanIntensityDetector(BaseDetector):
+    """The mean pixel value of an image as its anomaly score: brighter is more anomalous."""
+
+    description = "test detector: mean pixel value"
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def _fit(self, X):
+        pass
+
+    def _score(self, X):
+        return X.mean(axis=(1, 2, 3))
+
+
+MEAN_INTENSITY = ("fake_detectors", "MeanIntensityDetector", {})

@@ -52,7 +52,7 @@ def built(tmp_path_factory):
     config.write_text(CONFIG_TOML)
     out = base / "out" / "bench.h5"
     argv = ["generate-attacks", "--gtsrb-root", str(root), "--data-dir", str(base / "data"), "--out", str(out),
-            "--config", str(config), "--device", "cpu", "--quiet"]
+            "--config", str(config), "--device", "cpu", "--quiet", "--sweep", "fgsm.eps=0.1,3/10"]
     assert cli.main(argv) == 0
     return out, data
 
@@ -60,7 +60,11 @@ def built(tmp_path_factory):
 def test_every_attack_runs_and_is_stored(built):
     out, data = built
     bench = read_benchmark(out)
-    assert list(bench.attacks) == list(DESCRIPTIONS)
+    # the --config values are not the defaults, so they name the variants; the sweep's 3/10 is --config's fgsm
+    assert [attack.attrs["family"] for attack in bench.attacks.values()] == ["boundary", "fgsm", "fgsm", "bim", "deepfool"]
+    assert list(bench.attacks)[1:] == ["fgsm@eps=0.1", "fgsm@eps=0.3", "bim@alpha=0.05,eps=0.3", "deepfool@steps=5"]
+    assert list(bench.attacks)[0] == "boundary@batch_size=8,init_directions=20,steps=20"
+    assert bench.attacks["fgsm@eps=0.1"].attrs["params"]["eps"] == 0.1
     assert len(bench.normal_train) == (data.train.labels == 14).sum()
     np.testing.assert_array_equal(bench.normal_test, data.test.images[data.test.labels == 14])
     for name, attack in bench.attacks.items():
@@ -69,9 +73,9 @@ def test_every_attack_runs_and_is_stored(built):
         assert a["fooled_before_rounding"] <= a["attempted"], name
         assert attack.images.dtype == np.uint8
     assert bench.attrs["eligible"] == len(bench.normal_test)  # the tiny victim classifies every stop sign
-    assert all(len(attack) > 0 for attack in bench.attacks.values())
+    assert all(len(attack) > 0 for name, attack in bench.attacks.items() if name != "fgsm@eps=0.1")
     assert bench.attrs["victim"]["trained_here"] and bench.attrs["versions"]["torchattacks"]
-    assert bench.attacks["boundary"].attrs["params"]["steps"] == 20  # from the --config file
+    assert bench.attacks[list(bench.attacks)[0]].attrs["params"]["steps"] == 20  # from the --config file
 
 
 def test_kept_images_fool_the_victim_after_quantization(built):
@@ -120,13 +124,14 @@ def test_seed_makes_file_reproducible_and_victim_is_cached(tmp_path):
     logs = []
     third = generate(data, tmp_path / "a" / "b.h5", config, log=logs.append)  # rerun: same output
     assert any("reusing cached checkpoint" in line for line in logs) and not third.attrs["victim"]["trained_here"]
-    np.testing.assert_array_equal(third.attacks["boundary"].images, first.attacks["boundary"].images)
+    boundary = list(first.attacks)[0]
+    np.testing.assert_array_equal(third.attacks[boundary].images, first.attacks[boundary].images)
 
 
 def test_limit_attacks_first_eligible_images(tmp_path):
     bench = generate(synthetic_gtsrb(), tmp_path / "b.h5", tiny_config(attacks=("bim",), limit=2))
-    assert bench.attacks["bim"].attrs["attempted"] == 2 and len(bench.attacks["bim"]) == 2
-    assert set(bench.attacks["bim"].source_index) == {0, 1}
+    (bim,) = bench.attacks.values()
+    assert bim.attrs["attempted"] == 2 and len(bim) == 2 and set(bim.source_index) == {0, 1}
 
 
 def test_nonfinite_outputs_are_dropped_and_counted():
@@ -168,6 +173,16 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         (["--set", "bim.steps=2.5"], "bim.steps: expected int"),
         (["--set", "nonsense"], "--set 'nonsense'"),
         (["--config", str(tmp_path / "absent.toml")], "absent.toml: no such file"),
+        (["--attacks", "fgsm,nope"], "--attacks: unknown attack 'nope'"),
+        (["--attacks", "eps=1/255,fgsm"], "'eps=1/255' comes before any attack name"),
+        (["--attacks", "fgsm@eps=abc"], "'abc' is not a number"),
+        (["--attacks", "fgsm@eps=1/0"], "'1/0' is not a number"),
+        (["--attacks", "fgsm@eps=-4/255"], "fgsm.eps: must be positive"),
+        (["--attacks", "bim@eps=8/255,bogus=2"], "bim: unknown parameter 'bogus'"),
+        (["--attacks", "deepfool@steps=2.5"], "deepfool.steps: expected int"),
+        (["--sweep", "fgsm.eps="], "--sweep fgsm.eps=: no values given"),
+        (["--sweep", "fgsm=1,2"], "expected ATTACK.PARAM=V1,V2"),
+        (["--sweep", "pgd.eps=1"], "unknown attack 'pgd'"),
     ]
     for extra, message in cases:
         assert cli.main(base + extra) == 2
@@ -178,8 +193,6 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert cli.main(base + ["--victim", str(bad)]) == 2
     assert "not a readable torch checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "o.h5").exists()
-    with pytest.raises(SystemExit):
-        cli.main(base + ["--attacks", "fgsm,nope"])
 
 
 def test_set_wins_over_config(tmp_path):
@@ -195,4 +208,18 @@ def test_victim_cache_path_depends_on_data_config_and_seed(tmp_path):
     config = tiny_config()
     keys = {cache_key("a", config.victim, 0), cache_key("b", config.victim, 0), cache_key("a", config.victim, 1)}
     assert len(keys) == 3
-    assert victim_cache_path(tmp_path / "x.h5", "k").name == "x.victim-k.pt"
+    assert victim_cache_path(tmp_path / "x.h5", "k") == tmp_path / "victim-k.pt"
+
+
+def test_second_output_in_the_same_folder_reuses_the_victim(tmp_path, monkeypatch):
+    data, config = synthetic_gtsrb(), tiny_config(attacks=("fgsm",))
+    first = generate(data, tmp_path / "first.h5", config)
+    assert first.attrs["victim"]["trained_here"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the victim was trained again")
+
+    monkeypatch.setattr("advbench.attacks.pipeline.train_victim", no_training)
+    second = generate(data, tmp_path / "other.h5", tiny_config(attacks=("fgsm@eps=0.2",)))
+    assert not second.attrs["victim"]["trained_here"]
+    assert second.attrs["victim"]["checkpoint_sha256"] == first.attrs["victim"]["checkpoint_sha256"]

@@ -15,14 +15,14 @@ def _benchmark(seed: int = 0) -> bf.Benchmark:
     rng = np.random.default_rng(seed)
     images = lambda n: rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)  # noqa: E731
     attacks = {}
-    for name, k in (("boundary", 3), ("fgsm", 0), ("bim", 4)):
+    for name, k in (("boundary", 3), ("fgsm", 0), ("bim", 4), ("bim@eps=32/255", 2)):
         attacks[name] = bf.AttackSet(
             images=images(k),
             source_index=np.arange(k),
             predicted_label=np.full(k, 2),
             l2=rng.random(k),
             linf=rng.random(k),
-            attrs={"params": {"eps": 0.03, "steps": 10}, "attempted": 5, "succeeded": k, "kept": k, "nonfinite": 0},
+            attrs={"family": name.partition("@")[0], "params": {"eps": 0.03, "steps": 10}, "attempted": 5, "succeeded": k, "kept": k, "nonfinite": 0},
         )
     attrs = {"normal_class": 14, "seed": seed, "victim_test_accuracy": 0.97, "csv_sha256": {"a.csv": "ff"}, "limit": None}
     return bf.Benchmark(images(6), images(5), attacks, attrs)
@@ -36,7 +36,7 @@ def test_round_trip_keeps_arrays_attrs_and_order(tmp_path):
     assert sha == back.sha256 == sha256_file(path)
     np.testing.assert_array_equal(back.normal_train, original.normal_train)
     np.testing.assert_array_equal(back.normal_test, original.normal_test)
-    assert list(back.attacks) == ["boundary", "fgsm", "bim"]
+    assert list(back.attacks) == ["boundary", "fgsm", "bim", "bim@eps=32/255"]  # a "/" in a name nests no group
     for name, attack in original.attacks.items():
         for key in ("images", "source_index", "predicted_label", "l2", "linf"):
             np.testing.assert_array_equal(getattr(back.attacks[name], key), getattr(attack, key))

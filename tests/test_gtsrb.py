@@ -81,6 +81,19 @@ def test_cache_hit_skips_image_decoding(tmp_path, monkeypatch):
     assert first.fingerprint == second.fingerprint
 
 
+def test_a_fresh_copy_of_the_same_data_has_the_same_content_hash(tmp_path):
+    import shutil
+    import time
+
+    root = make_official(tmp_path / "data", COUNTS)
+    first = load_gtsrb(root, cache_dir=tmp_path / "cache")
+    time.sleep(0.01)
+    copy = shutil.copytree(root, tmp_path / "copy", copy_function=shutil.copy)  # new modification times
+    second = load_gtsrb(copy, cache_dir=tmp_path / "cache")
+    assert second.fingerprint != first.fingerprint  # the loader cache is keyed by file times ...
+    assert second.content_sha256 == first.content_sha256  # ... the victim cache by the content
+
+
 def test_changed_csv_invalidates_cache(tmp_path):
     root = make_official(tmp_path / "data", COUNTS)
     first = load_gtsrb(root, cache_dir=tmp_path / "cache")

@@ -44,22 +44,24 @@ def test_real_pipeline_small(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert (info["normal_train"], info["normal_test"]) == (780, 270)
     assert info["victim_test_accuracy"] > 0.8
-    assert set(info["attacks"]) == {"boundary", "fgsm", "bim", "deepfool"}
+    assert set(info["attacks"]) == {"boundary@steps=200", "fgsm", "bim", "deepfool@steps=20"}  # named by --set
     assert all(a["attempted"] == 30 for a in info["attacks"].values())
     assert sum(a["count"] for a in info["attacks"].values()) > 0
 
     config = tmp_path / "fast.toml"
     config.write_text(FAST_DEEP, encoding="utf-8")
     out = tmp_path / "run"
-    attacks = ",".join(name for name, a in info["attacks"].items() if a["count"] > 0)
+    kept = [name for name, a in info["attacks"].items() if a["count"] > 0]
+    attacks = ",".join(kept)
     code = cli.main([
         "run", "--data", str(data), "--detectors", "mahalanobis,dcae", "--seeds", "2",
         "--attacks", attacks, "--config", str(config), "--out", str(out), "--jobs", "2",
     ])
     assert code == 0
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert len(lines) == 2 * 2 * len(attacks.split(","))
+    assert len(lines) == 2 * 2 * len(kept)
     assert all(line["error"] is None and 0.0 <= line["auc"] <= 1.0 for line in lines)
+    assert all(0.0 <= line["paired_auc"] <= 1.0 and 0.0 <= line["matched_auc"] <= 1.0 for line in lines)
     table = (out / "auc_table.md").read_text()
     assert "mahalanobis" in table and "dcae" in table
     assert cli.main(["report", str(out)]) == 0

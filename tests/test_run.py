@@ -16,7 +16,7 @@ import pytest
 
 from advbench.cli import main
 from advbench.detectors import GROUPS
-from advbench.reports import results
+from advbench.runs import results
 from run_fixtures import NOISE, config, data, write_config, write_synthetic_benchmark  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ def test_run_writes_every_artifact(full_run):
     assert info["command_line"][:2] == ["advbench", "run"] and info["pairs"]["failed"] == 0
     assert set(info["detector_params"]) == set(ALL) and info["environment"]["versions"]["torch"]
     assert info["settings"] == {"data_sha256": records[0]["data_sha256"], "config_hash": info["config_hashes"],
-                                "device": "cpu", "threads": 1, "profile": "default"}  # fmt: skip
+                                "device": "cpu", "threads": 1, "profile": "default", "protocol": "official"}  # fmt: skip
 
 
 def test_auc_scores_match_stored_scores(full_run):

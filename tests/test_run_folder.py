@@ -17,8 +17,8 @@ import torch
 
 from advbench import detectors
 from advbench.cli import main
-from advbench.reports import devices, history, runner
-from advbench.reports.results import RUN_JSON, scores_path
+from advbench.runs import devices, history, runner
+from advbench.runs.results import RUN_JSON, scores_path
 from fake_detectors import REGISTRY_ENTRY
 from run_fixtures import config, data  # noqa: F401 (fixtures)
 
@@ -138,7 +138,7 @@ def test_cuda_runs_use_deterministic_kernels(monkeypatch):
 def test_second_writer_is_refused_and_a_killed_one_does_not_block(classic_run, data, tmp_path, capsys):
     out = copy_of(classic_run, tmp_path)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from advbench.reports.lock import hold\n"
+        [sys.executable, "-c", "import sys, time; from advbench.runs.lock import hold\n"
          "with hold(sys.argv[1], 'test', 'advbench run --test'):\n    print('held', flush=True); time.sleep(120)", str(out)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -228,7 +228,7 @@ def test_every_run_appends_to_the_history_and_the_report_uses_all_seeds(data, tm
     assert all(entry["status"] == "finished" and entry["command_line"][:2] == ["advbench", "run"] for entry in runs)
     assert [entry["pairs"]["computed"] for entry in runs] == [2, 1]
     table = (out / "auc_table.md").read_text()
-    assert "seeds 0, 1, 2; training profile default." in table and "seeds)" not in table
+    assert "seeds 0, 1, 2; protocol official; training profile default." in table and "seeds)" not in table
 
 
 def test_a_run_json_written_before_histories_is_kept_as_the_first_entry(classic_run, data, tmp_path):

@@ -1,4 +1,4 @@
-"""Table cells never overstate: fewer seeds than the table's are said, and such a cell is never best."""
+"""Table cells never overstate (fewer seeds than the table's are said, such a cell is never best); figures tell detectors apart."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ def test_ablation_mean_over_attacks_flags_missing_seeds():
     means = dict(zip(frame["Detector"], frame["Ours, mean over attacks"]))
     assert means["ablation-single-ae"] == "0.650 ± 0.071 (2/3 seeds)"
     assert means["dual-adversarial"] == "0.500 ± 0.000" and means["ablation-dual-ae-d"] == "not run"
+
+
+def test_every_detector_has_its_own_colour_and_line_style():
+    from advbench import detectors
+    from advbench.reports.figures import style
+
+    names = [*detectors.names(), "plugin-a", "plugin-b", "plugin-c", "plugin-d", "plugin-e"]
+    others = [name for name in names if name not in detectors.names()]
+    pairs = [tuple(style(name, others).values()) for name in names]
+    assert len(set(pairs)) == len(pairs)
+    assert style("dcae", others)["color"] == style("rcae", others)["color"]  # one family, two styles

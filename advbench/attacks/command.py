@@ -3,8 +3,9 @@
 Attack and victim parameters come from, in rising priority: the defaults
 (``advbench.attacks.runners.DEFAULT_PARAMS``, ``advbench.attacks.victim.VictimConfig``), a TOML
 file given with ``--config`` (tables ``[victim]``, ``[boundary]``, ``[fgsm]``, ``[bim]``,
-``[deepfool]``), and ``--set SECTION.KEY=VALUE`` options (see ``advbench.attacks.settings``),
-with ``--victim-epochs`` a shortcut for ``--set victim.epochs=N``.
+``[deepfool]``), ``--set SECTION.KEY=VALUE`` options (see ``advbench.attacks.settings``), with
+``--victim-epochs`` a shortcut for ``--set victim.epochs=N``, and the values of each variant of
+``--attacks``/``--sweep`` (``fgsm@eps=4/255``, see ``advbench.attacks.variants``).
 """
 
 from __future__ import annotations
@@ -20,14 +21,6 @@ from advbench.errors import AdvbenchError
 DEFAULT_OUT = "datasets/gtsrb_stop_adv.h5"
 
 
-def _attack_list(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
-    unknown = [n for n in names if n not in DESCRIPTIONS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown attack(s) {', '.join(unknown) or '(none given)'}; choose from {','.join(DESCRIPTIONS)}")
-    return names
-
-
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -39,8 +32,7 @@ def _positive(text: str) -> int:
 
 
 def _build_config(args: argparse.Namespace):
-    from advbench.attacks.pipeline import GenerateConfig
-    from advbench.attacks.runners import resolve_params
+    from advbench.attacks.pipeline import GenerateConfig, attack_plan
     from advbench.attacks.settings import load_settings
     from advbench.attacks.victim import VictimConfig
 
@@ -50,13 +42,12 @@ def _build_config(args: argparse.Namespace):
         victim_settings["epochs"] = args.victim_epochs
     try:
         victim = VictimConfig.from_dict(victim_settings)
-        for name in args.attacks:
-            resolve_params(name, settings.get(name))
     except (TypeError, ValueError) as exc:
-        raise AdvbenchError(f"attack/victim settings (--config/--set): {exc}") from None
-    return GenerateConfig(
+        raise AdvbenchError(f"victim settings (--config/--set): {exc}") from None
+    config = GenerateConfig(
         normal_class=args.normal_class,
-        attacks=args.attacks,
+        attacks=(args.attacks,),
+        sweeps=tuple(args.sweep or ()),
         params=settings,
         victim=victim,
         victim_path=Path(args.victim) if args.victim else None,
@@ -64,6 +55,11 @@ def _build_config(args: argparse.Namespace):
         limit=args.limit,
         device=args.device,
     )
+    try:
+        attack_plan(config)
+    except (TypeError, ValueError) as exc:
+        raise AdvbenchError(f"attack settings (--attacks/--sweep/--config/--set): {exc}") from None
+    return config
 
 
 def print_summary(benchmark, seconds: float, file=sys.stdout) -> None:
@@ -71,7 +67,8 @@ def print_summary(benchmark, seconds: float, file=sys.stdout) -> None:
     median distances, time."""
     from advbench.datasets.benchmark_file import attack_summary
 
-    header = (f"{'attack':<10} {'attempted':>9} {'unrounded':>9} {'kept':>6} {'kept %':>8} {'median L2':>10} "
+    width = max([10, *map(len, benchmark.attacks)])
+    header = (f"{'attack':<{width}} {'attempted':>9} {'unrounded':>9} {'kept':>6} {'kept %':>8} {'median L2':>10} "
               f"{'median Linf':>11} {'seconds':>8}")  # fmt: skip
     print(header, file=file)
     print("-" * len(header), file=file)
@@ -81,7 +78,7 @@ def print_summary(benchmark, seconds: float, file=sys.stdout) -> None:
         l2 = "-" if s["median_l2"] is None else f"{s['median_l2']:.4f}"
         linf = "-" if s["median_linf"] is None else f"{s['median_linf']:.4f}"
         print(
-            f"{name:<10} {s['attempted']:>9} {s['fooled_before_rounding']:>9} {s['count']:>6} {rate:>8} {l2:>10} "
+            f"{name:<{width}} {s['attempted']:>9} {s['fooled_before_rounding']:>9} {s['count']:>6} {rate:>8} {l2:>10} "
             f"{linf:>11} {s['seconds']:>8.1f}",
             file=file,
         )
@@ -131,8 +128,13 @@ def register(sub) -> None:
     add_gtsrb_arguments(parser)
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"output HDF5 file (default: {DEFAULT_OUT})")
     parser.add_argument(
-        "--attacks", type=_attack_list, default=tuple(DESCRIPTIONS), metavar="LIST",
-        help=f"comma-separated attacks (default: {','.join(DESCRIPTIONS)})",
+        "--attacks", default=",".join(DESCRIPTIONS), metavar="LIST",
+        help=f"comma-separated attacks, each with optional parameters: fgsm@eps=4/255,bim@eps=32/255,alpha=4/255 "
+             f"(default: {','.join(DESCRIPTIONS)}, each at its defaults)",
+    )
+    parser.add_argument(
+        "--sweep", action="append", metavar="ATTACK.PARAM=V1,V2,...",
+        help="add one variant of ATTACK per value, e.g. --sweep fgsm.eps=2/255,4/255,8/255 (repeatable)",
     )
     parser.add_argument("--normal-class", type=int, default=14, help="GTSRB class to attack (default: 14, stop)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu or cuda (default: auto)")

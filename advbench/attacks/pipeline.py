@@ -21,7 +21,8 @@ import torch
 from advbench import __version__
 from advbench.attacks import DESCRIPTIONS
 from advbench.attacks.quantize import keep_adversarial
-from advbench.attacks.runners import resolve_params, run_attack
+from advbench.attacks.runners import run_attack
+from advbench.attacks.variants import parse_attacks, parse_sweep, resolve_variants
 from advbench.attacks.victim import (
     VictimConfig,
     accuracy,
@@ -46,8 +47,9 @@ class GenerateConfig:
     """Everything ``generate`` needs besides the data (defaults as on the command line)."""
 
     normal_class: int = 14
-    attacks: tuple[str, ...] = tuple(DESCRIPTIONS)
-    params: dict[str, dict] = field(default_factory=dict)  # attack -> overrides of DEFAULT_PARAMS
+    attacks: tuple[str, ...] = tuple(DESCRIPTIONS)  # specs as --attacks takes them ("fgsm@eps=4/255")
+    sweeps: tuple[str, ...] = ()  # specs as --sweep takes them ("fgsm.eps=2/255,4/255")
+    params: dict[str, dict] = field(default_factory=dict)  # attack family -> overrides of DEFAULT_PARAMS
     victim: VictimConfig = field(default_factory=VictimConfig)
     victim_path: Path | None = None
     seed: int = 0
@@ -56,8 +58,17 @@ class GenerateConfig:
 
 
 def victim_cache_path(out: Path, key: str) -> Path:
-    """Where the trained victim is cached: beside the output, ``<stem>.victim-<key>.pt``."""
-    return out.with_name(f"{out.stem}.victim-{key}.pt")
+    """Where the trained victim is cached: in the output's folder, ``victim-<key>.pt``, the key made of
+    the data, the victim settings and the seed only, so every file built there from the same data
+    and victim settings (sweeps, variants, other ``--out`` names) reuses it."""
+    return out.with_name(f"victim-{key}.pt")
+
+
+def attack_plan(config: GenerateConfig) -> dict[str, tuple[str, dict]]:
+    """``{name: (family, params)}`` of every variant that ``config`` asks for (``resolve_variants``)."""
+    variants = [variant for spec in config.attacks for variant in parse_attacks(spec)]
+    variants += [variant for spec in config.sweeps for variant in parse_sweep(spec)]
+    return resolve_variants(variants, config.params)
 
 
 def package_versions() -> dict[str, str]:
@@ -78,7 +89,7 @@ def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progr
         source = {"checkpoint": str(config.victim_path), "trained_here": False}
         path = Path(config.victim_path)
     else:
-        key = cache_key(data.fingerprint, config.victim, config.seed)
+        key = cache_key(data.content_sha256, config.victim, config.seed)
         path = victim_cache_path(out, key)
         if path.is_file():
             log(f"victim: reusing cached checkpoint {path}")
@@ -89,7 +100,7 @@ def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progr
             model, history = train_victim(
                 data.train.images, data.train.labels, config.victim, seed=config.seed, device=device, progress=progress, log=log
             )
-            save_checkpoint(path, model, config.victim, history, {"data_fingerprint": data.fingerprint, "seed": config.seed})
+            save_checkpoint(path, model, config.victim, history, {"data_sha256": data.content_sha256, "seed": config.seed})
             victim_config, trained = config.victim, True
         source = {"checkpoint": path.name, "cache_key": key, "trained_here": trained}
     for param in model.parameters():
@@ -114,13 +125,10 @@ def generate(
     """Train or load the victim, run the attacks, write ``out`` atomically and return what was written.
 
     ``data`` is a loaded GTSRB (``advbench.datasets.gtsrb.GTSRB``): train/test splits,
-    ``csv_sha256`` and ``fingerprint``.
+    ``csv_sha256``, ``fingerprint`` and ``content_sha256``.
     """
     out = Path(out)
-    unknown = [name for name in config.attacks if name not in DESCRIPTIONS]
-    if unknown:
-        raise ValueError(f"unknown attack(s) {', '.join(unknown)} (known: {', '.join(DESCRIPTIONS)})")
-    params = {name: resolve_params(name, config.params.get(name)) for name in DESCRIPTIONS if name in config.attacks}
+    planned = attack_plan(config)
     device = resolve_device(config.device)
     split = normal_split(data, config.normal_class)
 
@@ -139,9 +147,9 @@ def generate(
     y_np = np.full(len(eligible), config.normal_class, dtype=np.int64)
 
     attack_sets = {}
-    for name, attack_params in params.items():
+    for name, (family, attack_params) in planned.items():
         start = time.perf_counter()
-        adversarial = run_attack(name, model, x, y, attack_params, seed=config.seed, progress=progress)
+        adversarial = run_attack(family, model, x, y, attack_params, seed=config.seed, progress=progress)
         outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
         seconds = time.perf_counter() - start
         attack_sets[name] = AttackSet(
@@ -151,6 +159,7 @@ def generate(
             l2=outcome.l2,
             linf=outcome.linf,
             attrs={
+                "family": family,
                 "params": attack_params,
                 "attempted": outcome.attempted,
                 "fooled_before_rounding": outcome.fooled_before_rounding,
@@ -158,7 +167,7 @@ def generate(
                 "kept": outcome.kept,
                 "nonfinite": outcome.nonfinite,
                 "seconds": seconds,
-                "library": "foolbox" if name == "boundary" else "torchattacks",
+                "library": "foolbox" if family == "boundary" else "torchattacks",
             },
         )
 
@@ -174,6 +183,7 @@ def generate(
         "victim": victim_info,
         "eligible": int(correct.sum()),
         "gtsrb_fingerprint": data.fingerprint,
+        "gtsrb_content_sha256": data.content_sha256,
         "gtsrb_layout": getattr(data, "layout", "unknown"),
         "csv_sha256": dict(data.csv_sha256),
         "normal_test_gtsrb_index": split.test_index.tolist(),

@@ -8,7 +8,10 @@ Defaults (``DEFAULT_PARAMS``):
   fools the default victim on only 95 of the 270 test stop signs (35%), too few for a test set;
   12/255 fools it on 166 (62%). The one-step attack needs the larger budget; BIM keeps 8/255.
 - bim: ``eps`` 8/255, ``alpha`` 2/255, ``steps`` 10 (torchattacks' defaults; Kurakin et al. use
-  min(eps + 4, 1.25 eps) steps, which is 10 at eps 8).
+  min(eps + 4, 1.25 eps) steps, which is 10 at eps 8). Unless it is given, ``alpha`` is ``eps / 4``
+  (``DERIVED``): 2/255 at the default budget, and at any budget the 10 steps can travel 2.5 eps,
+  so a budget sweep (``bim@eps=64/255``) measures the budget and not a step size that cannot
+  reach it (with a fixed 2/255, 10 steps end at 20/255 whatever the budget).
 - deepfool: ``steps`` 50, ``overshoot`` 0.02 (Moosavi-Dezfooli et al. and torchattacks' defaults),
   ``quantized_decision`` true (see below). DeepFool stops just past the decision boundary, where
   rounding to 8 bits would undo most of its results; attacking the victim behind an 8-bit
@@ -55,9 +58,16 @@ DEFAULT_PARAMS: dict[str, dict] = {
         "batch_size": 300,
     },
     "fgsm": {"eps": 12 / 255, "batch_size": 256},
-    "bim": {"eps": 8 / 255, "alpha": 2 / 255, "steps": 10, "batch_size": 256},
+    "bim": {"eps": 8 / 255, "alpha": None, "steps": 10, "batch_size": 256},  # alpha: see DERIVED
     "deepfool": {"steps": 50, "overshoot": 0.02, "quantized_decision": True, "batch_size": 32},
 }
+
+
+#: Parameters whose default (None above) follows from the others (see the module docstring).
+DERIVED: dict[str, dict] = {"bim": {"alpha": lambda params: params["eps"] / 4}}
+#: Parameters that must be positive, and those that must not be negative.
+_POSITIVE = ("eps", "alpha", "steps", "batch_size", "init_directions", "init_steps", "spherical_step", "source_step")
+_NON_NEGATIVE = ("overshoot", "source_step_convergance")
 
 
 class Quantize8Bit(nn.Module):
@@ -87,9 +97,10 @@ def _deepfool_class():
 
 
 def resolve_params(name: str, overrides: dict | None = None) -> dict:
-    """The attack's defaults updated by ``overrides``, each cast to its default's type.
+    """The attack's defaults updated by ``overrides``, each cast to its default's type, derived
+    defaults filled in (``DERIVED``).
 
-    Raises ValueError for an unknown attack or parameter, or a value of the wrong kind.
+    Raises ValueError for an unknown attack or parameter, or a value of the wrong kind or range.
     """
     if name not in DEFAULT_PARAMS:
         raise ValueError(f"unknown attack {name!r} (known: {', '.join(DEFAULT_PARAMS)})")
@@ -97,9 +108,14 @@ def resolve_params(name: str, overrides: dict | None = None) -> dict:
     for key, value in (overrides or {}).items():
         if key not in params:
             raise ValueError(f"{name}: unknown parameter {key!r} (known: {', '.join(params)})")
-        params[key] = coerce(name, key, value, params[key])
-    if params["batch_size"] < 1:
-        raise ValueError(f"{name}.batch_size: must be at least 1")
+        default = params[key] if params[key] is not None else 0.0  # derived defaults are floats
+        params[key] = coerce(name, key, value, default)
+    for key, rule in DERIVED.get(name, {}).items():
+        if params[key] is None:
+            params[key] = rule(params)
+    for key, value in params.items():
+        if (key in _POSITIVE and not value > 0) or (key in _NON_NEGATIVE and not value >= 0):
+            raise ValueError(f"{name}.{key}: must be {'positive' if key in _POSITIVE else 'at least 0'}, got {value!r}")
     return params
 
 

@@ -193,9 +193,9 @@ def train_victim(
     return model, history
 
 
-def cache_key(fingerprint: str, config: VictimConfig, seed: int) -> str:
-    """Short hash of the data fingerprint, training settings, seed and checkpoint version."""
-    payload = json.dumps([CHECKPOINT_VERSION, fingerprint, asdict(config), int(seed)], sort_keys=True)
+def cache_key(data_sha256: str, config: VictimConfig, seed: int) -> str:
+    """Short hash of the data's content hash, training settings, seed and checkpoint version."""
+    payload = json.dumps([CHECKPOINT_VERSION, data_sha256, asdict(config), int(seed)], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -5,11 +5,15 @@ Layout (schema version ``SCHEMA_VERSION``)::
     /                       attrs: file-level provenance (schema_version, normal_class, seed, ...)
     /normal/train           uint8 (N, 3, 32, 32)   clean training images of the normal class
     /normal/test            uint8 (M, 3, 32, 32)   clean test images of the normal class
-    /attacks/<name>/images           uint8 (K, 3, 32, 32) adversarial images that fool the victim
-    /attacks/<name>/source_index     int64 (K,)  row of ``/normal/test`` each image came from
-    /attacks/<name>/predicted_label  int64 (K,)  the victim's label for the stored image
-    /attacks/<name>/l2, /linf        float64 (K,) distance to the clean image, pixels in [0, 1]
-    /attacks/<name>                  attrs: attack parameters and counts (see below)
+    /attacks/<group>/images          uint8 (K, 3, 32, 32) adversarial images that fool the victim
+    /attacks/<group>/source_index    int64 (K,)  row of ``/normal/test`` each image came from
+    /attacks/<group>/predicted_label int64 (K,)  the victim's label for the stored image
+    /attacks/<group>/l2, /linf       float64 (K,) distance to the clean image, pixels in [0, 1]
+    /attacks/<group>                 attrs: family, parameters and counts (see below)
+
+An attack set is named by its variant (``fgsm``, ``fgsm@eps=4/255``, see
+``advbench.attacks.variants``); its group is that name percent-encoded (``/`` would nest groups),
+and the root attribute ``attack_order`` lists the names.
 
 Attribute values that are dicts or lists are stored as JSON strings; the root attribute
 ``json_keys`` (and each attack group's) lists which ones, so they round-trip as Python objects.
@@ -21,6 +25,8 @@ dropped), ``fooled_before_rounding`` (outputs that fooled the victim as the atta
 ``succeeded`` and ``kept`` (outputs that fool it after rounding to 8 bits: the stored images).
 Version 1 files counted ``succeeded`` before rounding for FGSM and BIM; they are read with that
 count as ``fooled_before_rounding`` and ``succeeded`` = the stored images, as version 2 writes them.
+Version 3 added variants (names with parameters, encoded group names, the ``family`` attribute);
+older files are read with ``family`` = the name.
 """
 
 from __future__ import annotations
@@ -36,8 +42,8 @@ from advbench.errors import DataError
 from advbench.fileio import atomic_path, sha256_file
 
 #: Bump when the layout or the meaning of a field changes; readers refuse versions not in ``READABLE``.
-SCHEMA_VERSION = 2
-READABLE = (1, 2)
+SCHEMA_VERSION = 3
+READABLE = (1, 2, 3)
 
 
 @dataclass
@@ -57,7 +63,7 @@ class AttackSet:
 
 @dataclass
 class Benchmark:
-    """Clean normal-class images, the attacks (in ``advbench.attacks.DESCRIPTIONS`` order), provenance."""
+    """Clean normal-class images, the attack sets by variant name (family, then budget order), provenance."""
 
     normal_train: np.ndarray
     normal_test: np.ndarray
@@ -100,11 +106,18 @@ def _read_attrs(obj) -> dict:
     return out
 
 
-def _upgraded(attrs: dict, version: int, kept: int) -> dict:
-    """An attack's attributes with the counts of the current version (see the module docstring)."""
+def group_name(name: str) -> str:
+    """The HDF5 group of an attack set: its name percent-encoded (plain names stay as they are)."""
+    from urllib.parse import quote
+
+    return quote(name, safe="@=,.+-_")
+
+
+def _upgraded(name: str, attrs: dict, version: int, kept: int) -> dict:
+    """An attack's attributes with the counts and fields of the current version (see the module docstring)."""
     if version == 1 and "succeeded" in attrs:
         attrs = {**attrs, "fooled_before_rounding": attrs["succeeded"], "succeeded": kept}
-    return attrs
+    return {"family": name, **attrs}
 
 
 def _check_images(name: str, images: np.ndarray) -> np.ndarray:
@@ -145,7 +158,7 @@ def write_benchmark(path: str | os.PathLike, benchmark: Benchmark) -> str:
             normal.create_dataset("test", data=test, compression="gzip", compression_opts=4)
             group = handle.create_group("attacks", track_order=True)
             for name, (arrays, attrs) in attacks.items():
-                sub = group.create_group(name)
+                sub = group.create_group(group_name(name))
                 for key, value in arrays.items():
                     if key == "images" and value.size == 0:
                         value = value.reshape(0, *test.shape[1:])
@@ -181,9 +194,9 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
             attrs = _read_attrs(handle)
             attacks = {}
             for name in attrs.get("attack_order", []):
-                group = handle["attacks"][name]
+                group = handle["attacks"][group_name(name)]
                 arrays = {key: group[key][()] for key in _ATTACK_ARRAYS}
-                attrs_of = _upgraded(_read_attrs(group), int(version), len(arrays["images"]))
+                attrs_of = _upgraded(name, _read_attrs(group), int(version), len(arrays["images"]))
                 attacks[name] = AttackSet(**arrays, attrs=attrs_of)
             train = handle["normal/train"][()]
             test = handle["normal/test"][()]
@@ -203,6 +216,7 @@ def attack_summary(attack: AttackSet) -> dict:
     """Counts, rates and median distances of one attack (``kept_rate`` = kept / attempted)."""
     attempted = int(attack.attrs.get("attempted", 0))
     return {
+        "family": attack.attrs.get("family"),
         "count": len(attack),
         "attempted": attempted,
         "fooled_before_rounding": attack.attrs.get("fooled_before_rounding"),

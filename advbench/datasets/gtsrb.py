@@ -26,6 +26,7 @@ invalidates the cache.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -81,7 +82,16 @@ class GTSRB:
     root: Path
     layout: str
     csv_sha256: dict[str, str] = field(repr=False)
-    fingerprint: str
+    fingerprint: str  # the loader cache's key: file names, sizes and modification times
+
+    @functools.cached_property
+    def content_sha256(self) -> str:
+        """sha256 of the loaded images and labels: the same for every copy of the same data, wherever
+        and whenever it was unpacked (what the victim cache is keyed by)."""
+        digest = hashlib.sha256()
+        for array in (self.train.images, self.train.labels, self.test.images, self.test.labels):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
 
     def summary(self) -> dict:
         """Counts and provenance for ``advbench info``."""
@@ -94,6 +104,7 @@ class GTSRB:
             "image_shape": list(self.train.images.shape[1:]),
             "interpolation": INTERPOLATION,
             "fingerprint": self.fingerprint,
+            "content_sha256": self.content_sha256,
         }
 
 

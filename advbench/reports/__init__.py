@@ -1,1 +1,1 @@
-"""Benchmark runs and their reports: AUC tables (Markdown, LaTeX), paper comparison, figures."""
+"""Read-only rendering of a run folder: AUC tables (Markdown, LaTeX), paper comparison, figures."""

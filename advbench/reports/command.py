@@ -1,34 +1,13 @@
-"""``advbench run`` (detectors x seeds x attacks, with resume) and ``advbench report DIR``.
-
-Heavy libraries are imported inside the handlers so that ``advbench --help`` stays fast.
-"""
+"""``advbench report DIR``: re-render the tables and figures of a run folder."""
 
 from __future__ import annotations
 
 import sys
 
-_RUN_FLAGS = ("data", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device", "profile", "config")
-
-
-def _command_line(args) -> list[str]:
-    """The ``run`` command as given (rebuilt from the parsed flags, so it is right when called in-process too)."""
-    words = ["advbench", "run"]
-    for flag in _RUN_FLAGS:
-        if getattr(args, flag) is not None:
-            words += [f"--{flag}", str(getattr(args, flag))]
-    return words + (["--force"] if args.force else [])
-
-
-def _run(args) -> int:
-    from advbench.reports.config import resolve
-    from advbench.reports.runner import run
-
-    return run(resolve(args), _command_line(args))
-
 
 def _report(args) -> int:
-    from advbench.reports.lock import hold
     from advbench.reports.report import check_run_folder, render
+    from advbench.runs.lock import hold
 
     folder = check_run_folder(args.dir)
     with hold(folder, args.dir, f"advbench report {args.dir}"):
@@ -38,33 +17,7 @@ def _report(args) -> int:
 
 
 def register(sub) -> None:
-    run = sub.add_parser(
-        "run",
-        help="train detectors over seeds and write AUC tables",
-        description=(
-            "For each (detector, seed): fit on the clean training images, score the clean test images and every "
-            "attack's images, AUC per attack. Writes results.jsonl, scores/, AUC tables (Markdown, LaTeX), the "
-            "comparison with the paper, figures/ and run.json in --out. Running it again skips finished pairs "
-            "(failed ones are computed again). One run at a time per --out folder. Exit status 1 when a pair failed or "
-            "a worker process died, 2 for bad input (checked before the first pair)."
-        ),
-    )
-    run.add_argument("--data", help="benchmark HDF5 file from `advbench generate-attacks`")
-    run.add_argument("--out", help="run folder (created; holds the results of one data file and configuration)")
-    run.add_argument("--detectors", help="names and/or groups, comma-separated: all (default), ablation, classic, "
-                     "deep, or names from `advbench list`")  # fmt: skip
-    run.add_argument("--seeds", help="a count (10 = seeds 0..9, the default) or a comma list (3,7,11)")
-    run.add_argument("--attacks", help="all (default) or a comma list of attacks in the data file")
-    run.add_argument("--jobs", help="pairs run at once in worker processes (default 1)")
-    run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
-    run.add_argument("--device", help="auto (default: CUDA when available), cpu or cuda[:N] for the deep detectors")
-    run.add_argument("--profile", help="training profile of the deep detectors: default (the default) or reference")
-    run.add_argument("--config", help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; "
-                     "the command line wins")  # fmt: skip
-    run.add_argument("--force", action="store_true",
-                     help="discard what --out holds (results, scores, tables, figures) and start over")  # fmt: skip
-    run.set_defaults(handler=_run)
-
+    """Add the ``report`` sub-command to the CLI."""
     report = sub.add_parser(
         "report",
         help="re-render tables and figures of a run folder",

@@ -4,6 +4,11 @@
   true-positive rate at each false-positive rate; Fawcett 2006), legend with the mean AUC.
 - ``scores_<detector>.png``: histograms of the clean test scores against each attack's scores
   (lowest stored seed).
+- ``budget_<family>.png``: the three AUCs (``advbench.runs.metrics``) against the attack budget,
+  mean and a band of one standard deviation over seeds, one line per detector.
+
+Every detector has its own colour and line style (``style``): detectors of one family share a
+colour and differ in style; legends sit outside the axes.
 - ``most_anomalous_<detector>.png``: the highest-scoring images among the clean test images and
   every attack's images pooled, adversarial ones framed in green (the paper's Figure 7).
 - ``training_loss.png``: per-epoch losses of G and D of the dual-adversarial detector against its
@@ -22,6 +27,32 @@ from advbench.fileio import atomic_path
 from advbench.reports.tables import attack_label
 
 FPR_GRID = np.linspace(0.0, 1.0, 201)
+#: Colour and line style per built-in detector: a colour per family (classic detectors, the
+#: autoencoders, Deep SVDD, the dual-adversarial detector and its ablations), a style per member.
+STYLES = {
+    "ocsvm": ("tab:blue", "-"), "kde": ("tab:orange", "-"), "iforest": ("tab:green", "-"),
+    "mahalanobis": ("tab:pink", "-"), "dcae": ("tab:purple", "-"), "rcae": ("tab:purple", "--"),
+    "deep-svdd": ("tab:brown", "-"), "deep-svdd-soft": ("tab:brown", "--"),
+    "dual-adversarial": ("tab:red", "-"), "ablation-single-ae": ("tab:red", ":"),
+    "ablation-single-ae-d": ("tab:red", "-."), "ablation-dual-ae-d": ("tab:red", "--"),
+}  # fmt: skip
+_OTHER_COLOURS = ("tab:gray", "tab:olive", "tab:cyan", "black")
+_OTHER_STYLES = ("-", "--", ":", "-.")
+
+
+def style(detector: str, others: list[str]) -> dict:
+    """Matplotlib ``color`` and ``linestyle`` of ``detector``; a detector without a style of its own
+    gets the next free pair, by its place in ``others`` (the figure's detectors without one)."""
+    if detector in STYLES:
+        color, linestyle = STYLES[detector]
+    else:
+        index = others.index(detector)
+        color, linestyle = _OTHER_COLOURS[index % 4], _OTHER_STYLES[(index // 4) % 4]
+    return {"color": color, "linestyle": linestyle}
+
+
+def _legend_outside(ax, title: str) -> None:
+    ax.legend(fontsize=7, title=title, title_fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
 
 
 def _figure(*args, **kwargs):
@@ -52,6 +83,7 @@ def _mean_roc(pairs: list[dict], attack: str) -> tuple[np.ndarray, float]:
 def roc_curves(folder: Path, scores: dict[str, dict[int, dict]], attacks: list[str]) -> list[Path]:
     """One figure per attack; ``scores`` maps detector -> seed -> stored scores."""
     written = []
+    others = [d for d in scores if d not in STYLES]
     for attack in attacks:
         fig = _figure(figsize=(5.5, 5))
         ax = fig.add_subplot()
@@ -59,21 +91,23 @@ def roc_curves(folder: Path, scores: dict[str, dict[int, dict]], attacks: list[s
             pairs = [s for s in by_seed.values() if attack in s["attacks"]]
             if pairs:
                 tpr, auc = _mean_roc(pairs, attack)
-                ax.plot(FPR_GRID, tpr, label=f"{detector} ({100 * auc:.1f}, {len(pairs)} seeds)")
+                ax.plot(FPR_GRID, tpr, label=f"{detector} ({100 * auc:.1f}, {len(pairs)} seeds)", **style(detector, others))
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
         ax.set(xlabel="false positive rate (clean flagged)", ylabel="true positive rate (adversarial flagged)",
                title=f"ROC, {attack_label(attack)} vs. clean test (mean over seeds)", xlim=(0, 1), ylim=(0, 1))  # fmt: skip
-        ax.legend(fontsize=7, loc="lower right", title="detector (AUC %)", title_fontsize=7)
-        written.append(_save(fig, folder / f"roc_{attack}.png"))
+        _legend_outside(ax, "detector (AUC %)")
+        written.append(_save(fig, folder / f"roc_{_file_name(attack)}.png"))
     return written
 
 
 def score_distributions(folder: Path, detector: str, seed: int, scores: dict, attacks: list[str]) -> Path:
-    """Histograms of clean test scores against each attack's scores, one panel per attack."""
-    fig = _figure(figsize=(3.2 * len(attacks), 3))
+    """Histograms of clean test scores against each attack's scores, one panel per attack (five per row)."""
+    columns = min(len(attacks), 5)
+    rows = math.ceil(len(attacks) / columns)
+    fig = _figure(figsize=(3.2 * columns, 3 * rows))
     clean = scores["normal_test"]
     for index, attack in enumerate(attacks, 1):
-        ax = fig.add_subplot(1, len(attacks), index)
+        ax = fig.add_subplot(rows, columns, index)
         adversarial = scores["attacks"][attack]
         bins = np.histogram_bin_edges(np.r_[clean, adversarial], bins=30)
         ax.hist(clean, bins=bins, alpha=0.6, density=True, label=f"clean ({len(clean)})")
@@ -82,6 +116,52 @@ def score_distributions(folder: Path, detector: str, seed: int, scores: dict, at
         ax.legend(fontsize=7)
     fig.suptitle(f"{detector}, seed {seed}: score distributions")
     return _save(fig, folder / f"scores_{detector}.png")
+
+
+def _file_name(attack: str) -> str:
+    """An attack set's name as part of a file name (``fgsm@eps=4/255`` -> ``fgsm@eps=4-255``)."""
+    return attack.replace("/", "-")
+
+
+def budget_curves(folder: Path, family: str, points: list[tuple[str, float]], cells: dict[str, dict],
+                  detectors: list[str], xlabel: str) -> Path:  # fmt: skip
+    """One panel per metric of ``cells`` (metric -> ``tables.collect`` cells): mean and one standard
+    deviation over seeds against the budget (``points``: variant name and budget, ascending)."""
+    from advbench.reports.tables import METRICS
+
+    fig = _figure(figsize=(4.6 * len(cells), 4.2))
+    others = [d for d in detectors if d not in STYLES]
+    x = np.array([value for _, value in points])
+    for index, (metric, by_cell) in enumerate(cells.items(), 1):
+        ax = fig.add_subplot(1, len(cells), index)
+        for detector in detectors:
+            stats = [by_cell[detector, name] for name, _ in points]
+            mean = np.array([100 * c.mean if c.values else np.nan for c in stats])
+            std = np.array([100 * c.std if len(c.values) > 1 else 0.0 for c in stats])
+            if np.isnan(mean).all():
+                continue
+            line_style = style(detector, others)
+            ax.plot(x, mean, marker="o", markersize=3, label=detector, **line_style)
+            ax.fill_between(x, mean - std, mean + std, color=line_style["color"], alpha=0.12, linewidth=0)
+        ax.axhline(50, color="grey", linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xticks(x, [f"{value:g}" for value in x], fontsize=7)
+        ax.minorticks_off()
+        ax.set(xlabel=xlabel, ylabel=f"{METRICS[metric]} (%)", ylim=(0, 100), title=METRICS[metric])
+    _legend_outside(ax, "detector")
+    fig.suptitle(f"{attack_label(family)}: AUC against the attack budget (mean and one std over seeds)")
+    return _save(fig, folder / f"budget_{family}.png")
+
+
+def _image(bench, scores: dict, source: str, row: int) -> np.ndarray:
+    """The image that row ``row`` of a scored set holds: the normal test set (the held-out training
+    rows under ``heldout-train``), ``clean-test`` (the official test images) or an attack set."""
+    if source == "clean":
+        held_out = scores.get("test_rows")
+        return bench.normal_test[row] if held_out is None else bench.normal_train[held_out[row]]
+    if source == "clean-test":
+        return bench.normal_test[row]
+    return bench.attacks[source].images[row]
 
 
 def most_anomalous(folder: Path, detector: str, seed: int, scores: dict, bench, count: int = 32) -> Path:
@@ -95,17 +175,17 @@ def most_anomalous(folder: Path, detector: str, seed: int, scores: dict, bench, 
     columns = 8
     rows = math.ceil(len(top) / columns)
     fig = _figure(figsize=(columns * 1.2, rows * 1.35 + 0.5))
+    clean = ("clean", "clean-test")
     for index, (source, row, score) in enumerate(top, 1):
-        image = bench.normal_test[row] if source == "clean" else bench.attacks[source].images[row]
+        image = _image(bench, scores, source, row)
         ax = fig.add_subplot(rows, columns, index)
         ax.imshow(np.transpose(image, (1, 2, 0)), interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        adversarial = source != "clean"
-        if adversarial:
+        if source not in clean:
             ax.add_patch(Rectangle((-0.5, -0.5), image.shape[2], image.shape[1], fill=False, edgecolor="limegreen", linewidth=4))
-        ax.set_title(f"{attack_label(source) if adversarial else 'clean'}\n{score:.3g}", fontsize=6)
-    n_adv = sum(source != "clean" for source, _, _ in top)
+        ax.set_title(f"{attack_label(source)}\n{score:.3g}", fontsize=6)
+    n_adv = sum(source not in clean for source, _, _ in top)
     fig.suptitle(f"{detector}, seed {seed}: {len(top)} most anomalous test images ({n_adv} adversarial, green frame)", fontsize=9)
     return _save(fig, folder / f"most_anomalous_{detector}.png")
 

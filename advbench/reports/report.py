@@ -15,10 +15,23 @@ from pathlib import Path
 from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
-from advbench.reports import figures, guard, history, paper, results, tables
+from advbench.datasets.protocols import CLEAN_TEST
+from advbench.reports import budget, figures, paper, tables
+from advbench.runs import guard, history, results
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
-ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "paper_comparison", "ablation_table") for ext in ("md", "tex"))
+ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "paired_table", "matched_table", "paper_comparison",
+                                               "ablation_table", budget.STEM) for ext in ("md", "tex"))  # fmt: skip
+#: The tables of the three AUCs (``advbench.runs.metrics``): file stem, title, what a cell compares.
+METRIC_TABLES = {
+    "auc": ("auc_table", "AUC (%) per detector and attack",
+            "clean test stop signs are negatives, the attack's adversarial images positives"),
+    "paired_auc": ("paired_table", "Paired AUC (%) per detector and attack",
+                   "share of adversarial images scored above their own clean source (ties count one half); 50 when "
+                   "the perturbation does not move the score"),
+    "matched_auc": ("matched_table", "Matched AUC (%) per detector and attack",
+                    "the attack's kept adversarial images against the clean sources of exactly those images"),
+}  # fmt: skip
 ABLATION_ONLY = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d")
 #: The single-autoencoder ablation drawn against the dual detector in ``training_loss.png``, first found.
 SINGLE_AE = ("ablation-single-ae-d", "ablation-single-ae")
@@ -39,43 +52,54 @@ def _write_table(out: Path, stem: str, title: str, caption: str, frames: tuple, 
     return [out / f"{stem}.md", out / f"{stem}.tex"]
 
 
+def _where(records: list[dict], seeds: list[int], sha: str) -> str:
+    """The sentence every caption ends with: data file, seeds, protocol, training profile."""
+    settings = guard.line_settings(records[0])
+    return (f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; protocol {settings['protocol']}; "
+            f"training profile {settings['profile']}.")  # fmt: skip
+
+
 def render_tables(
     out: Path, records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], sha: str
 ) -> list[Path]:
-    """``auc_table``, ``paper_comparison`` and (when an ablation variant ran) ``ablation_table``, .md and .tex.
+    """``auc_table``, ``paired_table``, ``matched_table``, ``paper_comparison`` and (when an ablation
+    variant ran) ``ablation_table``, .md and .tex.
 
-    Each caption names the data file (sha256), the seeds and the training profile of the deep
-    detectors (one per folder, see ``guard``; lines from before profiles existed count as ``default``).
+    ``attacks`` are the run's columns (``clean-test`` among them under ``heldout-train``; it has an
+    unpaired AUC only). Each caption names the data file (sha256), the seeds, the protocol and the
+    training profile of the deep detectors (one of each per folder, see ``guard``; lines from before
+    they were recorded count as ``default`` and ``official``).
     """
-    cells = tables.collect(records, detectors, attacks, seeds)
-    profile = guard.line_settings(records[0])["profile"]
-    where = f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; training profile {profile}."
-    auc_caption = (
-        "ROC AUC in percent of each detector (rows) against each attack (columns): clean test stop signs are "
-        "negatives, the attack's adversarial images positives; mean and sample standard deviation over seeds, "
-        f"best mean per column in bold. {where}"
-    )
-    written = _write_table(out, "auc_table", "AUC (%) per detector and attack", auc_caption,
-                           tuple(tables.auc_frame(cells, detectors, attacks, latex) for latex in (False, True)),
-                           "tab:advbench-auc")  # fmt: skip
-    all_cells = tables.collect(records, list(paper.TABLE4), attacks, seeds)
+    where = _where(records, seeds, sha)
+    adversarial = [attack for attack in attacks if attack != CLEAN_TEST]
+    written = []
+    for metric, (stem, title, compared) in METRIC_TABLES.items():
+        columns = attacks if metric == "auc" else adversarial
+        cells = tables.collect(records, detectors, columns, seeds, metric)
+        label = tables.METRICS[metric]
+        caption = (f"{label[0].upper()}{label[1:]} in percent of each detector (rows) against each attack (columns): {compared}; "
+                   f"mean and sample standard deviation over seeds, best mean per column in bold. {where}")  # fmt: skip
+        written += _write_table(out, stem, title, caption,
+                                tuple(tables.auc_frame(cells, detectors, columns, latex) for latex in (False, True)),
+                                f"tab:advbench-{stem.replace('_', '-')}")  # fmt: skip
+    all_cells = tables.collect(records, list(paper.TABLE4), adversarial, seeds)
     comparison_caption = (
         f"Our AUC in percent (mean and standard deviation over seeds) beside Table 4 of {paper.CITATION} "
         f"(10 seeds, GTSRB stop signs). {where}"
     )
     written += _write_table(out, "paper_comparison", "Our AUC (%) beside the paper's Table 4", comparison_caption,
-                            tuple(tables.comparison_frame(all_cells, attacks, latex) for latex in (False, True)),
+                            tuple(tables.comparison_frame(all_cells, adversarial, latex) for latex in (False, True)),
                             "tab:advbench-paper")  # fmt: skip
     if any(r["detector"] in ABLATION_ONLY for r in records):
-        ablation_cells = tables.collect(records, list(paper.TABLE1), attacks, seeds)
+        ablation_cells = tables.collect(records, list(paper.TABLE1), adversarial, seeds)
         ablation_caption = (
             f"Ablation in the layout of Table 1 of {paper.CITATION}: AUC as a fraction. The paper gives one number "
             "per variant on STOP SIGN without saying which attack or attacks it covers; we compare it with our mean "
-            f"AUC over the attacks ({', '.join(map(tables.attack_label, attacks))}), averaged per seed, then mean and "
+            f"AUC over the attacks ({', '.join(map(tables.attack_label, adversarial))}), averaged per seed, then mean and "
             f"standard deviation over seeds; per-attack columns follow. {where}"
         )
         written += _write_table(out, "ablation_table", "Ablation (Table 1 layout)", ablation_caption,
-                                tuple(tables.ablation_frame(records, ablation_cells, attacks, latex) for latex in (False, True)),
+                                tuple(tables.ablation_frame(records, ablation_cells, adversarial, latex) for latex in (False, True)),
                                 "tab:advbench-ablation")  # fmt: skip
     return written
 
@@ -150,4 +174,17 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     data = data if data is not None else last.get("config", {}).get("data")
     bench = _benchmark_for_images(data, sha) if "dual-adversarial" in stored else None
     written = render_tables(out, records, detectors, attacks, seeds, sha)
-    return written + render_figures(out, stored, detectors, attacks, bench)
+    attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
+    written += budget.render(out, records, detectors, seeds, attack_sets, attacks, _where(records, seeds, sha))
+    return written + render_figures(out, stored, detectors, _drawn(attacks, budget.sweeps(attack_sets, attacks)), bench)
+
+
+def _drawn(attacks: list[str], sweeps: dict[str, list]) -> list[str]:
+    """The attacks that get ROC curves and histograms: of a family with a budget curve only its variant
+    at the defaults (or, without one, its largest budget); every other attack set."""
+    hidden = set()
+    for points in sweeps.values():
+        names = [name for name, _ in points]
+        shown = next((name for name in names if "@" not in name), names[-1])
+        hidden |= set(names) - {shown}
+    return [attack for attack in attacks if attack not in hidden]

@@ -1,4 +1,5 @@
-"""AUC tables from ``results.jsonl``: ours (Table 4 layout), beside the paper's Table 4 and Table 1.
+"""AUC tables from ``results.jsonl``: ours (Table 4 layout, for each of the three AUCs of
+``advbench.runs.metrics``), beside the paper's Table 4 and Table 1, and the budget tables.
 
 A cell is the mean ± sample standard deviation (``ddof=1``) over seeds of the AUC in %, one
 decimal, the best mean of each column in bold. Every cell of a table is expected to hold the
@@ -20,14 +21,20 @@ import pandas as pd
 from advbench.reports import paper
 
 #: Columns that hold names (left-aligned, escaped in LaTeX); the others hold numbers.
-TEXT_COLUMNS = ("Detector", "Paper row", "Variant")
-ATTACK_LABELS = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool"}
+TEXT_COLUMNS = ("Detector", "Paper row", "Variant", "Attack set")
+ATTACK_LABELS = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool", "clean": "clean",
+                 "clean-test": "clean-test"}  # fmt: skip
+#: The numbers of a result line that tables show, and what each is called.
+METRICS = {"auc": "AUC", "paired_auc": "paired AUC", "matched_auc": "matched AUC"}
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
 
 
 def attack_label(name: str) -> str:
-    return ATTACK_LABELS.get(name, name)
+    """``fgsm`` -> ``FGSM``, ``fgsm@eps=4/255`` -> ``FGSM eps=4/255``."""
+    family, _, params = name.partition("@")
+    label = ATTACK_LABELS.get(family, family)
+    return f"{label} {params.replace(',', ', ')}" if params else label
 
 
 def latex_escape(text: str) -> str:
@@ -61,17 +68,19 @@ def table_seeds(records: list[dict], run_seeds: list[int]) -> list[int]:
     return sorted(set(run_seeds) | {int(record["seed"]) for record in records})
 
 
-def collect(records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int]) -> dict:
-    """``{(detector, attack): Cell}`` for every row and column of the tables (``seeds``: ``table_seeds``)."""
+def collect(records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], metric: str = "auc") -> dict:
+    """``{(detector, attack): Cell}`` of ``metric`` (a key of ``METRICS``) for every row and column
+    of a table (``seeds``: ``table_seeds``). A line without the number (written before it existed)
+    adds nothing, so its cell shows the seeds it lacks."""
     cells = {(d, a): Cell(expected=len(seeds)) for d in detectors for a in attacks}
     for record in records:
         cell = cells.get((record["detector"], record["attack"]))
         if cell is None:
             continue
-        if record["error"] is None:
-            cell.values.append(record["auc"])
-        else:
+        if record["error"] is not None:
             cell.failed += 1
+        elif record.get(metric) is not None:
+            cell.values.append(record[metric])
     return cells
 
 
@@ -159,10 +168,10 @@ def ablation_frame(records: list[dict], cells: dict, attacks: list[str], latex: 
     return pd.DataFrame(columns)
 
 
-def markdown(frame: pd.DataFrame, title: str, caption: str) -> str:
-    """A Markdown pipe table with a heading and a caption paragraph."""
+def markdown(frame: pd.DataFrame, title: str, caption: str, heading: str = "#") -> str:
+    """A Markdown pipe table with a heading (of level ``heading``) and a caption paragraph."""
     align = ["---" if c in TEXT_COLUMNS else "---:" for c in frame.columns]
-    lines = [f"# {title}", "", caption, "", "| " + " | ".join(frame.columns) + " |", "| " + " | ".join(align) + " |"]
+    lines = [f"{heading} {title}", "", caption, "", "| " + " | ".join(frame.columns) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 

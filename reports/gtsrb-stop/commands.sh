@@ -17,3 +17,16 @@ advbench run --data datasets/gtsrb_stop_adv.h5 --detectors rcae --seeds 10 \
     --config reports/gtsrb-stop/experiments/rcae-dense-s.toml --out reports/gtsrb-stop/experiments/rcae-dense-s
 advbench run --data datasets/gtsrb_stop_adv.h5 --detectors dcae --seeds 10 \
     --config reports/gtsrb-stop/experiments/dcae-20-epochs.toml --out reports/gtsrb-stop/experiments/dcae-20-epochs
+# Steps 2-4 were run again with the version that added paired_auc and matched_auc: they reused
+# every pair, gave the old lines the two numbers from the stored scores and re-rendered.
+# 5. Table 4 and Table 1 under --protocol heldout-train (heldout-train/).
+advbench run --data datasets/gtsrb_stop_adv.h5 --detectors all,ablation --seeds 10 --jobs 2 \
+    --protocol heldout-train --out reports/gtsrb-stop/heldout-train
+# 6. The budget file: the four attacks at their defaults and the sweeps (the cached victim is
+#    reused; its default attack sets equal those of gtsrb_stop_adv.h5), then Table 4's detectors
+#    on it (budget/).
+advbench generate-attacks --gtsrb-root ../shared/data/gtsrb --out datasets/gtsrb_stop_budget.h5 \
+    --sweep fgsm.eps=2/255,4/255,8/255,16/255,32/255,64/255 --sweep bim.eps=2/255,4/255,8/255,16/255,32/255,64/255 \
+    --sweep boundary.steps=500,1000,2000
+advbench info datasets/gtsrb_stop_budget.h5 --json > reports/gtsrb-stop/budget/dataset_info.json
+advbench run --data datasets/gtsrb_stop_budget.h5 --detectors all --seeds 10 --jobs 2 --out reports/gtsrb-stop/budget

@@ -1,0 +1,149 @@
+"""Attack variants: an attack family with parameters, named by a canonical form of them.
+
+``--attacks "fgsm@eps=4/255,bim@eps=32/255,alpha=4/255,deepfool"`` gives three variants: a
+comma-separated word with ``@`` or without ``=`` starts a variant (``family@key=value``), a word
+``key=value`` adds a parameter to the variant before it. ``--sweep fgsm.eps=2/255,4/255`` gives
+one variant per value. Values are numbers (``0.5``, ``1000``), fractions (``4/255``) or
+``true``/``false``, cast to the type of the parameter's default.
+
+A variant's name lists, sorted by key, the parameters whose value differs from the default
+(except a batch size that does not change the results, ``UNNAMED``; after ``--config``/``--set`` and the variant's own values; a derived default such as BIM's step
+size counts as default when it follows the rule): ``fgsm@eps=4/255``. An attack at its defaults
+is named by its family alone (``fgsm``), so ``fgsm@eps=12/255`` is ``fgsm``. Floats that are a
+whole number of 8-bit levels are written as ``k/255``, others in their shortest form.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from advbench.attacks import DESCRIPTIONS
+from advbench.attacks.runners import DERIVED, resolve_params
+from advbench.errors import AdvbenchError
+
+#: Parameters left out of names: torchattacks' results do not depend on the batch size (foolbox's
+#: Boundary attack adapts its steps per batch, so its ``batch_size`` is named).
+UNNAMED = {"fgsm": ("batch_size",), "bim": ("batch_size",), "deepfool": ("batch_size",)}
+#: The parameter that sets each family's budget: the x axis of its budget curve.
+BUDGET_PARAMS = {"boundary": "steps", "fgsm": "eps", "bim": "eps", "deepfool": "overshoot"}
+
+
+@dataclass
+class Variant:
+    """An attack family with the parameter values given for it (not yet resolved)."""
+
+    family: str
+    values: dict = field(default_factory=dict)
+
+
+def parse_value(text: str, where: str):
+    """``4/255`` -> 4/255, ``0.5`` -> 0.5, ``1000`` -> 1000, ``true`` -> True; AdvbenchError otherwise."""
+    text = text.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        if "/" in text:
+            numerator, denominator = text.split("/")
+            value = float(numerator) / float(denominator)
+        else:
+            value = int(text) if text.lstrip("+-").isdigit() else float(text)
+    except (ValueError, ZeroDivisionError):
+        raise AdvbenchError(f"{where}: {text!r} is not a number, a fraction like 4/255, true or false") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise AdvbenchError(f"{where}: {text!r} is not a finite number")
+    return value
+
+
+def _family(name: str, where: str) -> str:
+    family = name.strip().lower()
+    if family not in DESCRIPTIONS:
+        raise AdvbenchError(f"{where}: unknown attack {name.strip()!r}; choose from {', '.join(DESCRIPTIONS)}")
+    return family
+
+
+def _assignment(text: str, where: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise AdvbenchError(f"{where}: expected KEY=VALUE, got {text!r}")
+    return key.strip(), parse_value(value, where)
+
+
+def parse_attacks(text: str, where: str = "--attacks") -> list[Variant]:
+    """The variants of an ``--attacks`` value (see the module docstring); AdvbenchError when malformed."""
+    variants: list[Variant] = []
+    for word in (part.strip() for part in text.split(",")):
+        if not word:
+            continue
+        if "@" in word or "=" not in word:
+            family, _, assignment = word.partition("@")
+            variants.append(Variant(_family(family, where)))
+            if not assignment:
+                continue
+            word = assignment
+        elif not variants:
+            raise AdvbenchError(f"{where}: {word!r} comes before any attack name")
+        key, value = _assignment(word, where)
+        variants[-1].values[key] = value
+    if not variants:
+        raise AdvbenchError(f"{where}: no attack given; choose from {', '.join(DESCRIPTIONS)}")
+    return variants
+
+
+def parse_sweep(text: str) -> list[Variant]:
+    """``fgsm.eps=2/255,4/255`` -> one variant per value."""
+    where = f"--sweep {text}"
+    target, sep, values = text.partition("=")
+    family, dot, key = target.partition(".")
+    if not sep or not dot or not key.strip():
+        raise AdvbenchError(f"{where}: expected ATTACK.PARAM=V1,V2,... (e.g. fgsm.eps=2/255,4/255)")
+    family = _family(family, where)
+    parsed = [parse_value(value, where) for value in values.split(",") if value.strip()]
+    if not parsed:
+        raise AdvbenchError(f"{where}: no values given")
+    return [Variant(family, {key.strip(): value}) for value in parsed]
+
+
+def format_value(value) -> str:
+    """The canonical text of a parameter value (``k/255`` for whole 8-bit levels)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        levels = value * 255
+        if abs(levels - round(levels)) < 1e-9 and round(levels) % 255:
+            return f"{round(levels)}/255"
+        return repr(value)
+    return str(value)
+
+
+def variant_name(family: str, params: dict) -> str:
+    """The canonical name of a resolved parameter set (see the module docstring)."""
+    given = {key: value for key, value in params.items() if key not in DERIVED.get(family, {})}
+    implied = resolve_params(family, given)
+    defaults = resolve_params(family)
+    changed = {key: value for key, value in params.items() if key not in UNNAMED.get(family, ())
+               and value != (implied[key] if key in DERIVED.get(family, {}) else defaults[key])}  # fmt: skip
+    if not changed:
+        return family
+    return f"{family}@" + ",".join(f"{key}={format_value(changed[key])}" for key in sorted(changed))
+
+
+def budget(family: str, params: dict) -> float:
+    """The value of the family's budget parameter (``BUDGET_PARAMS``)."""
+    return float(params[BUDGET_PARAMS[family]])
+
+
+def resolve_variants(variants: list[Variant], settings: dict[str, dict]) -> dict[str, tuple[str, dict]]:
+    """``{name: (family, params)}``, each variant's values over the family's ``--config``/``--set``
+    ``settings``; duplicates once; ordered by family (``DESCRIPTIONS``), then budget. ValueError
+    names the variant whose values do not fit."""
+    resolved: dict[str, tuple[str, dict]] = {}
+    for variant in variants:
+        try:
+            params = resolve_params(variant.family, {**settings.get(variant.family, {}), **variant.values})
+        except ValueError as exc:
+            raise ValueError(f"attack {variant.family}: {exc}") from None
+        resolved.setdefault(variant_name(variant.family, params), (variant.family, params))
+    order = list(DESCRIPTIONS)
+    ranked = sorted(resolved.items(), key=lambda item: (order.index(item[1][0]), budget(*item[1])))
+    return dict(ranked)

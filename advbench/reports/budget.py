@@ -1,0 +1,93 @@
+"""Budget tables and curves: every attack family with several variants in a run, against its budget.
+
+A family's variants (``advbench.attacks.variants``) are placed by the family's budget parameter
+(``BUDGET_PARAMS``: ``eps`` for FGSM and BIM, in 8-bit levels, ``steps`` for Boundary,
+``overshoot`` for DeepFool). For each such family ``budget_table.md``/``.tex`` holds one table
+per AUC (rows detectors, columns budgets) and one of the variants' kept images and median L2 and
+L-inf distances; ``figures/budget_<family>.png`` draws the same numbers. The variants' families,
+parameters and distances come from ``run.json`` (the run records them from the data file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from advbench.attacks.variants import BUDGET_PARAMS
+from advbench.fileio import write_text_atomic
+from advbench.reports import figures, tables
+
+STEM = "budget_table"
+#: How each budget parameter is shown (eps in 8-bit levels: 4/255 shows as 4).
+_SCALE = {"eps": 255.0}
+_AXIS = {"eps": "eps (in 1/255, L-inf budget)", "steps": "steps", "overshoot": "overshoot"}
+
+
+def sweeps(attack_sets: dict[str, dict], attacks: list[str]) -> dict[str, list[tuple[str, float]]]:
+    """``{family: [(attack set, budget), ...]}`` ascending, for the families with two or more
+    variants among ``attacks`` (budgets in display units, ``_SCALE``)."""
+    found: dict[str, list[tuple[str, float]]] = {}
+    for name in attacks:
+        info = attack_sets.get(name)
+        key = BUDGET_PARAMS.get((info or {}).get("family"))
+        if key is None or key not in info.get("params", {}):
+            continue
+        found.setdefault(info["family"], []).append((name, float(info["params"][key]) * _SCALE.get(key, 1.0)))
+    return {family: sorted(points, key=lambda p: p[1]) for family, points in found.items() if len(points) > 1}
+
+
+def _column(family: str, value: float) -> str:
+    key = BUDGET_PARAMS[family]
+    return f"{key} {value:g}/255" if key == "eps" else f"{key} {value:g}"
+
+
+def _metric_frame(cells: dict, detectors: list[str], family: str, points: list, latex: bool) -> pd.DataFrame:
+    pm = r"$\pm$" if latex else "±"
+    columns = {"Detector": detectors}
+    for name, value in points:
+        columns[_column(family, value)] = [tables.cell_text(cells[d, name], pm=pm) for d in detectors]
+    return pd.DataFrame(columns)
+
+
+def _attack_frame(attack_sets: dict, family: str, points: list) -> pd.DataFrame:
+    rows = {"Attack set": ["attack set", "kept / attempted", "median L2", "median L-inf"]}
+    for name, value in points:
+        info = attack_sets[name]
+        l2, linf = info.get("median_l2"), info.get("median_linf")
+        rows[_column(family, value)] = [
+            name, f"{info['count']} / {info['attempted']}",
+            "-" if l2 is None else f"{l2:.3f}", "-" if linf is None else f"{255 * linf:.1f}/255",
+        ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def render(out: Path, records: list[dict], detectors: list[str], seeds: list[int], attack_sets: dict,
+           attacks: list[str], where: str) -> list[Path]:  # fmt: skip
+    """Write ``budget_table.md``/``.tex`` and ``figures/budget_<family>.png``; nothing when no family
+    has several variants. Returns the paths written."""
+    found = sweeps(attack_sets, attacks)
+    if not found:
+        return []
+    markdown = ["# AUC against the attack budget", "",
+                f"Every attack family with several variants in this run, one column per budget. {where}", ""]  # fmt: skip
+    latex, written = [], []
+    for family, points in found.items():
+        names = [name for name, _ in points]
+        cells = {metric: tables.collect(records, detectors, names, seeds, metric) for metric in tables.METRICS}
+        for metric, label in tables.METRICS.items():
+            caption = (f"{tables.attack_label(family)}: {label} in percent against the budget, mean and sample "
+                       f"standard deviation over seeds. {where}")  # fmt: skip
+            title = f"{tables.attack_label(family)}, {label}"
+            markdown.append(tables.markdown(_metric_frame(cells[metric], detectors, family, points, False), title, caption, "##"))
+            latex.append(tables.latex(_metric_frame(cells[metric], detectors, family, points, True), caption,
+                                      f"tab:advbench-budget-{family}-{metric.replace('_', '-')}"))  # fmt: skip
+        frame = _attack_frame(attack_sets, family, points)
+        caption = f"{tables.attack_label(family)} variants: images kept (fooling the victim after 8-bit rounding), median distances."
+        markdown.append(tables.markdown(frame, f"{tables.attack_label(family)}, the attack sets", caption, "##"))
+        latex.append(tables.latex(frame, caption, f"tab:advbench-budget-{family}-sets"))
+        axis = _AXIS[BUDGET_PARAMS[family]]
+        written.append(figures.budget_curves(out / "figures", family, points, cells, detectors, axis))
+    write_text_atomic(out / f"{STEM}.md", "\n".join(markdown))
+    write_text_atomic(out / f"{STEM}.tex", "\n".join(latex))
+    return [out / f"{STEM}.md", out / f"{STEM}.tex", *written]

@@ -1,0 +1,149 @@
+"""What a run folder stores: ``results.jsonl`` (one line per detector, seed, attack) and the scores.
+
+``results.jsonl`` is only ever appended to (or, when a pair is computed again, rewritten
+atomically without its old lines). A pair's lines are written in one ``write`` followed by
+``fsync``, after its scores file has been written atomically; each line lists the attacks of its
+pair (``pair_attacks``), so a reader can tell a complete pair from one cut short. ``repair``
+drops a trailing partial line and the lines of incomplete pairs, which is all a ``kill -9`` can
+leave behind.
+
+Scores live in ``scores/<detector>/seed-<seed>.npz``: ``normal_train`` and ``normal_test``
+(row ``i`` scores row ``i`` of ``/normal/train`` / ``/normal/test`` of the data file under the
+official protocol; under ``heldout-train`` the rows ``train_rows`` and ``test_rows`` of
+``/normal/train``, both stored), ``attack:<name>`` (row ``i`` scores row ``i`` of
+``/attacks/<name>/images``; ``attack:clean-test`` the official test images) and ``history``
+(the detector's per-epoch training losses as a JSON string, ``null`` for classic detectors).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from advbench.errors import DataError
+from advbench.fileio import atomic_path
+
+RESULTS = "results.jsonl"
+SCORES = "scores"
+RUN_JSON = "run.json"
+
+
+def pair_key(record: dict) -> tuple[str, int]:
+    return record["detector"], int(record["seed"])
+
+
+def scores_path(out: Path, detector: str, seed: int) -> Path:
+    return Path(out) / SCORES / detector / f"seed-{seed}.npz"
+
+
+def write_scores(path: Path, normal_train, normal_test, attacks: dict[str, np.ndarray], history, rows: dict | None = None) -> None:
+    """Write one pair's scores atomically (see the module docstring for the layout)."""
+    arrays = {"normal_train": np.asarray(normal_train), "normal_test": np.asarray(normal_test)}
+    arrays |= {f"attack:{name}": np.asarray(values) for name, values in attacks.items()}
+    arrays |= {name: np.asarray(values) for name, values in (rows or {}).items()}
+    arrays["history"] = np.array(json.dumps(history, default=float))
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def read_scores(path: Path) -> dict:
+    """``{"normal_train", "normal_test", "attacks": {name: scores}, "history"}`` of one pair (and
+    ``train_rows``, ``test_rows`` under ``heldout-train``)."""
+    try:
+        with np.load(path) as data:
+            return {
+                "normal_train": data["normal_train"],
+                "normal_test": data["normal_test"],
+                "attacks": {key.split(":", 1)[1]: data[key] for key in data.files if key.startswith("attack:")},
+                "history": json.loads(str(data["history"])),
+            } | {key: data[key] for key in ("train_rows", "test_rows") if key in data.files}
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable scores file ({exc})") from None
+
+
+def _parse(path: Path, text: str) -> list[dict]:
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise DataError(f"{path}:{number}: not a JSON line; the results file is damaged") from None
+    return records
+
+
+def _complete(lines: list[dict]) -> bool:
+    return sorted(line["attack"] for line in lines) == sorted(lines[0].get("pair_attacks", ()))
+
+
+def _write_lines(path: Path, records: list[dict]) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(record, sort_keys=True) + "\n" for record in records)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def read_results(out: Path) -> list[dict]:
+    """The complete pairs' lines of ``out/results.jsonl`` (read-only: a partial tail is ignored)."""
+    path = Path(out) / RESULTS
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    text = text[: text.rfind("\n") + 1]
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for record in _parse(path, text):
+        groups[pair_key(record)].append(record)
+    return [record for lines in groups.values() if _complete(lines) for record in lines]
+
+
+def repair(out: Path) -> list[dict]:
+    """Make ``results.jsonl`` hold only complete pairs (truncating a partial last line); return its lines.
+
+    Temporary files that a killed run left behind (``.<name>.*.tmp``, see ``atomic_path``) are removed.
+    """
+    for stale in Path(out).rglob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    path = Path(out) / RESULTS
+    if not path.is_file():
+        return []
+    raw = path.read_bytes()
+    cut = raw.rfind(b"\n") + 1
+    if cut != len(raw):
+        with open(path, "r+b") as handle:
+            handle.truncate(cut)
+            os.fsync(handle.fileno())
+    kept = read_results(out)
+    if len(kept) != len(_parse(path, raw[:cut].decode("utf-8"))):
+        _write_lines(path, kept)
+    return kept
+
+
+def rewrite(out: Path, records: list[dict]) -> None:
+    """Replace ``results.jsonl`` by ``records`` atomically."""
+    _write_lines(Path(out) / RESULTS, records)
+
+
+def write_pair(out: Path, records: list[dict]) -> None:
+    """Record one pair's lines: an fsync'd append, or an atomic rewrite when the pair had lines already."""
+    path = Path(out) / RESULTS
+    key = pair_key(records[0])
+    existing = read_results(out)
+    if any(pair_key(record) == key for record in existing):
+        _write_lines(path, [record for record in existing if pair_key(record) != key] + records)
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("".join(json.dumps(record, sort_keys=True) + "\n" for record in records))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def to_json_text(value) -> str:
+    """Pretty JSON (sorted keys, one trailing newline) for ``run.json`` and friends."""
+    return json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
