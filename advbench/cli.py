@@ -11,13 +11,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from advbench import __version__
 from advbench.errors import AdvbenchError, RunError
 
 
+def _one_class_info(args: argparse.Namespace) -> dict:
+    """``info --benchmark mnist|fashion-mnist``: counts per class of the official files."""
+    from advbench.datasets import mnist
+
+    if args.download:
+        root = mnist.download(args.benchmark, Path(args.data_dir) / args.benchmark, progress=sys.stderr.isatty())
+    else:
+        root = Path(args.root) if args.root else mnist.default_root(args.benchmark, args.data_dir)
+    return mnist.load(args.benchmark, root).summary()
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
-    if args.file is not None:
+    if args.benchmark != "gtsrb":
+        info = _one_class_info(args)
+    elif args.file is not None:
         from advbench.datasets.benchmark_file import summary
 
         info = summary(args.file)
@@ -74,12 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser(
         "info",
-        help="summarize a GTSRB copy or a benchmark HDF5 file",
-        description="Summarize a GTSRB copy (--gtsrb-root) or a benchmark file built by generate-attacks.",
+        help="summarize a GTSRB copy, MNIST or Fashion-MNIST, or a benchmark HDF5 file",
+        description="Summarize a GTSRB copy (--gtsrb-root), the MNIST or Fashion-MNIST files (--benchmark, --root), "
+        "or a benchmark file built by generate-attacks.",
     )
     info.add_argument("file", nargs="?", help="benchmark HDF5 file (omit to summarize --gtsrb-root)")
     add_gtsrb_arguments(info)
     info.add_argument("--normal-class", type=int, default=14, help="class treated as normal (default: 14, stop)")
+    info.add_argument("--benchmark", choices=("gtsrb", "mnist", "fashion-mnist"), default="gtsrb",
+                      help="which data to summarize (default: gtsrb)")  # fmt: skip
+    info.add_argument("--root", metavar="DIR", help="folder of the four IDX files for --benchmark mnist|fashion-mnist "
+                      "(default: $ADVBENCH_MNIST_ROOT / $ADVBENCH_FASHION_MNIST_ROOT, then DATA_DIR/<benchmark>)")  # fmt: skip
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(handler=_cmd_info)
 

@@ -1,4 +1,4 @@
-"""Download the official GTSRB archives, verify their checksums, extract them.
+"""Download files with resume and MD5 checks; the official GTSRB archives, verified and extracted.
 
 The archives and MD5 checksums are those torchvision's ``GTSRB`` dataset uses (hosted by the
 University of Copenhagen's ERDA archive for the benchmark's authors). The training archive is
@@ -44,7 +44,8 @@ ARCHIVES = (
 )
 
 
-def _md5(path: Path) -> str:
+def md5_file(path: Path) -> str:
+    """MD5 hex digest of a file (read in 1 MiB blocks)."""
     digest = hashlib.md5()
     with open(path, "rb") as handle:
         while block := handle.read(1 << 20):
@@ -52,7 +53,7 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fetch(url: str, dest: Path, progress: bool, timeout: float) -> None:
+def fetch_file(url: str, dest: Path, progress: bool, timeout: float) -> None:
     """Download ``url`` to ``dest`` via ``dest.part``, resuming a partial file when possible."""
     from tqdm import tqdm
 
@@ -64,7 +65,7 @@ def _fetch(url: str, dest: Path, progress: bool, timeout: float) -> None:
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # range beyond the end: the part file is complete or stale
             part.unlink()
-            return _fetch(url, dest, progress, timeout)
+            return fetch_file(url, dest, progress, timeout)
         raise
     with response:
         resumed = response.status == 206
@@ -79,6 +80,21 @@ def _fetch(url: str, dest: Path, progress: bool, timeout: float) -> None:
                 handle.write(block)
                 bar.update(len(block))
     os.replace(part, dest)
+
+
+def fetch_checked(url: str, path: Path, md5: str, hint: str, *, progress: bool = False, timeout: float = 60.0) -> None:
+    """Make ``path`` the file at ``url`` with MD5 ``md5``: kept when already there and right, else
+    downloaded (resuming) and checked; DataError (one line, ending with ``hint``) when the download
+    fails, and a wrong checksum deletes the file."""
+    if path.exists() and md5_file(path) == md5:
+        return
+    try:
+        fetch_file(url, path, progress, timeout)
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError(f"cannot download {url} ({getattr(exc, 'reason', exc)}); {hint}") from None
+    if md5_file(path) != md5:
+        path.unlink()
+        raise DataError(f"{path}: MD5 mismatch after download (expected {md5}); deleted, rerun to retry")
 
 
 def download_gtsrb(
@@ -103,19 +119,9 @@ def download_gtsrb(
         marker = target / f".{archive.filename}.extracted"
         if marker.exists():
             continue
-        if not (path.exists() and _md5(path) == archive.md5):
-            url = base_url + archive.filename
-            try:
-                _fetch(url, path, progress, timeout)
-            except (urllib.error.URLError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise DataError(
-                    f"cannot download {url} ({reason}); put {', '.join(a.filename for a in ARCHIVES)} "
-                    f"into {target} by hand and rerun, or pass --gtsrb-root to an extracted copy"
-                ) from None
-            if _md5(path) != archive.md5:
-                path.unlink()
-                raise DataError(f"{path}: MD5 mismatch after download (expected {archive.md5}); deleted, rerun to retry")
+        hint = (f"put {', '.join(a.filename for a in ARCHIVES)} into {target} by hand and rerun, or pass "
+                "--gtsrb-root to an extracted copy")  # fmt: skip
+        fetch_checked(base_url + archive.filename, path, archive.md5, hint, progress=progress, timeout=timeout)
         try:
             with zipfile.ZipFile(path) as zf:
                 zf.extractall(target / archive.extract_to)

@@ -1,0 +1,111 @@
+"""MNIST and Fashion-MNIST from their four official IDX files, with checked downloads.
+
+The files, their MD5s (the official ones, as torchvision lists them) and where they are
+downloaded from are in ``BENCHMARKS``. Images load as uint8 ``N x 1 x 28 x 28`` arrays, labels as
+int64. The folder comes from ``--root``, else ``$ADVBENCH_MNIST_ROOT`` /
+``$ADVBENCH_FASHION_MNIST_ROOT``, else ``datasets/<benchmark>`` (``default_root``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from advbench.datasets.idx import read_idx
+from advbench.errors import DataError
+
+FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a benchmark's files come from: base address, environment variable, MD5 per file."""
+
+    base_url: str
+    env: str
+    md5: dict[str, str] = field(default_factory=dict)
+
+
+BENCHMARKS = {
+    "mnist": Source(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/", "ADVBENCH_MNIST_ROOT",
+        dict(zip(FILES, ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+                         "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"))),
+    ),
+    "fashion-mnist": Source(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "ADVBENCH_FASHION_MNIST_ROOT",
+        dict(zip(FILES, ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+                         "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"))),
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImageClasses:
+    """A labelled image benchmark: train and test images (uint8, N x C x H x W) and labels."""
+
+    name: str
+    root: Path
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+    def summary(self) -> dict:
+        """What ``advbench info --benchmark NAME --json`` prints."""
+        classes = sorted(set(self.train_labels.tolist()) | set(self.test_labels.tolist()))
+        return {
+            "benchmark": self.name,
+            "root": str(self.root),
+            "train": int(len(self.train_labels)),
+            "test": int(len(self.test_labels)),
+            "classes": len(classes),
+            "image_shape": list(self.train_images.shape[1:]),
+            "train_per_class": {str(c): int((self.train_labels == c).sum()) for c in classes},
+            "test_per_class": {str(c): int((self.test_labels == c).sum()) for c in classes},
+        }
+
+
+def default_root(benchmark: str, data_dir: str | os.PathLike = "datasets") -> Path:
+    """``$ADVBENCH_<NAME>_ROOT`` when set, else ``<data_dir>/<benchmark>``."""
+    return Path(os.environ.get(BENCHMARKS[benchmark].env) or Path(data_dir) / benchmark)
+
+
+def _split(root: Path, images_file: str, labels_file: str) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = read_idx(root / images_file), read_idx(root / labels_file)
+    if images.ndim != 3 or labels.ndim != 1:
+        raise DataError(f"{root / images_file}: expected an image file and {labels_file} a label file")
+    if len(images) != len(labels):
+        raise DataError(f"{root / labels_file}: {len(labels)} labels for {len(images)} images in {images_file}")
+    return images[:, None].copy(), labels.astype(np.int64)
+
+
+def load(benchmark: str, root: str | os.PathLike) -> ImageClasses:
+    """Read the four IDX files of ``benchmark`` from ``root`` (DataError naming a missing or damaged file)."""
+    if benchmark not in BENCHMARKS:
+        raise DataError(f"--benchmark: expected one of {', '.join(BENCHMARKS)}; got {benchmark!r}")
+    root = Path(root)
+    missing = [name for name in FILES if not (root / name).is_file()]
+    if missing:
+        raise DataError(f"{root}: missing {', '.join(missing)} (pass --root, or --download to fetch the official files)")
+    train = _split(root, FILES[0], FILES[1])
+    test = _split(root, FILES[2], FILES[3])
+    return ImageClasses(benchmark, root, *train, *test)
+
+
+def download(benchmark: str, target: str | os.PathLike, *, base_url: str | None = None, progress: bool = False) -> Path:
+    """Fetch the four files into ``target`` (kept when already there with the right MD5); return it."""
+    from advbench.datasets.download import fetch_checked
+
+    source = BENCHMARKS[benchmark]
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    base = base_url or source.base_url
+    base = base if base.endswith("/") else base + "/"
+    for name in FILES:
+        hint = f"put the four official files ({', '.join(FILES)}) into {target} by hand, or pass --root"
+        fetch_checked(base + name, target / name, source.md5[name], hint, progress=progress)
+    return target
