@@ -8,7 +8,7 @@ same parameters on the same inputs (torchattacks FGSM/BIM/DeepFool, foolbox Boun
 the same starting points), as a ratio measured in the same run.
 
     python benchmarks/bench_attacks.py --gtsrb-root ../shared/data/gtsrb \
-        [--victim datasets/gtsrb_stop_adv.victim-KEY.pt] [--images 64] [--boundary-steps 200]
+        [--victim datasets/victim-KEY.pt] [--images 64] [--boundary-steps 200]
 
 Without ``--victim`` the one-epoch victim trained for the timing is attacked.
 """
