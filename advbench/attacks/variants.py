@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass, field
 
 from advbench.attacks import DESCRIPTIONS
-from advbench.attacks.runners import DERIVED, resolve_params
 from advbench.errors import AdvbenchError
 
 #: Parameters left out of names: torchattacks' results do not depend on the batch size (foolbox's
@@ -69,22 +68,30 @@ def _assignment(text: str, where: str) -> tuple[str, object]:
     return key.strip(), parse_value(value, where)
 
 
+def split_variants(text: str, where: str = "--attacks") -> list[str]:
+    """A comma list of variants, one item per variant: ``bim@eps=32/255,alpha=4/255,fgsm`` ->
+    ``["bim@eps=32/255,alpha=4/255", "fgsm"]`` (a word ``key=value`` belongs to the variant before it)."""
+    items: list[str] = []
+    for word in (part.strip() for part in text.split(",")):
+        if "=" in word and "@" not in word:
+            if not items:
+                raise AdvbenchError(f"{where}: {word!r} comes before any attack name")
+            items[-1] += f",{word}"
+        elif word:
+            items.append(word)
+    return items
+
+
 def parse_attacks(text: str, where: str = "--attacks") -> list[Variant]:
     """The variants of an ``--attacks`` value (see the module docstring); AdvbenchError when malformed."""
     variants: list[Variant] = []
-    for word in (part.strip() for part in text.split(",")):
-        if not word:
-            continue
-        if "@" in word or "=" not in word:
-            family, _, assignment = word.partition("@")
-            variants.append(Variant(_family(family, where)))
-            if not assignment:
-                continue
-            word = assignment
-        elif not variants:
-            raise AdvbenchError(f"{where}: {word!r} comes before any attack name")
-        key, value = _assignment(word, where)
-        variants[-1].values[key] = value
+    for item in split_variants(text, where):
+        family, _, assignments = item.partition("@")
+        variant = Variant(_family(family, where))
+        for word in filter(None, assignments.split(",")):
+            key, value = _assignment(word, where)
+            variant.values[key] = value
+        variants.append(variant)
     if not variants:
         raise AdvbenchError(f"{where}: no attack given; choose from {', '.join(DESCRIPTIONS)}")
     return variants
@@ -118,6 +125,8 @@ def format_value(value) -> str:
 
 def variant_name(family: str, params: dict) -> str:
     """The canonical name of a resolved parameter set (see the module docstring)."""
+    from advbench.attacks.runners import DERIVED, resolve_params
+
     given = {key: value for key, value in params.items() if key not in DERIVED.get(family, {})}
     implied = resolve_params(family, given)
     defaults = resolve_params(family)
@@ -137,6 +146,8 @@ def resolve_variants(variants: list[Variant], settings: dict[str, dict]) -> dict
     """``{name: (family, params)}``, each variant's values over the family's ``--config``/``--set``
     ``settings``; duplicates once; ordered by family (``DESCRIPTIONS``), then budget. ValueError
     names the variant whose values do not fit."""
+    from advbench.attacks.runners import resolve_params
+
     resolved: dict[str, tuple[str, dict]] = {}
     for variant in variants:
         try:

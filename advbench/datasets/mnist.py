@@ -105,7 +105,7 @@ def download(benchmark: str, target: str | os.PathLike, *, base_url: str | None 
     target.mkdir(parents=True, exist_ok=True)
     base = base_url or source.base_url
     base = base if base.endswith("/") else base + "/"
+    hint = f"put the four official files ({', '.join(FILES)}) into {target} by hand, or pass --root"
     for name in FILES:
-        hint = f"put the four official files ({', '.join(FILES)}) into {target} by hand, or pass --root"
         fetch_checked(base + name, target / name, source.md5[name], hint, progress=progress)
     return target

@@ -63,10 +63,9 @@ def _attack_frame(attack_sets: dict, family: str, points: list) -> pd.DataFrame:
 
 
 def render(out: Path, records: list[dict], detectors: list[str], seeds: list[int], attack_sets: dict,
-           attacks: list[str], where: str) -> list[Path]:  # fmt: skip
-    """Write ``budget_table.md``/``.tex`` and ``figures/budget_<family>.png``; nothing when no family
-    has several variants. Returns the paths written."""
-    found = sweeps(attack_sets, attacks)
+           found: dict[str, list[tuple[str, float]]], where: str) -> list[Path]:  # fmt: skip
+    """Write ``budget_table.md``/``.tex`` and ``figures/budget_<family>.png`` for the families of
+    ``found`` (``sweeps``); nothing when it is empty. Returns the paths written."""
     if not found:
         return []
     markdown = ["# AUC against the attack budget", "",

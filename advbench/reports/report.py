@@ -53,24 +53,22 @@ def _write_table(out: Path, stem: str, title: str, caption: str, frames: tuple, 
 
 
 def _where(records: list[dict], seeds: list[int], sha: str) -> str:
-    """The sentence every caption ends with: data file, seeds, protocol, training profile."""
+    """The sentence every caption ends with: data file (sha256), seeds, protocol and training profile
+    (one of each per folder, see ``guard``; lines from before they were recorded count as ``official``
+    and ``default``)."""
     settings = guard.line_settings(records[0])
     return (f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; protocol {settings['protocol']}; "
             f"training profile {settings['profile']}.")  # fmt: skip
 
 
-def render_tables(
-    out: Path, records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], sha: str
-) -> list[Path]:
+def render_tables(out: Path, records: list[dict], detectors: list[str], attacks: list[str], where: str,
+                  seeds: list[int]) -> list[Path]:  # fmt: skip
     """``auc_table``, ``paired_table``, ``matched_table``, ``paper_comparison`` and (when an ablation
     variant ran) ``ablation_table``, .md and .tex.
 
     ``attacks`` are the run's columns (``clean-test`` among them under ``heldout-train``; it has an
-    unpaired AUC only). Each caption names the data file (sha256), the seeds, the protocol and the
-    training profile of the deep detectors (one of each per folder, see ``guard``; lines from before
-    they were recorded count as ``default`` and ``official``).
+    unpaired AUC only). Each caption ends with ``where`` (``_where``).
     """
-    where = _where(records, seeds, sha)
     adversarial = [attack for attack in attacks if attack != CLEAN_TEST]
     written = []
     for metric, (stem, title, compared) in METRIC_TABLES.items():
@@ -173,10 +171,12 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     stored = _load_scores(out, records)
     data = data if data is not None else last.get("config", {}).get("data")
     bench = _benchmark_for_images(data, sha) if "dual-adversarial" in stored else None
-    written = render_tables(out, records, detectors, attacks, seeds, sha)
+    where = _where(records, seeds, sha)
+    written = render_tables(out, records, detectors, attacks, where, seeds)
     attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
-    written += budget.render(out, records, detectors, seeds, attack_sets, attacks, _where(records, seeds, sha))
-    return written + render_figures(out, stored, detectors, _drawn(attacks, budget.sweeps(attack_sets, attacks)), bench)
+    sweeps = budget.sweeps(attack_sets, attacks)
+    written += budget.render(out, records, detectors, seeds, attack_sets, sweeps, where)
+    return written + render_figures(out, stored, detectors, _drawn(attacks, sweeps), bench)
 
 
 def _drawn(attacks: list[str], sweeps: dict[str, list]) -> list[str]:

@@ -100,19 +100,9 @@ def _device(value) -> str:
     return str(value)
 
 
-def _profile(value) -> str:
-    from advbench.detectors.profiles import PROFILES
-
-    if value not in PROFILES:
-        raise AdvbenchError(f"--profile: expected one of {', '.join(PROFILES)}; got {value!r}")
-    return value
-
-
-def _protocol(value) -> str:
-    from advbench.datasets.protocols import PROTOCOLS
-
-    if value not in PROTOCOLS:
-        raise AdvbenchError(f"--protocol: expected one of {', '.join(PROTOCOLS)}; got {value!r}")
+def _choice(flag: str, value, choices) -> str:
+    if value not in choices:
+        raise AdvbenchError(f"--{flag}: expected one of {', '.join(choices)}; got {value!r}")
     return value
 
 
@@ -156,6 +146,8 @@ def check_detector_params(params: dict[str, dict], where: str) -> None:
 def resolve(args) -> RunConfig:
     """Build the RunConfig from parsed ``advbench run`` arguments (flags left at None were not given)."""
     from advbench import detectors
+    from advbench.datasets.protocols import PROTOCOLS
+    from advbench.detectors.profiles import PROFILES
 
     toml = load_toml(args.config) if args.config else {}
     where = f"--config {args.config}" if args.config else "command line"
@@ -187,8 +179,8 @@ def resolve(args) -> RunConfig:
         jobs=_positive_int(pick("jobs"), "--jobs"),
         threads=_positive_int(pick("threads"), "--threads"),
         device=_device(pick("device")),
-        profile=_profile(pick("profile")),
-        protocol=_protocol(pick("protocol")),
+        profile=_choice("profile", pick("profile"), PROFILES),
+        protocol=_choice("protocol", pick("protocol"), PROTOCOLS),
         params={name: dict(params.get(name, {})) for name in names},
         config_file=args.config,
         force=bool(args.force),
@@ -198,14 +190,11 @@ def resolve(args) -> RunConfig:
 def resolve_attacks(spec: str, available: list[str], data: Path) -> list[str]:
     """``all`` or a comma list of attack sets present in the data file (in the file's order); a variant
     with several parameters is one item (``bim@alpha=2/255,eps=32/255``)."""
+    from advbench.attacks.variants import split_variants
+
     if spec.strip() == "all":
         return list(available)
-    wanted: list[str] = []
-    for part in (part.strip() for part in spec.split(",")):
-        if "=" in part and "@" not in part and wanted:
-            wanted[-1] += f",{part}"  # a variant's next parameter: bim@alpha=2/255,eps=32/255
-        elif part:
-            wanted.append(part)
+    wanted = split_variants(spec)
     unknown = [name for name in wanted if name not in available]
     if unknown or not wanted:
         raise AdvbenchError(f"--attacks: {unknown or spec!r} not in {data}; available: all, {', '.join(available)}")
