@@ -142,7 +142,8 @@ def test_registry_presets_and_clone():
 @pytest.mark.parametrize(
     ("params", "X", "message"),
     [
-        ({}, np.zeros((4, 3, 28, 28), np.float32), "32 x 32"),
+        ({}, np.zeros((4, 3, 6, 6), np.float32), "at least 8 x 8 pixels"),
+        ({"crop_padding": 8}, np.zeros((4, 1, 8, 8), np.float32), "crop_padding must be smaller"),
         ({"epochs": 0}, np.zeros((4, 3, 32, 32), np.float32), "epochs"),
         ({"batch_size": 1}, np.zeros((4, 3, 32, 32), np.float32), "batch_size"),
         ({"k": -1.0}, np.zeros((4, 3, 32, 32), np.float32), "k must"),

@@ -12,7 +12,7 @@ import pytest
 from advbench import detectors
 from advbench.cli import main
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
-from advbench.datasets.protocols import HELDOUT_TEST, normal_sets
+from advbench.datasets.protocols import HELDOUT_TEST, gtsrb_split
 from advbench.runs import metrics
 from advbench.runs.results import read_results, read_scores, scores_path
 from fake_detectors import MEAN_INTENSITY
@@ -79,13 +79,15 @@ def test_heldout_train_split_is_decided_by_the_seed_and_disjoint(known):
     from advbench.datasets.benchmark_file import read_benchmark
 
     bench = read_benchmark(known)
-    first, again, other = (normal_sets(bench.normal_train, bench.normal_test, "heldout-train", seed) for seed in (3, 3, 4))
+    first, again, other = (gtsrb_split(bench, "heldout-train", seed, list(bench.attacks)) for seed in (3, 3, 4))
     assert len(first.test) == HELDOUT_TEST and len(first.train) == len(bench.normal_train) - HELDOUT_TEST
-    np.testing.assert_array_equal(first.test_rows, again.test_rows)
-    assert not np.array_equal(first.test_rows, other.test_rows)
-    assert not set(first.test_rows) & set(first.train_rows)
-    assert set(first.test_rows) | set(first.train_rows) == set(range(len(bench.normal_train)))
-    np.testing.assert_array_equal(first.test, bench.normal_train[first.test_rows])
+    rows, train_rows = first.rows["test_rows"], first.rows["train_rows"]
+    np.testing.assert_array_equal(rows, again.rows["test_rows"])
+    assert not np.array_equal(rows, other.rows["test_rows"])
+    assert not set(rows) & set(train_rows)
+    assert set(rows) | set(train_rows) == set(range(len(bench.normal_train)))
+    np.testing.assert_array_equal(first.test, bench.normal_train[rows])
+    np.testing.assert_array_equal(first.anomalies["clean-test"].images, bench.normal_test)
 
 
 def test_heldout_train_run_records_the_split_and_the_clean_test_column(known, tmp_path, mean_intensity):

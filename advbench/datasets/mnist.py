@@ -53,10 +53,15 @@ class ImageClasses:
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
+    sha256: str = ""
+
+    @property
+    def classes(self) -> list[int]:
+        return sorted(set(self.train_labels.tolist()) | set(self.test_labels.tolist()))
 
     def summary(self) -> dict:
         """What ``advbench info --benchmark NAME --json`` prints."""
-        classes = sorted(set(self.train_labels.tolist()) | set(self.test_labels.tolist()))
+        classes = self.classes
         return {
             "benchmark": self.name,
             "root": str(self.root),
@@ -93,7 +98,19 @@ def load(benchmark: str, root: str | os.PathLike) -> ImageClasses:
         raise DataError(f"{root}: missing {', '.join(missing)} (pass --root, or --download to fetch the official files)")
     train = _split(root, FILES[0], FILES[1])
     test = _split(root, FILES[2], FILES[3])
-    return ImageClasses(benchmark, root, *train, *test)
+    return ImageClasses(benchmark, root, *train, *test, sha256=files_sha256(root))
+
+
+def files_sha256(root: Path) -> str:
+    """One sha256 over the four files in ``FILES`` order: what a run records as its data's hash."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in FILES:
+        with open(root / name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def download(benchmark: str, target: str | os.PathLike, *, base_url: str | None = None, progress: bool = False) -> Path:

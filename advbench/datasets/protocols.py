@@ -1,4 +1,4 @@
-"""Where a run's normal training and test images come from: ``advbench run --protocol``.
+"""GTSRB's normal training and test images: ``advbench run --protocol official|heldout-train``.
 
 - ``official`` (default): train on every training image of the normal class in the benchmark
   file (the 780 GTSRB training stop signs) and test on the official test images of that class
@@ -12,14 +12,15 @@
   the adversarial images come from signs never seen in training: a detector can score well there
   by telling seen signs from new ones. The run measures that directly as its ``clean-test`` set:
   the held-out normals against the official test images, with no attack at all.
+
+The protocols of MNIST and Fashion-MNIST are in ``oneclass``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from advbench.datasets.splits import AnomalySet, Split
 from advbench.errors import AdvbenchError
 
 PROTOCOLS = ("official", "heldout-train")
@@ -29,20 +30,6 @@ HELDOUT_TEST = 100
 CLEAN_TEST = "clean-test"
 
 
-@dataclass(frozen=True)
-class NormalSets:
-    """The normal images a detector trains and is tested on, and which rows of the file they are.
-
-    ``train_rows`` index ``/normal/train``; ``test_rows`` index ``/normal/train`` too under
-    ``heldout-train`` and are None under ``official`` (the test set is ``/normal/test``).
-    """
-
-    train: np.ndarray
-    test: np.ndarray
-    train_rows: np.ndarray
-    test_rows: np.ndarray | None
-
-
 def check_size(protocol: str, n_train: int, where: str) -> None:
     """AdvbenchError naming ``where`` when its ``n_train`` training images are too few for ``protocol``."""
     if protocol == "heldout-train" and n_train <= HELDOUT_TEST:
@@ -50,12 +37,21 @@ def check_size(protocol: str, n_train: int, where: str) -> None:
                             f"more than that; the file has {n_train}")  # fmt: skip
 
 
-def normal_sets(normal_train: np.ndarray, normal_test: np.ndarray, protocol: str, seed: int) -> NormalSets:
-    """The training and test images of one seed under ``protocol`` (see the module docstring)."""
+def columns(protocol: str, attacks: list[str]) -> list[str]:
+    """The anomaly sets of a run: its attacks, and ``clean-test`` under ``heldout-train``."""
+    return [*attacks, CLEAN_TEST] if protocol == "heldout-train" else list(attacks)
+
+
+def gtsrb_split(bench, protocol: str, seed: int, attacks: list[str]) -> Split:
+    """The images of one seed of a benchmark file (``benchmark_file.Benchmark``) under ``protocol``;
+    ``rows`` (``train_rows``, ``test_rows`` into ``/normal/train``) only under ``heldout-train``."""
+    sets = {name: AnomalySet(bench.attacks[name].images, bench.attacks[name].source_index) for name in attacks}
     if protocol == "official":
-        return NormalSets(normal_train, normal_test, np.arange(len(normal_train)), None)
+        return Split(bench.normal_train, bench.normal_test, sets)
     if protocol != "heldout-train":
         raise ValueError(f"unknown protocol {protocol!r} (known: {', '.join(PROTOCOLS)})")
-    order = np.random.default_rng(seed).permutation(len(normal_train))
+    order = np.random.default_rng(seed).permutation(len(bench.normal_train))
     test_rows, train_rows = order[:HELDOUT_TEST], order[HELDOUT_TEST:]
-    return NormalSets(normal_train[train_rows], normal_train[test_rows], train_rows, test_rows)
+    sets[CLEAN_TEST] = AnomalySet(bench.normal_test)
+    return Split(bench.normal_train[train_rows], bench.normal_train[test_rows], sets, sources=bench.normal_test,
+                 rows={"train_rows": train_rows, "test_rows": test_rows})  # fmt: skip

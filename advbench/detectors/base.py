@@ -9,7 +9,9 @@ a higher score means more anomalous.
   parameter); ``fit`` calls it first, and ``advbench run`` calls it before the first pair.
 - ``fit(X)`` returns ``self`` and sets ``decision_scores_`` (the training images' scores).
 - ``decision_function(X)`` returns one float64 per image.
-- ``X`` is an ``N x 3 x 32 x 32`` array, ``uint8`` in [0, 255] or float in [0, 1].
+- ``X`` is an ``N x C x H x W`` array (``3 x 32 x 32`` for GTSRB, ``1 x 28 x 28`` for MNIST), ``uint8``
+  in [0, 255] or float in [0, 1]. Classic detectors take any shape; the deep ones build their
+  networks from the shape of the training images (and say so when they have none for it).
 
 Subclasses implement ``_fit(X)`` and ``_score(X)`` on float32 images in [0, 1].
 """
@@ -28,8 +30,8 @@ def check_images(X, *, name: str = "X") -> np.ndarray:
     non-finite values or values outside the valid range.
     """
     X = np.asarray(X)
-    if X.ndim != 4 or X.shape[1] != 3:
-        raise ValueError(f"{name} must have shape (N, 3, H, W); got {X.shape}")
+    if X.ndim != 4 or 0 in X.shape[1:]:
+        raise ValueError(f"{name} must have shape (N, C, H, W); got {X.shape}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: at least one image is needed")
     if X.dtype == np.uint8:
@@ -58,6 +60,7 @@ class BaseDetector(BaseEstimator):
         """Fit on clean normal-class images; ``y`` is ignored (one-class setting)."""
         self.check_params()
         X = check_images(X)
+        self.input_shape_ = tuple(X.shape[1:])
         self._fit(X)
         self.decision_scores_ = self._checked_scores(X)
         return self
@@ -65,7 +68,10 @@ class BaseDetector(BaseEstimator):
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each image (higher = more anomalous)."""
         check_is_fitted(self, "decision_scores_")
-        return self._checked_scores(check_images(X))
+        X = check_images(X)
+        if tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(f"X has images of shape {tuple(X.shape[1:])}; the detector was fitted on {self.input_shape_}")
+        return self._checked_scores(X)
 
     def _checked_scores(self, X: np.ndarray) -> np.ndarray:
         scores = np.asarray(self._score(X), dtype=np.float64).reshape(-1)

@@ -1,6 +1,7 @@
 """Deep convolutional autoencoder (DCAE) baseline; score = squared reconstruction error.
 
-The LeNet-type autoencoder of the Deep SVDD reference code for GTSRB (``lenet.py``), trained
+The LeNet-type autoencoder of the Deep SVDD reference codes for the input's shape (``lenet.py``: the
+GTSRB network for 3 x 32 x 32 images, the MNIST one for 1 x 28 x 28), trained
 with Adam on the per-image sum of squared errors, as the DCAE baseline of Ruff et al. (ICML
 2018). Fixed choices and their sources:
 
@@ -40,7 +41,7 @@ class DCAEDetector(BaseDetector):
     Parameters
     ----------
     rep_dim : int
-        Code size (32, the reference's ``gtsrb_rep_dim``).
+        Code size (32, the reference's ``gtsrb_rep_dim`` and MNIST ``rep_dim``).
     profile : {"default", "reference"}
         Where ``None`` schedule parameters take their values (``SCHEDULES``).
     epochs, lr, lr_milestones, batch_size :
@@ -62,7 +63,7 @@ class DCAEDetector(BaseDetector):
         ``{"ae_loss": [mean training loss per epoch]}``.
     """
 
-    description = "Deep convolutional autoencoder (LeNet-type, Deep SVDD's GTSRB net); reconstruction error"
+    description = "Deep convolutional autoencoder (LeNet-type, Deep SVDD's nets); reconstruction error"
 
     def __init__(self, rep_dim: int = 32, profile: str = "default", epochs: int | None = None,
                  lr: float | None = None, lr_milestones=None, batch_size: int | None = None,
@@ -89,7 +90,7 @@ class DCAEDetector(BaseDetector):
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
         self.preprocessor_, inputs = fit_inputs(X, self.gcn, self.scaling, self.device_)
-        self.model_ = LeNetAutoencoder(self.rep_dim).to(self.device_)
+        self.model_ = LeNetAutoencoder(self.rep_dim, X.shape[1:]).to(self.device_)
         optimizer, scheduler = adam(self.model_.parameters(), schedule["lr"], self.weight_decay,
                                     schedule["lr_milestones"])
         losses = train_reconstruction(self.model_, inputs, inputs, optimizer, epochs=schedule["epochs"],

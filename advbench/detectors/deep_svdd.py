@@ -1,6 +1,6 @@
 """Deep SVDD, one-class and soft-boundary (Ruff et al., "Deep One-Class Classification", ICML 2018).
 
-A bias-free LeNet-type encoder (``lenet.py``, the reference's GTSRB network) maps images close
+A bias-free LeNet-type encoder (``lenet.py``, the reference's network for the input's shape) maps images close
 to a centre ``c``. Steps, as in the reference code (lukasruff/Deep-SVDD-PyTorch):
 
 1. pretrain the encoder as part of an autoencoder (``autoencoder_training.py``);
@@ -72,7 +72,7 @@ class DeepSVDDDetector(BaseDetector):
     nu : float
         Soft-boundary trade-off in (0, 1] (fraction of training images allowed outside the sphere).
     rep_dim : int
-        Code size (32, the reference's ``gtsrb_rep_dim``).
+        Code size (32, the reference's ``gtsrb_rep_dim`` and MNIST ``rep_dim``).
     pretrain : bool
         Initialize the encoder from an autoencoder trained for ``ae_epochs`` at ``ae_lr``.
     profile : {"default", "reference"}
@@ -142,7 +142,7 @@ class DeepSVDDDetector(BaseDetector):
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
         self.preprocessor_, inputs = fit_inputs(X, self.gcn, self.scaling, self.device_)
-        autoencoder = LeNetAutoencoder(self.rep_dim).to(self.device_)
+        autoencoder = LeNetAutoencoder(self.rep_dim, X.shape[1:]).to(self.device_)
         self.history_ = {"ae_loss": [], "svdd_loss": [], "radius": []}
         if self.pretrain:
             optimizer, scheduler = adam(autoencoder.parameters(), schedule["ae_lr"], self.weight_decay,

@@ -138,7 +138,7 @@ class RCAEDetector(BaseDetector):
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
         self.preprocessor_, inputs = fit_inputs(X, self.gcn, self.scaling, self.device_)
-        self.model_ = LeNetAutoencoder(self.rep_dim).to(self.device_)
+        self.model_ = LeNetAutoencoder(self.rep_dim, X.shape[1:]).to(self.device_)
         optimizer, _ = adam(self.model_.parameters(), schedule["lr"], self.weight_decay)
         self.history_ = {"ae_loss": [], "sparse_fraction": [], "objective": []}
 

@@ -4,7 +4,8 @@ Inputs: ``results.jsonl``, the scores under ``scores/``, ``run.json`` (the seeds
 attacks that every run into the folder asked for; optional) and, for the most-anomalous-images
 figure only, the data file named in ``run.json``'s last run (or ``--data``), checked against the
 stored sha256. Every input is read and checked before the first file is written, so a missing
-scores file or another data file leaves the folder as it was.
+scores file or another data file leaves the folder as it was. Folders of MNIST-type benchmarks
+(one AUC per normal class) are rendered by ``oneclass``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
 from advbench.datasets.protocols import CLEAN_TEST
-from advbench.reports import budget, figures, paper, tables
+from advbench.reports import budget, figures, oneclass, paper, tables
 from advbench.runs import guard, history, results
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
-ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "paired_table", "matched_table", "paper_comparison",
-                                               "ablation_table", budget.STEM) for ext in ("md", "tex"))  # fmt: skip
+ARTIFACTS = tuple(sorted({f"{stem}.{ext}" for stem in ("auc_table", "paired_table", "matched_table", "paper_comparison",
+                                                       "ablation_table", budget.STEM) for ext in ("md", "tex")}
+                         | set(oneclass.ARTIFACTS)))  # fmt: skip
 #: The tables of the three AUCs (``advbench.runs.metrics``): file stem, title, what a cell compares.
 METRIC_TABLES = {
     "auc": ("auc_table", "AUC (%) per detector and attack",
@@ -102,13 +104,20 @@ def render_tables(out: Path, records: list[dict], detectors: list[str], attacks:
     return written
 
 
-def _load_scores(out: Path, records: list[dict]) -> dict[str, dict[int, dict]]:
-    scores: dict[str, dict[int, dict]] = {}
-    for detector, seed in sorted({results.pair_key(r) for r in records if r["error"] is None}):
-        path = results.scores_path(out, detector, seed)
+def _check_scores(out: Path, records: list[dict]) -> list[tuple]:
+    """The finished pairs' keys; DataError naming the first whose scores file is missing."""
+    keys = sorted({results.pair_key(r) for r in records if r["error"] is None}, key=str)
+    for key in keys:
+        path = results.scores_path(out, *key)
         if not path.is_file():
             raise DataError(f"{path}: missing scores file of a finished pair; run `advbench run` again to recompute it")
-        scores.setdefault(detector, {})[seed] = results.read_scores(path)
+    return keys
+
+
+def _load_scores(out: Path, records: list[dict]) -> dict[str, dict[int, dict]]:
+    scores: dict[str, dict[int, dict]] = {}
+    for detector, seed, _ in _check_scores(out, records):
+        scores.setdefault(detector, {})[seed] = results.read_scores(results.scores_path(out, detector, seed))
     return scores
 
 
@@ -168,6 +177,11 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     attacks = _ordered(history.union(entry.get("attacks", []) for entry in runs), records, "attack")
     last = runs[-1] if runs else {}
     sha = last.get("data_sha256") or records[0]["data_sha256"]
+    if records[0].get("benchmark", "gtsrb") != "gtsrb":
+        classes = sorted(set(history.union(entry.get("classes", []) for entry in runs))
+                         | {int(r["normal_class"]) for r in records})  # fmt: skip
+        _check_scores(out, records)
+        return oneclass.render(out, records, detectors, classes, seeds, sha)
     stored = _load_scores(out, records)
     data = data if data is not None else last.get("config", {}).get("data")
     bench = _benchmark_for_images(data, sha) if "dual-adversarial" in stored else None

@@ -21,7 +21,7 @@ import pandas as pd
 from advbench.reports import paper
 
 #: Columns that hold names (left-aligned, escaped in LaTeX); the others hold numbers.
-TEXT_COLUMNS = ("Detector", "Paper row", "Variant", "Attack set")
+TEXT_COLUMNS = ("Detector", "Paper row", "Variant", "Attack set", "Normal class", "Method")
 ATTACK_LABELS = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool", "clean": "clean",
                  "clean-test": "clean-test"}  # fmt: skip
 #: The numbers of a result line that tables show, and what each is called.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-_RUN_FLAGS = ("data", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device", "profile", "protocol", "config")
+_RUN_FLAGS = ("benchmark", "data", "root", "classes", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device",
+              "profile", "protocol", "config")  # fmt: skip
 
 
 def _command_line(args) -> list[str]:
@@ -27,15 +28,22 @@ def register(sub) -> None:
         "run",
         help="train detectors over seeds and write AUC tables",
         description=(
-            "For each (detector, seed): fit on the clean training images, score the clean test images and every "
-            "attack's images, three AUCs per attack (unpaired, paired with each image's clean source, matched to the "
-            "kept images' sources). Writes results.jsonl, scores/, AUC tables (Markdown, LaTeX), the comparison with "
-            "the paper, budget curves when the data holds several variants of an attack, figures/ and run.json in --out. Running it again skips finished pairs "
-            "(failed ones are computed again). One run at a time per --out folder. Exit status 1 when a pair failed or "
-            "a worker process died, 2 for bad input (checked before the first pair)."
+            "For each (detector, seed, normal class): fit on the clean training images, score the clean test images "
+            "and every anomaly set (the attacks on GTSRB, the other classes on MNIST and Fashion-MNIST); per attack "
+            "three AUCs (unpaired, paired with each image's clean source, matched to the kept images' sources). Writes "
+            "results.jsonl, scores/, AUC tables (Markdown, LaTeX), the comparison with the published numbers, budget "
+            "curves when the data holds several variants of an attack, figures/ and run.json in --out. Running it "
+            "again skips finished pairs (failed ones are computed again). One run at a time per --out folder. Exit "
+            "status 1 when a pair failed or a worker process died, 2 for bad input (checked before the first pair)."
         ),
     )
-    run.add_argument("--data", help="benchmark HDF5 file from `advbench generate-attacks`")
+    run.add_argument("--benchmark", help="gtsrb (default: the stop signs and their attacks, from --data), mnist or "
+                     "fashion-mnist (one-class: each class of --classes normal in turn, the others anomalous)")
+    run.add_argument("--data", help="GTSRB benchmark HDF5 file from `advbench generate-attacks`")
+    run.add_argument("--root", help="folder of the four IDX files of --benchmark mnist|fashion-mnist (default: "
+                     "$ADVBENCH_MNIST_ROOT / $ADVBENCH_FASHION_MNIST_ROOT, then datasets/<benchmark>)")
+    run.add_argument("--classes", help="normal classes of --benchmark mnist|fashion-mnist: all (default) or a comma "
+                     "list (0,3,7)")
     run.add_argument("--out", help="run folder (created; holds the results of one data file and configuration)")
     run.add_argument("--detectors", help="names and/or groups, comma-separated: all (default), ablation, classic, "
                      "deep, or names from `advbench list`")  # fmt: skip
@@ -45,8 +53,11 @@ def register(sub) -> None:
     run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
     run.add_argument("--device", help="auto (default: CUDA when available), cpu or cuda[:N] for the deep detectors")
     run.add_argument("--profile", help="training profile of the deep detectors: default (the default) or reference")
-    run.add_argument("--protocol", help="where the normal test images come from: official (default: the official test "
-                     "images) or heldout-train (per seed, 100 held-out training images, as the paper's reference code)")
+    run.add_argument("--protocol", help="GTSRB: official (default: the official test images are the normal test set) "
+                     "or heldout-train (per seed, 100 held-out training images, as the paper's reference code); "
+                     "mnist|fashion-mnist: 2 (default: all training images of the class train, the whole test "
+                     "split tests) or 1 (per seed, 80%% of the class trains, the other 20%% and as many other-class "
+                     "test images test)")
     run.add_argument("--config", help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; "
                      "the command line wins")  # fmt: skip
     run.add_argument("--force", action="store_true",

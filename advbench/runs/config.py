@@ -1,8 +1,9 @@
 """The resolved configuration of ``advbench run``: command line over ``--config`` TOML over defaults.
 
-The TOML file may hold a ``[run]`` table with defaults for the flags (``data``, ``out``,
-``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``, ``device``, ``profile``, ``protocol``) and one
-``[detectors.<name>]`` table per detector with hyperparameters passed to its constructor::
+The TOML file may hold a ``[run]`` table with defaults for the flags (``benchmark``, ``data``,
+``root``, ``classes``, ``out``, ``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``,
+``device``, ``profile``, ``protocol``) and one ``[detectors.<name>]`` table per detector with
+hyperparameters passed to its constructor::
 
     [run]
     data = "datasets/gtsrb_stop_adv.h5"
@@ -16,8 +17,18 @@ Built-in defaults (``DEFAULTS``): every detector of the ``all`` group, 10 seeds 
 Table 4 averages over 10), every attack of the data file, one job, one thread per job (see
 ``advbench.runs.runner`` for why the thread count is fixed), device ``auto``, training profile
 ``default`` (``advbench.detectors.profiles``; passed to every detector that has a ``profile``
-parameter, as the device is to every detector that has a ``device`` parameter), protocol
-``official`` (``advbench.datasets.protocols``).
+parameter, as the device is to every detector that has a ``device`` parameter), benchmark ``gtsrb`` with protocol ``official`` (``advbench.datasets.protocols``).
+
+``--benchmark mnist|fashion-mnist`` reads the four IDX files from ``--root`` (default
+``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``, then ``datasets/<benchmark>``), runs
+every class of ``--classes`` (default ``all``) as the normal class under ``--protocol 2`` (default)
+or ``1`` (``advbench.datasets.oneclass``), and sets ``gcn`` (global contrast normalization, l1,
+before the min-max scaling fitted on the training images) as Deep SVDD's MNIST scripts do for the
+detectors its Table 1 compares (``ONE_CLASS_GCN``, lukasruff/Deep-SVDD ``src/scripts/mnist_*.sh``:
+``--gcn 1`` for IF, the DCAE and Deep SVDD; OC-SVM and KDE without), unless a detector's table sets
+it. RCAE, the DCAE plus a sparse matrix, gets the DCAE's; the other detectors keep their own
+defaults. On GTSRB every detector keeps its default (no GCN, as Deep SVDD's GTSRB scripts:
+``--gcn 0``).
 """
 
 from __future__ import annotations
@@ -31,9 +42,12 @@ from pathlib import Path
 
 from advbench.errors import AdvbenchError
 
-DEFAULTS = {"detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1, "device": "auto",
-            "profile": "default", "protocol": "official"}  # fmt: skip
-RUN_KEYS = ("data", "out", *DEFAULTS)
+DEFAULTS = {"benchmark": "gtsrb", "detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1,
+            "device": "auto", "profile": "default", "protocol": None, "classes": None}  # fmt: skip
+RUN_KEYS = ("data", "root", "out", *DEFAULTS)
+#: ``gcn`` on MNIST-type benchmarks per detector (see the module docstring).
+ONE_CLASS_GCN = {"ocsvm": False, "kde": False, "iforest": True, "dcae": True, "deep-svdd": True,
+                 "deep-svdd-soft": True, "rcae": True}  # fmt: skip
 #: Constructor parameters that the run sets itself (from ``--seeds``, ``--device`` and ``--profile``).
 RUN_SET_PARAMS = ("random_state", "device", "profile")
 #: What ``--device`` accepts (``auto``: CUDA when available, else the CPU).
@@ -54,6 +68,8 @@ class RunConfig:
     device: str
     profile: str
     protocol: str = "official"
+    benchmark: str = "gtsrb"
+    classes: str = "all"
     params: dict[str, dict] = field(default_factory=dict)
     config_file: str | None = None
     force: bool = False
@@ -146,20 +162,19 @@ def check_detector_params(params: dict[str, dict], where: str) -> None:
 def resolve(args) -> RunConfig:
     """Build the RunConfig from parsed ``advbench run`` arguments (flags left at None were not given)."""
     from advbench import detectors
-    from advbench.datasets.protocols import PROTOCOLS
     from advbench.detectors.profiles import PROFILES
+    from advbench.runs.sources import BENCHMARKS, PROTOCOLS
 
     toml = load_toml(args.config) if args.config else {}
     where = f"--config {args.config}" if args.config else "command line"
     file_run = toml.get("run", {})
 
     def pick(key):
-        value = getattr(args, key)
+        value = getattr(args, key, None)
         return value if value is not None else file_run.get(key, DEFAULTS.get(key))
 
-    data, out = pick("data"), pick("out")
-    if data is None:
-        raise AdvbenchError("--data: required (or `data` in the [run] table of --config)")
+    benchmark = _choice("benchmark", pick("benchmark"), BENCHMARKS)
+    data, out, classes = _location(benchmark, pick("data"), pick("root"), pick("classes")), pick("out"), pick("classes")
     if out is None:
         raise AdvbenchError("--out: required (or `out` in the [run] table of --config)")
     spec = pick("detectors")
@@ -180,11 +195,30 @@ def resolve(args) -> RunConfig:
         threads=_positive_int(pick("threads"), "--threads"),
         device=_device(pick("device")),
         profile=_choice("profile", pick("profile"), PROFILES),
-        protocol=_choice("protocol", pick("protocol"), PROTOCOLS),
+        protocol=_choice("protocol", str(pick("protocol") or PROTOCOLS[benchmark][0]), PROTOCOLS[benchmark]),
+        benchmark=benchmark,
+        classes=",".join(map(str, classes)) if isinstance(classes, list) else str(classes or "all"),
         params={name: dict(params.get(name, {})) for name in names},
         config_file=args.config,
         force=bool(args.force),
     )
+
+
+def _location(benchmark: str, data, root, classes) -> Path:
+    """The GTSRB file (``--data``) or the IDX folder (``--root``, else its default); AdvbenchError for a
+    flag that does not belong to the benchmark."""
+    from advbench.datasets.mnist import default_root
+
+    if benchmark == "gtsrb":
+        if root is not None or classes is not None:
+            flag = "--root" if root is not None else "--classes"
+            raise AdvbenchError(f"{flag}: only for --benchmark mnist|fashion-mnist (GTSRB reads --data)")
+        if data is None:
+            raise AdvbenchError("--data: required (or `data` in the [run] table of --config)")
+        return Path(data)
+    if data is not None:
+        raise AdvbenchError(f"--data: only for --benchmark gtsrb; {benchmark} reads its IDX files from --root")
+    return Path(root) if root is not None else default_root(benchmark)
 
 
 def resolve_attacks(spec: str, available: list[str], data: Path) -> list[str]:
@@ -212,12 +246,14 @@ def config_hash(data_sha256: str, detector: str, params: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def detector_params(name: str, overrides: dict, seed: int, device: str, profile: str) -> dict:
-    """The constructor parameters of one (detector, seed): the config's overrides, the seed, and the
-    device and profile for a detector that takes them."""
+def detector_params(name: str, overrides: dict, seed: int, device: str, profile: str, benchmark: str = "gtsrb") -> dict:
+    """The constructor parameters of one (detector, seed): the config's overrides, the seed, the
+    device and profile for a detector that takes them, and on MNIST-type benchmarks the reference's
+    ``gcn`` unless the overrides set it (``ONE_CLASS_GCN``, see the module docstring)."""
     from advbench import detectors
 
     defaults = detectors.create(name).get_params()
-    params = {**overrides, "random_state": seed}
+    reference = {"gcn": ONE_CLASS_GCN[name]} if benchmark != "gtsrb" and name in ONE_CLASS_GCN else {}
+    params = {**reference, **overrides, "random_state": seed}
     params |= {key: value for key, value in (("device", device), ("profile", profile)) if key in defaults}
     return params

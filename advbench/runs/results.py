@@ -7,12 +7,18 @@ pair (``pair_attacks``), so a reader can tell a complete pair from one cut short
 drops a trailing partial line and the lines of incomplete pairs, which is all a ``kill -9`` can
 leave behind.
 
-Scores live in ``scores/<detector>/seed-<seed>.npz``: ``normal_train`` and ``normal_test``
-(row ``i`` scores row ``i`` of ``/normal/train`` / ``/normal/test`` of the data file under the
-official protocol; under ``heldout-train`` the rows ``train_rows`` and ``test_rows`` of
-``/normal/train``, both stored), ``attack:<name>`` (row ``i`` scores row ``i`` of
-``/attacks/<name>/images``; ``attack:clean-test`` the official test images) and ``history``
-(the detector's per-epoch training losses as a JSON string, ``null`` for classic detectors).
+A pair is a (detector, seed, normal class) (``pair_key``); a GTSRB benchmark file holds one
+normal class, so GTSRB pairs are keyed by detector and seed alone (lines written before the class
+was recorded lack it) and MNIST-type pairs by all three.
+
+Scores live in ``scores/<detector>/seed-<seed>.npz`` (GTSRB) or
+``scores/<detector>/class-<c>/seed-<seed>.npz``: ``normal_train`` and ``normal_test`` (row ``i``
+scores row ``i`` of ``/normal/train`` / ``/normal/test`` of the data file under the official
+protocol; otherwise the rows ``train_rows`` and ``test_rows`` stored beside them, see
+``datasets.protocols`` and ``datasets.oneclass``), ``attack:<name>`` for every anomaly set (row
+``i`` scores row ``i`` of ``/attacks/<name>/images``; ``attack:clean-test`` the official test
+images; ``attack:other-classes`` the rows ``anomaly_rows``) and ``history`` (the detector's
+per-epoch training losses as a JSON string, ``null`` for classic detectors).
 """
 
 from __future__ import annotations
@@ -32,12 +38,15 @@ SCORES = "scores"
 RUN_JSON = "run.json"
 
 
-def pair_key(record: dict) -> tuple[str, int]:
-    return record["detector"], int(record["seed"])
+def pair_key(record: dict) -> tuple[str, int, int | None]:
+    """``(detector, seed, normal class)``; the class is None on GTSRB (see the module docstring)."""
+    one_class = record.get("benchmark", "gtsrb") != "gtsrb"
+    return record["detector"], int(record["seed"]), int(record["normal_class"]) if one_class else None
 
 
-def scores_path(out: Path, detector: str, seed: int) -> Path:
-    return Path(out) / SCORES / detector / f"seed-{seed}.npz"
+def scores_path(out: Path, detector: str, seed: int, normal_class: int | None = None) -> Path:
+    folder = Path(out) / SCORES / detector
+    return (folder if normal_class is None else folder / f"class-{normal_class}") / f"seed-{seed}.npz"
 
 
 def write_scores(path: Path, normal_train, normal_test, attacks: dict[str, np.ndarray], history, rows: dict | None = None) -> None:
@@ -54,8 +63,8 @@ def write_scores(path: Path, normal_train, normal_test, attacks: dict[str, np.nd
 
 
 def read_scores(path: Path) -> dict:
-    """``{"normal_train", "normal_test", "attacks": {name: scores}, "history"}`` of one pair (and
-    ``train_rows``, ``test_rows`` under ``heldout-train``)."""
+    """``{"normal_train", "normal_test", "attacks": {name: scores}, "history"}`` of one pair, and its
+    stored rows (``train_rows``, ``test_rows``, ``anomaly_rows``) where the protocol has them."""
     try:
         with np.load(path) as data:
             return {
@@ -63,7 +72,7 @@ def read_scores(path: Path) -> dict:
                 "normal_test": data["normal_test"],
                 "attacks": {key.split(":", 1)[1]: data[key] for key in data.files if key.startswith("attack:")},
                 "history": json.loads(str(data["history"])),
-            } | {key: data[key] for key in ("train_rows", "test_rows") if key in data.files}
+            } | {key: data[key] for key in data.files if key.endswith("_rows")}
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path}: unreadable scores file ({exc})") from None
 

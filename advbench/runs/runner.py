@@ -1,10 +1,13 @@
 """The (detector, seed) loop of ``advbench run``: fit, score, AUC per attack, resume, workers.
 
-For each pair the detector is fitted once on the protocol's clean training images
-(``advbench.datasets.protocols``), scores the protocol's clean test images, the official test
-images (the attacks' sources) and every attack's images, and each attack gets the three AUCs of
-``metrics`` (unpaired, paired, matched); under ``heldout-train`` a ``clean-test`` column adds the
-AUC of the held-out training images against the official test images.
+A pair is a (detector, seed, normal class) of a benchmark (``sources``: a GTSRB benchmark file, one
+normal class, or MNIST / Fashion-MNIST, any class). For each pair the detector is fitted once on
+the protocol's clean training images (``datasets.protocols``, ``datasets.oneclass``), scores the
+protocol's clean test images, the attacks' clean sources and every anomaly set, and each anomaly
+set gets the three AUCs of ``metrics`` (unpaired, paired, matched; the last two only for sets
+made from clean images, the attacks). Under ``heldout-train`` a ``clean-test`` set adds the AUC of
+the held-out training images against the official test images; on MNIST the one set is
+``other-classes``.
 
 Before the first pair (``plan``), everything that can be wrong with the input is checked, and
 nothing is written when it is: the data file, the attacks, ``--device`` (resolved on this
@@ -42,14 +45,12 @@ from pathlib import Path
 
 import numpy as np
 
-from advbench.datasets import protocols
-from advbench.datasets.benchmark_file import Benchmark, read_benchmark
+from advbench.datasets import oneclass, protocols
 from advbench.errors import AdvbenchError, DataError, RunError
-from advbench.runs import devices, guard, history, lock, metrics, results
+from advbench.runs import devices, guard, history, lock, metrics, results, sources
 from advbench.runs.config import RunConfig, config_hash, detector_params, resolve_attacks
 
 _PACKAGES = ("torch", "scikit-learn", "numpy", "advbench", "torchattacks", "foolbox", "h5py")
-_DATA_CACHE: dict[str, object] = {}
 
 
 def versions() -> dict[str, str | None]:
@@ -63,35 +64,29 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def _benchmark(path: str, sha256: str) -> Benchmark:
-    if _DATA_CACHE.get("key") != (path, sha256):
-        bench = read_benchmark(path)
-        if bench.sha256 != sha256:
-            raise AdvbenchError(f"{path}: the file changed while the run was going on")
-        _DATA_CACHE.update(key=(path, sha256), bench=bench)
-    return _DATA_CACHE["bench"]
-
-
-def _score_sets(detector, bench: Benchmark, sets, attacks: list[str]) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Scores of the normal test set, of the attacks' clean sources (the official test images) and
-    of every anomaly set (the attacks, and ``clean-test`` under ``heldout-train``)."""
-    normal_test = detector.decision_function(sets.test)
-    sources = normal_test if sets.test_rows is None else detector.decision_function(bench.normal_test)
-    anomalies = {attack: detector.decision_function(bench.attacks[attack].images) for attack in attacks}
-    if sets.test_rows is not None:
-        anomalies[protocols.CLEAN_TEST] = sources
+def _score_split(detector, split) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Scores of the normal test images, of the attacks' clean sources (the normal test images
+    themselves unless the protocol tests on others) and of every anomaly set (``clean-test``, whose
+    images are the sources, is not scored twice)."""
+    normal_test = detector.decision_function(split.test)
+    sources = normal_test if split.sources is None else detector.decision_function(split.sources)
+    anomalies = {
+        name: sources if aset.images is split.sources else detector.decision_function(aset.images)
+        for name, aset in split.anomalies.items()
+    }
     return normal_test, sources, anomalies
 
 
-def _metrics(bench: Benchmark, normal_test, sources, anomalies: dict) -> dict[str, dict]:
+def _metrics(split, normal_test, sources, anomalies: dict) -> dict[str, dict]:
     """Per anomaly set, its ``auc``, ``paired_auc`` and ``matched_auc`` (``metrics``; the last two
-    None for ``clean-test``, which has no adversarial images)."""
+    None for a set whose images were not made from clean ones: ``clean-test``, ``other-classes``)."""
     out = {}
     for name, values in anomalies.items():
-        if name == protocols.CLEAN_TEST:
+        index = split.anomalies[name].source_index
+        if index is None:
             out[name] = {"auc": metrics.roc_auc(normal_test, values), "paired_auc": None, "matched_auc": None}
         else:
-            out[name] = metrics.attack_metrics(normal_test, sources, values, bench.attacks[name].source_index)
+            out[name] = metrics.attack_metrics(normal_test, sources, values, index)
     return out
 
 
@@ -100,21 +95,23 @@ def _no_metrics(columns: list[str]) -> dict[str, dict]:
     return {column: dict.fromkeys(("auc", "paired_auc", "matched_auc")) for column in columns}
 
 
-def anomaly_sets(attacks: list[str], protocol: str) -> list[str]:
-    """The columns of a run: its attacks, and ``clean-test`` under ``heldout-train``."""
-    return [*attacks, protocols.CLEAN_TEST] if protocol == "heldout-train" else list(attacks)
+def _class_key(benchmark: str, normal_class: int) -> int | None:
+    """The normal class as part of a pair's key (``results.pair_key``): None on GTSRB."""
+    return None if benchmark == sources.GTSRB else normal_class
 
 
 def fit_and_score(task: dict) -> list[dict]:
-    """Run one (detector, seed) pair, write its scores file, and return its result lines (not yet written)."""
+    """Run one (detector, seed, normal class), write its scores file, and return its result lines (not yet written)."""
     from advbench import detectors
 
-    bench = _benchmark(task["data"], task["data_sha256"])
-    name, seed, attacks, protocol = task["detector"], task["seed"], task["attacks"], task["protocol"]
-    columns = anomaly_sets(attacks, protocol)
-    sets = protocols.normal_sets(bench.normal_train, bench.normal_test, protocol, seed)
-    path = results.scores_path(Path(task["out"]), name, seed)
+    source = sources.cached(task["benchmark"], task["data"], task["data_sha256"], task["attacks"])
+    name, seed, protocol, normal_class = task["detector"], task["seed"], task["protocol"], task["normal_class"]
+    split = source.split(protocol, normal_class, seed)
+    columns = list(split.anomalies)
+    path = results.scores_path(Path(task["out"]), name, seed, _class_key(source.benchmark, normal_class))
     common = {
+        "benchmark": source.benchmark,
+        "normal_class": normal_class,
         "detector": name,
         "seed": seed,
         "params": task["params"],
@@ -126,29 +123,28 @@ def fit_and_score(task: dict) -> list[dict]:
         "profile": task["profile"],
         "protocol": protocol,
         "pair_attacks": columns,
-        "n_train": int(len(sets.train)),
-        "n_normal": int(len(sets.test)),
+        "n_train": int(len(split.train)),
+        "n_normal": int(len(split.test)),
         "fit_seconds": None,
         "score_seconds": None,
         "error": None,
     }
-    found = _no_metrics(columns)
     try:
         detector = detectors.create(name, **task["params"])
         common["params"] = detector.get_params()
         start = time.perf_counter()
-        detector.fit(sets.train)
+        detector.fit(split.train)
         common["fit_seconds"] = time.perf_counter() - start
         common["device"] = str(getattr(detector, "device_", "cpu"))
         start = time.perf_counter()
-        normal_test, sources, anomalies = _score_sets(detector, bench, sets, attacks)
+        normal_test, clean_sources, anomalies = _score_split(detector, split)
         common["score_seconds"] = time.perf_counter() - start
-        for values in (normal_test, sources, *anomalies.values()):
+        for values in (normal_test, clean_sources, *anomalies.values()):
             if not np.isfinite(values).all():
                 raise ValueError("the detector returned non-finite scores")
-        found = _metrics(bench, normal_test, sources, anomalies)
-        rows = None if sets.test_rows is None else {"train_rows": sets.train_rows, "test_rows": sets.test_rows}
-        results.write_scores(path, detector.decision_scores_, normal_test, anomalies, getattr(detector, "history_", None), rows)
+        found = _metrics(split, normal_test, clean_sources, anomalies)
+        results.write_scores(path, detector.decision_scores_, normal_test, anomalies, getattr(detector, "history_", None),
+                             split.rows)  # fmt: skip
     except Exception as exc:  # a failing detector is recorded, not fatal: the run goes on
         message = str(exc).strip().splitlines()
         common["error"] = f"{type(exc).__name__}: {message[0] if message else ''}".rstrip(": ")
@@ -156,9 +152,8 @@ def fit_and_score(task: dict) -> list[dict]:
         found = _no_metrics(columns)
         path.unlink(missing_ok=True)
     finished = _now()
-    sizes = {column: len(bench.attacks[column]) if column in bench.attacks else len(bench.normal_test) for column in columns}
     return [
-        {**common, "attack": column, **found[column], "n_adversarial": sizes[column], "finished": finished}
+        {**common, "attack": column, **found[column], "n_adversarial": len(split.anomalies[column]), "finished": finished}
         for column in columns
     ]
 
@@ -173,7 +168,7 @@ def _clear(out: Path) -> None:
         shutil.rmtree(out / folder, ignore_errors=True)
 
 
-def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[str, int]]:
+def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[str, int, int | None]]:
     """Pairs whose complete, error-free lines cover every requested attack and whose scores file is there."""
     by_pair: dict[tuple, list[dict]] = {}
     for record in existing:
@@ -187,6 +182,8 @@ def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[
 
 def _log_line(lines: list[dict], done: int, total: int) -> str:
     head = f"[{done}/{total}] {lines[0]['detector']} seed {lines[0]['seed']}"
+    if results.pair_key(lines[0])[2] is not None:
+        head += f" class {lines[0]['normal_class']}"
     if lines[0]["error"]:
         return f"{head}: FAILED: {lines[0]['error']}"
     aucs = ", ".join(f"{line['attack']} {100 * line['auc']:.1f}" for line in lines)
@@ -209,7 +206,7 @@ def _checked_params(config: RunConfig, device: str) -> dict[str, dict]:
     where = f"--config {config.config_file}: " if config.config_file else ""
     checked = {}
     for name in config.detectors:
-        params = detector_params(name, config.params[name], config.seeds[0], device, config.profile)
+        params = detector_params(name, config.params[name], config.seeds[0], device, config.profile, config.benchmark)
         try:
             detector = detectors.create(name, **params).check_params()
         except (TypeError, ValueError) as exc:
@@ -223,29 +220,39 @@ def _checked_params(config: RunConfig, device: str) -> dict[str, dict]:
 class Plan:
     """What a run computes, all checked before anything is written."""
 
-    bench: Benchmark
-    attacks: list[str]
+    source: object
+    columns: list[str]
+    classes: list[int]
     device: str
     params: dict[str, dict]
     hashes: dict[str, str]
     settings: dict
 
 
-def plan(config: RunConfig) -> Plan:
-    """Read the data file and check the attacks, the device and every detector's parameters (AdvbenchError)."""
-    bench = read_benchmark(config.data)
+def _open(config: RunConfig):
+    """The run's source with its attacks resolved (GTSRB) or its classes checked (MNIST-type); AdvbenchError."""
+    source = sources.open_source(config.benchmark, config.data)
+    if config.benchmark != sources.GTSRB:
+        return source, oneclass.parse_classes(config.classes, source.classes)
+    bench = source.bench
     protocols.check_size(config.protocol, len(bench.normal_train), str(config.data))
-    attacks = resolve_attacks(config.attacks, list(bench.attacks), config.data)
-    empty = [name for name in attacks if len(bench.attacks[name]) == 0]
+    source.attacks = resolve_attacks(config.attacks, list(bench.attacks), config.data)
+    empty = [name for name in source.attacks if len(bench.attacks[name]) == 0]
     if empty:
         raise AdvbenchError(f"{config.data}: attack(s) {empty} hold no images; leave them out with --attacks")
+    return source, source.classes
+
+
+def plan(config: RunConfig) -> Plan:
+    """Read the data and check the attacks or classes, the device and every detector's parameters (AdvbenchError)."""
+    source, classes = _open(config)
     device = devices.resolve_device(config.device)
     params = _checked_params(config, device)
-    hashes = {name: config_hash(bench.sha256, name, params[name]) for name in config.detectors}
+    hashes = {name: config_hash(source.sha256, name, params[name]) for name in config.detectors}
     uses_device = any("device" in values for values in params.values())
-    settings = guard.run_settings(bench.sha256, hashes, device if uses_device else None, config.threads, config.profile,
+    settings = guard.run_settings(source.sha256, hashes, device if uses_device else None, config.threads, config.profile,
                                   config.protocol)  # fmt: skip
-    return Plan(bench, attacks, device, params, hashes, settings)
+    return Plan(source, source.columns(config.protocol), classes, device, params, hashes, settings)
 
 
 def _now() -> str:
@@ -272,7 +279,7 @@ def _attack_info(attack) -> dict:
     return {key: info[key] for key in ("family", "params", "count", "attempted", "median_l2", "median_linf")}
 
 
-def _add_paired_aucs(out: Path, existing: list[dict], bench: Benchmark) -> list[dict]:
+def _add_paired_aucs(out: Path, existing: list[dict], bench) -> list[dict]:
     """Give lines written before ``paired_auc`` and ``matched_auc`` existed (all under the official
     protocol) those two numbers, from their pair's stored scores and the data file's
     ``source_index``, without fitting again. The stored ``auc`` is computed again from the same
@@ -301,12 +308,16 @@ def _add_paired_aucs(out: Path, existing: list[dict], bench: Benchmark) -> list[
 
 def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dict:
     """This run's entry of ``run.json`` as it starts."""
+    source = planned.source
+    attack_sets = getattr(source, "attacks", [])
     return {
         "config": config.to_json(),
         "command_line": command_line,
-        "data_sha256": planned.bench.sha256,
-        "attacks": anomaly_sets(planned.attacks, config.protocol),
-        "attack_sets": {name: _attack_info(planned.bench.attacks[name]) for name in planned.attacks},
+        "benchmark": source.benchmark,
+        "data_sha256": source.sha256,
+        "attacks": planned.columns,
+        "classes": planned.classes,
+        "attack_sets": {name: _attack_info(source.bench.attacks[name]) for name in attack_sets},
         "device": planned.device,
         "settings": planned.settings,
         "detector_params": planned.params,
@@ -330,10 +341,12 @@ def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, start
     if config.jobs * config.threads > cores:
         print(f"advbench run: warning: --jobs {config.jobs} x --threads {config.threads} exceeds the {cores} CPU "
               "cores; the pairs will compete for them", file=sys.stderr)  # fmt: skip
-    pairs = [(name, seed) for seed in config.seeds for name in config.detectors]
-    existing = _add_paired_aucs(out, existing, planned.bench)
-    done = _finished(out, existing, anomaly_sets(planned.attacks, config.protocol))
-    todo = [pair for pair in pairs if pair not in done]
+    key = lambda normal_class: _class_key(planned.source.benchmark, normal_class)  # noqa: E731
+    pairs = [(name, seed, c) for seed in config.seeds for c in planned.classes for name in config.detectors]
+    if planned.source.benchmark == sources.GTSRB:
+        existing = _add_paired_aucs(out, existing, planned.source.bench)
+    done = _finished(out, existing, planned.columns)
+    todo = [pair for pair in pairs if (pair[0], pair[1], key(pair[2])) not in done]
     entry = _run_entry(config, command_line, planned)
     history.write_runs(out, [*runs, entry])
     try:
@@ -367,15 +380,17 @@ def _closing_lines(out: Path, entry: dict, failed: list[dict]) -> int:
     return 1
 
 
-def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, int]]) -> list[dict]:
+def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, int, int]]) -> list[dict]:
     """What ``fit_and_score`` needs for each pair to compute (picklable, for worker processes)."""
-    common = {"data": str(config.data), "data_sha256": planned.bench.sha256, "out": str(config.out),
-              "attacks": planned.attacks, "threads": config.threads, "profile": config.profile, "protocol": config.protocol,
+    source = planned.source
+    common = {"benchmark": source.benchmark, "data": source.location, "data_sha256": source.sha256,
+              "out": str(config.out), "attacks": getattr(source, "attacks", None), "threads": config.threads,
+              "profile": config.profile, "protocol": config.protocol,
               "versions": entry["environment"]["versions"]}  # fmt: skip
     return [
-        {**common, "detector": name, "seed": seed, "config_hash": planned.hashes[name],
-         "params": detector_params(name, config.params[name], seed, planned.device, config.profile)}
-        for name, seed in todo
+        {**common, "detector": name, "seed": seed, "normal_class": normal_class, "config_hash": planned.hashes[name],
+         "params": detector_params(name, config.params[name], seed, planned.device, config.profile, config.benchmark)}
+        for name, seed, normal_class in todo
     ]  # fmt: skip
 
 

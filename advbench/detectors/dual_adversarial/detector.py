@@ -25,7 +25,8 @@ Choices where the paper is silent (ours):
     the score goes through, when D' exists) is less than 1% below the mean of the 10 epochs
     before; at most 200 epochs. The paper gives no epoch count.
 - Augmentation: pad ``crop_padding = 4`` pixels by reflection (no artificial black border that
-  test images never have), crop a random 32 x 32 window, flip horizontally with probability 1/2.
+  test images never have), crop a random window of the image's size, flip horizontally with
+  probability 1/2 (one indexing operation per batch, no per-image loop).
   Flipping mirrors the text of a stop sign; the paper applies it, so it is on by default
   (``hflip=False`` turns it off).
 - L_e (eq. 10-11) ``= mi_beta * (L_e_g + L_e_l) + kl_gamma * KL`` with ``mi_beta = kl_gamma = 1``;
@@ -115,7 +116,7 @@ from advbench.detectors import profiles
 from advbench.detectors.base import BaseDetector, check_images
 from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.dual_adversarial import losses
-from advbench.detectors.dual_adversarial.networks import AutoEncoder, Discriminator, MIEstimator
+from advbench.detectors.dual_adversarial.networks import AutoEncoder, Discriminator, Geometry, MIEstimator
 from advbench.detectors.dual_adversarial.training import GRAD_KEYS, LOSS_KEYS, TrainStep, flattened
 from advbench.detectors.preprocessing import ImagePreprocessor
 from advbench.detectors.torch_utils import batched_apply, check_device, minibatches, resolve_device, seed_everything
@@ -135,8 +136,11 @@ def augment(x: torch.Tensor, padding: int, hflip: bool, generator: torch.Generat
     n, _, h, w = x.shape
     if padding > 0:
         padded = torch.nn.functional.pad(x, (padding,) * 4, mode="reflect")
-        offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=generator).tolist()
-        x = torch.stack([padded[i, :, dy : dy + h, dx : dx + w] for i, (dy, dx) in enumerate(offsets)])
+        offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=generator).to(x.device)
+        rows = (offsets[:, 0, None] + torch.arange(h, device=x.device))[:, None, :, None]
+        cols = (offsets[:, 1, None] + torch.arange(w, device=x.device))[:, None, None, :]
+        batch = torch.arange(n, device=x.device)[:, None, None, None]
+        x = padded[batch, torch.arange(x.shape[1], device=x.device)[None, :, None, None], rows, cols]
     if hflip:
         flip = (torch.rand(n, generator=generator) < 0.5).to(x.device)
         x = torch.where(flip[:, None, None, None], x.flip(3), x)
@@ -175,7 +179,7 @@ class DualAdversarialDetector(BaseDetector):
     mi_beta, kl_gamma : float
         beta and gamma of eq. (10)-(11) inside L_e (ours: 1, 1).
     crop_padding : int
-        Reflection padding before the random 32 x 32 crop (ours: 4; 0 disables cropping).
+        Reflection padding before the random crop to the image's size (ours: 4; 0 disables cropping).
     hflip : bool
         Random horizontal flips (paper: on).
     device : str
@@ -269,20 +273,19 @@ class DualAdversarialDetector(BaseDetector):
         for name in ("w_i", "w_a", "w_z", "w_e", "w_d", "k", "mi_beta", "kl_gamma"):
             check_number(name, getattr(self, name))
         check_int("crop_padding", self.crop_padding, low=0)
-        if self.crop_padding >= 32:
-            raise ValueError(f"crop_padding must be an integer in [0, 31]; got {self.crop_padding!r}")
         check_device(self.device)
 
-    def _build(self, pixel_mean, pixel_std) -> None:
+    def _build(self, pixel_mean, pixel_std, geometry: Geometry) -> None:
         channels = tuple(int(c) for c in self.channels)
         latent = int(self.latent_dim)
         variational = bool(self.use_latent_regularizer)
-        self.generator_ = AutoEncoder(latent, channels, variational, pixel_mean, pixel_std).to(self.device_)
+        self.generator_ = AutoEncoder(latent, channels, variational, pixel_mean, pixel_std, geometry).to(self.device_)
         self.auxiliary_ = (
-            AutoEncoder(latent, channels, False, pixel_mean, pixel_std).to(self.device_) if self.use_dual else None
-        )
-        self.discriminator_ = Discriminator(channels).to(self.device_) if self.use_discriminator else None
-        self.mi_estimator_ = MIEstimator(latent, channels[1]).to(self.device_) if variational else None
+            AutoEncoder(latent, channels, False, pixel_mean, pixel_std, geometry).to(self.device_)
+            if self.use_dual else None
+        )  # fmt: skip
+        self.discriminator_ = Discriminator(channels, geometry).to(self.device_) if self.use_discriminator else None
+        self.mi_estimator_ = MIEstimator(latent, channels[1], geometry).to(self.device_) if variational else None
 
     def _networks(self) -> list[torch.nn.Module]:
         nets = (self.generator_, self.auxiliary_, self.discriminator_, self.mi_estimator_)
@@ -294,15 +297,16 @@ class DualAdversarialDetector(BaseDetector):
 
     # --------------------------------------------------------------- training
     def _fit(self, X: np.ndarray) -> None:
-        if X.shape[2:] != (32, 32):
-            raise ValueError(f"{type(self).__name__} needs 3 x 32 x 32 images; got {X.shape[1:]}")
+        geometry = Geometry.of(X.shape[1:])
+        if self.crop_padding >= min(X.shape[2:]):
+            raise ValueError(f"crop_padding must be smaller than the images' sides {X.shape[2:]}; got {self.crop_padding!r}")
         if X.shape[0] < 2:
             raise ValueError("at least two training images are needed")
         self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
         self.preprocessor_ = ImagePreprocessor(scaling="standard").fit(X)
-        self._build(self.preprocessor_.shift_, self.preprocessor_.scale_)
+        self._build(self.preprocessor_.shift_, self.preprocessor_.scale_, geometry)
         data = torch.from_numpy(self.preprocessor_.transform(X)).to(self.device_)
         step = TrainStep(self, self._adam)
         for net in self._networks():
@@ -380,8 +384,6 @@ class DualAdversarialDetector(BaseDetector):
 
     # ---------------------------------------------------------------- scoring
     def _standardized(self, X: np.ndarray) -> torch.Tensor:
-        if X.shape[2:] != (32, 32):
-            raise ValueError(f"{type(self).__name__} needs 3 x 32 x 32 images; got {X.shape[1:]}")
         return torch.from_numpy(self.preprocessor_.transform(X)).to(self.device_)
 
     def _reconstruct(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,44 @@
+"""What one (normal class, seed) of a benchmark gives a run: clean training images, clean test
+images and named anomaly sets.
+
+Every benchmark is this shape. On GTSRB (``protocols``) the anomaly sets are the attacks of the
+benchmark file, whose images were made from clean test images (``source_index``), plus
+``clean-test`` under ``heldout-train``; on MNIST and Fashion-MNIST (``oneclass``) the one anomaly
+set is ``other-classes``, test images of the other classes. A detector is fitted on ``train`` and
+scores ``test``, ``sources`` and every anomaly set; ``rows`` say which rows of the benchmark each
+set holds and are stored beside the scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AnomalySet:
+    """Anomalous images; ``source_index[i]`` is the row of the split's ``sources`` that image ``i``
+    was made from (adversarial images), None for anomalies that are images of their own."""
+
+    images: np.ndarray
+    source_index: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+
+@dataclass(frozen=True)
+class Split:
+    """The images of one (normal class, seed); ``sources`` None means the normal test images are the
+    attacks' sources themselves."""
+
+    train: np.ndarray
+    test: np.ndarray
+    anomalies: dict[str, AnomalySet]
+    sources: np.ndarray | None = None
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def source_images(self) -> np.ndarray:
+        return self.test if self.sources is None else self.sources

@@ -1,0 +1,193 @@
+"""Tables and the figure of an MNIST-type run folder: one AUC per (detector, normal class, seed).
+
+- ``auc_table``: rows the normal classes and their mean, columns the detectors; a cell is the
+  mean ± sample standard deviation over seeds of the AUC in % of that class's test images
+  against ``other-classes``. The mean row averages, per seed, the AUC over the classes and
+  gives mean ± std of that over the seeds that hold every class; where no seed holds every class
+  it is the mean of the per-class means, marked "(k/n classes)". "(k/n seeds)" marks a cell with
+  fewer seeds than the table.
+- ``published_comparison`` (MNIST, Protocol 2): ours beside Deep SVDD's Table 1 (``published``),
+  per digit, for the detectors that table has.
+- ``ablation_table`` (Protocol 2, when an ablation variant ran): the paper's Table 1 MNIST column
+  beside our mean over the classes.
+- ``paper_table2`` (Protocol 1): the paper's Table 2 column of the benchmark beside our mean over
+  classes for the detectors it has a row for, its other rows for context.
+- ``figures/auc_per_class.png``: AUC against the normal class, a line per detector (mean over
+  seeds), Deep SVDD's published numbers as markers where they exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from advbench.fileio import write_text_atomic
+from advbench.reports import figures, paper, published, tables
+from advbench.reports.tables import Cell, cell_text
+
+#: What the one-class rendering writes (``run --force`` removes them too).
+ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "published_comparison", "ablation_table", "paper_table2")
+                  for ext in ("md", "tex"))  # fmt: skip
+ABLATION = tuple(published.PAPER_TABLE1_MNIST)
+LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+def _cells(records: list[dict], detectors: list[str], classes: list[int], seeds: list[int]) -> dict:
+    """``{(detector, class): Cell}`` of the AUC over seeds."""
+    cells = {(d, c): Cell(expected=len(seeds)) for d in detectors for c in classes}
+    for record in records:
+        cell = cells.get((record["detector"], int(record["normal_class"])))
+        if cell is None:
+            continue
+        if record["error"] is not None:
+            cell.failed += 1
+        else:
+            cell.values.append(record["auc"])
+    return cells
+
+
+def mean_cell(records: list[dict], detector: str, classes: list[int], seeds: list[int]) -> tuple[Cell, int]:
+    """The mean over classes as a Cell over the seeds that hold every class, and how many classes
+    hold at least one seed (when no seed holds all of them, the Cell is the mean of the per-class means)."""
+    by_seed: dict[int, dict[int, float]] = {}
+    for record in records:
+        if record["detector"] == detector and record["error"] is None and int(record["normal_class"]) in classes:
+            by_seed.setdefault(int(record["seed"]), {})[int(record["normal_class"])] = record["auc"]
+    full = [float(np.mean(list(aucs.values()))) for aucs in by_seed.values() if len(aucs) == len(classes)]
+    covered = {c for aucs in by_seed.values() for c in aucs}
+    if full:
+        return Cell(values=full, expected=len(seeds)), len(covered)
+    per_class = [np.mean([aucs[c] for aucs in by_seed.values() if c in aucs]) for c in sorted(covered)]
+    return Cell(values=[float(np.mean(per_class))] if per_class else [], expected=1), len(covered)
+
+
+def _mean_text(cell: Cell, covered: int, n_classes: int, scale: float, digits: int, pm: str) -> str:
+    if covered < n_classes and cell.values:
+        return f"{scale * cell.mean:.{digits}f} ({covered}/{n_classes} classes)"
+    return cell_text(cell, scale, digits, pm)
+
+
+def auc_frame(records, detectors, classes, seeds, latex: bool) -> pd.DataFrame:
+    pm = r"$\pm$" if latex else "±"
+    cells = _cells(records, detectors, classes, seeds)
+    frame = {"Normal class": [str(c) for c in classes] + ["mean"]}
+    for detector in detectors:
+        column = [cell_text(cells[detector, c], pm=pm) for c in classes]
+        column.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 100.0, 1, pm))
+        frame[detector] = column
+    return pd.DataFrame(frame)
+
+
+def comparison_frame(records, detectors, classes, seeds, latex: bool) -> pd.DataFrame:
+    """Ours beside Deep SVDD's Table 1 for each of its detectors that ran."""
+    pm = r"$\pm$" if latex else "±"
+    cells = _cells(records, detectors, classes, seeds)
+    frame = {"Normal class": [str(c) for c in classes] + ["mean"]}
+    for detector in (d for d in published.DEEP_SVDD_MNIST if d in detectors):
+        table = published.DEEP_SVDD_MNIST[detector]
+        ours = [cell_text(cells[detector, c], pm=pm) for c in classes]
+        ours.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 100.0, 1, pm))
+        theirs = [f"{table[c][0]:.1f} {pm} {table[c][1]:.1f}" if c in table else "n/a" for c in classes]
+        theirs.append(f"{np.mean([table[c][0] for c in classes if c in table]):.1f}")
+        frame[f"{detector} (ours)"] = ours
+        frame[f"{published.DEEP_SVDD_NAMES[detector]} (Deep SVDD)"] = theirs
+    return pd.DataFrame(frame)
+
+
+def ablation_frame(records, classes, seeds, latex: bool) -> pd.DataFrame:
+    pm = r"$\pm$" if latex else "±"
+    rows = list(ABLATION)
+    return pd.DataFrame({
+        "Variant": [paper.TABLE1_NAMES[d] for d in rows],
+        "Detector": rows,
+        "Paper (Table 1, MNIST)": [f"{published.PAPER_TABLE1_MNIST[d]:.3f}" for d in rows],
+        "Ours, mean over classes": [_mean_text(*mean_cell(records, d, classes, seeds), len(classes), 1.0, 3, pm)
+                                    for d in rows],
+    })  # fmt: skip
+
+
+def table2_frame(records, detectors, classes, seeds, benchmark: str, latex: bool) -> pd.DataFrame:
+    pm = r"$\pm$" if latex else "±"
+    ours = {row: d for d, row in published.TABLE2_DETECTORS.items()}
+    rows, paper_values, our_values = [], [], []
+    for row, values in published.PAPER_TABLE2.items():
+        detector = ours.get(row)
+        rows.append(row if detector is None else f"{row} ({detector})")
+        paper_values.append(f"{values[benchmark]:.3f}")
+        if detector in detectors:
+            our_values.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 1.0, 3, pm))
+        else:
+            our_values.append("not run" if detector else "n/a")
+    extra = [d for d in detectors if d not in published.TABLE2_DETECTORS]
+    for detector in extra:
+        rows.append(f"({detector})")
+        paper_values.append("n/a")
+        our_values.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 1.0, 3, pm))
+    return pd.DataFrame({"Method": rows, f"Paper (Table 2, {LABELS[benchmark]})": paper_values,
+                         "Ours, mean over classes": our_values})  # fmt: skip
+
+
+def _write(out: Path, stem: str, title: str, caption: str, make, label: str) -> list[Path]:
+    write_text_atomic(out / f"{stem}.md", tables.markdown(make(False), title, caption))
+    write_text_atomic(out / f"{stem}.tex", tables.latex(make(True), caption, label))
+    return [out / f"{stem}.md", out / f"{stem}.tex"]
+
+
+def per_class_figure(folder: Path, records, detectors, classes, seeds, benchmark: str, protocol: str) -> Path:
+    """``auc_per_class.png``: mean AUC over seeds per class and detector; Deep SVDD's numbers as markers."""
+    cells = _cells(records, detectors, classes, seeds)
+    fig = figures._figure(figsize=(7.5, 4.0))
+    ax = fig.add_subplot()
+    others = [d for d in detectors if d not in figures.STYLES]
+    for detector in detectors:
+        means = [100 * cells[detector, c].mean if cells[detector, c].values else np.nan for c in classes]
+        ax.plot(classes, means, marker="o", markersize=3, label=detector, **figures.style(detector, others))
+        if benchmark == "mnist" and protocol == "2" and detector in published.DEEP_SVDD_MNIST:
+            table = published.DEEP_SVDD_MNIST[detector]
+            ax.plot(classes, [table[c][0] for c in classes], linestyle="none", marker="x", markersize=5,
+                    color=figures.style(detector, others)["color"])  # fmt: skip
+    ax.set_xticks(classes)
+    ax.set_xlabel("normal class")
+    ax.set_ylabel("AUC (%)")
+    title = f"{LABELS[benchmark]}, protocol {protocol}"
+    if benchmark == "mnist" and protocol == "2":
+        title += "; x: Deep SVDD's Table 1"
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    figures._legend_outside(ax, "detector")
+    folder.mkdir(parents=True, exist_ok=True)
+    return figures._save(fig, folder / "auc_per_class.png")
+
+
+def render(out: Path, records: list[dict], detectors: list[str], classes: list[int], seeds: list[int], sha: str) -> list[Path]:
+    """Every table and the figure of an MNIST-type folder (see the module docstring)."""
+    benchmark, protocol, profile = records[0]["benchmark"], records[0]["protocol"], records[0].get("profile", "default")
+    name = LABELS[benchmark]
+    where = (f"{name} (files sha256 {sha[:12]}), protocol {protocol}; seeds {', '.join(map(str, seeds))}; "
+             f"training profile {profile}.")  # fmt: skip
+    written = _write(out, "auc_table", f"AUC (%) per normal class and detector, {name}, protocol {protocol}",
+                     f"One-class AUC in percent: the normal class's test images against the other classes' "
+                     f"({'all of the test split' if protocol == '2' else 'as many, drawn from the test split'}); mean "
+                     f"and sample standard deviation over seeds; the last row averages over the classes per seed. {where}",
+                     lambda latex: auc_frame(records, detectors, classes, seeds, latex), "tab:advbench-oneclass")  # fmt: skip
+    if benchmark == "mnist" and protocol == "2" and any(d in published.DEEP_SVDD_MNIST for d in detectors):
+        written += _write(out, "published_comparison", "Ours beside Deep SVDD's Table 1 (MNIST, protocol 2)",
+                          f"Our AUC in percent beside {published.DEEP_SVDD_CITATION} (10 seeds; GCN-l1 and min-max "
+                          f"scaling as theirs where their scripts use it). {where}",
+                          lambda latex: comparison_frame(records, detectors, classes, seeds, latex),
+                          "tab:advbench-deep-svdd")  # fmt: skip
+    if protocol == "2" and benchmark == "mnist" and any(d in ABLATION[:3] for d in detectors):
+        written += _write(out, "ablation_table", "Ablation beside the paper's Table 1 (MNIST)",
+                          f"Mean AUC over the normal classes as a fraction, beside the MNIST column of Table 1 of "
+                          f"{paper.CITATION} (protocol 2). {where}",
+                          lambda latex: ablation_frame(records, classes, seeds, latex), "tab:advbench-ablation-mnist")  # fmt: skip
+    if protocol == "1":
+        written += _write(out, "paper_table2", f"Ours beside the paper's Table 2 ({name}, protocol 1)",
+                          f"Mean AUC over the normal classes as a fraction, beside Table 2 of {paper.CITATION} "
+                          f"(its COIL-100 column: no data here). {where}",
+                          lambda latex: table2_frame(records, detectors, classes, seeds, benchmark, latex),
+                          "tab:advbench-table2")  # fmt: skip
+    written.append(per_class_figure(out / "figures", records, detectors, classes, seeds, benchmark, protocol))
+    return written

@@ -1,0 +1,94 @@
+"""What a run reads its images from, one kind per benchmark, behind one interface.
+
+A source has a ``benchmark`` name, a ``sha256`` (recorded in every result line and compared by
+the folder guard), its ``classes`` (the normal classes it can run), ``columns(protocol)`` (the
+anomaly sets of every pair) and ``split(protocol, normal_class, seed)`` (``datasets.splits.Split``).
+
+- ``AttackFile``: a GTSRB benchmark file of ``advbench generate-attacks`` (one normal class, the
+  file's; anomaly sets = its attacks, ``--attacks``), protocols ``official`` and ``heldout-train``.
+- ``LabelledImages``: MNIST or Fashion-MNIST from their IDX files; every class can be normal
+  (``--classes``); protocols ``1`` and ``2`` (``datasets.oneclass``), anomaly set ``other-classes``.
+
+``open_source(benchmark, location)`` builds either, as the runner's worker processes do from a
+task's ``benchmark`` and ``data``; they keep the last one (``cached``) between pairs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advbench.datasets import oneclass, protocols
+from advbench.errors import AdvbenchError
+
+GTSRB = "gtsrb"
+ONE_CLASS = ("mnist", "fashion-mnist")
+BENCHMARKS = (GTSRB, *ONE_CLASS)
+#: The protocols of each benchmark, the first the default.
+PROTOCOLS = {GTSRB: protocols.PROTOCOLS, **dict.fromkeys(ONE_CLASS, ("2", "1"))}
+_CACHE: dict = {}
+
+
+class AttackFile:
+    """A GTSRB benchmark file; ``attacks`` (the run's ``--attacks``) are the anomaly sets."""
+
+    benchmark = GTSRB
+
+    def __init__(self, path, attacks: list[str] | None = None):
+        from advbench.datasets.benchmark_file import read_benchmark
+
+        self.location = str(path)
+        self.bench = read_benchmark(path)
+        self.sha256 = self.bench.sha256
+        self.attacks = list(self.bench.attacks) if attacks is None else list(attacks)
+
+    @property
+    def classes(self) -> list[int]:
+        return [int(self.bench.attrs.get("normal_class", 14))]
+
+    def columns(self, protocol: str) -> list[str]:
+        return protocols.columns(protocol, self.attacks)
+
+    def split(self, protocol: str, normal_class: int, seed: int):
+        return protocols.gtsrb_split(self.bench, protocol, seed, self.attacks)
+
+
+class LabelledImages:
+    """MNIST or Fashion-MNIST from the folder of its four IDX files."""
+
+    def __init__(self, benchmark: str, root):
+        from advbench.datasets import mnist
+
+        self.benchmark = benchmark
+        self.location = str(root)
+        self.data = mnist.load(benchmark, root)
+        self.sha256 = self.data.sha256
+
+    @property
+    def classes(self) -> list[int]:
+        return self.data.classes
+
+    def columns(self, protocol: str) -> list[str]:
+        return [oneclass.OTHER_CLASSES]
+
+    def split(self, protocol: str, normal_class: int, seed: int):
+        return oneclass.split(self.data, protocol, normal_class, seed)
+
+
+def open_source(benchmark: str, location, attacks: list[str] | None = None):
+    """The source of ``benchmark`` at ``location`` (a file for GTSRB, a folder otherwise)."""
+    if benchmark == GTSRB:
+        return AttackFile(location, attacks)
+    if benchmark not in ONE_CLASS:
+        raise AdvbenchError(f"--benchmark: expected one of {', '.join(BENCHMARKS)}; got {benchmark!r}")
+    return LabelledImages(benchmark, Path(location))
+
+
+def cached(benchmark: str, location: str, sha256: str, attacks: list[str] | None = None):
+    """``open_source``, kept between calls in one process; AdvbenchError when the data changed since the run began."""
+    key = (benchmark, location, sha256, tuple(attacks or ()))
+    if _CACHE.get("key") != key:
+        source = open_source(benchmark, location, attacks)
+        if source.sha256 != sha256:
+            raise AdvbenchError(f"{location}: the data changed while the run was going on")
+        _CACHE.update(key=key, source=source)
+    return _CACHE["source"]
