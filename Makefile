@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-GTSRB_ROOT ?= ../shared/data/gtsrb
+# Where GTSRB comes from: GTSRB_ROOT=DIR on the command line or $$ADVBENCH_GTSRB_ROOT, else the shared copy
+# beside the clone when it exists, else the official archives downloaded into datasets/gtsrb/ (checked, resumable).
+GTSRB_ROOT ?= $(or $(ADVBENCH_GTSRB_ROOT),$(wildcard ../shared/data/gtsrb))
+GTSRB_SOURCE = $(if $(GTSRB_ROOT),--gtsrb-root $(GTSRB_ROOT),--download)
 DATA ?= datasets/gtsrb_stop_adv.h5
 RUN_DIR ?= runs/gtsrb-stop
 
@@ -23,5 +26,5 @@ test: setup
 
 # The main job: build the adversarial stop-sign dataset, then Table 4 over 10 seeds.
 benchmark: setup
-	$(BIN)/advbench generate-attacks --gtsrb-root $(GTSRB_ROOT) --out $(DATA)
+	$(BIN)/advbench generate-attacks $(GTSRB_SOURCE) --out $(DATA)
 	$(BIN)/advbench run --data $(DATA) --detectors all --seeds 10 --jobs 2 --out $(RUN_DIR)

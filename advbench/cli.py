@@ -61,8 +61,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from advbench import attacks, detectors
 
     print("Detectors:")
+    plugins = detectors.plugins()
     for name in detectors.names():
-        print(f"  {name:<22} {detectors.describe(name)}")
+        try:
+            text = detectors.describe(name)
+        except ValueError as exc:  # a plug-in that does not load is listed with the reason
+            text = str(exc)
+        print(f"  {name:<22} {text}" + (f" (plug-in: {plugins[name].value})" if name in plugins else ""))
+    for value in detectors.shadowed():
+        print(f"  (ignored plug-in {value}: its name is a built-in detector's)")
     print("\nDetector groups:")
     for group, members in detectors.GROUPS.items():
         print(f"  {group:<22} {', '.join(members)}")

@@ -2,11 +2,19 @@
 
 Each detector family lives in its own module and is imported only when created, so listing
 names does not import torch.
+
+Third-party packages add detectors as plug-ins: an entry point in the group ``advbench.detectors``
+maps a name to a class that subclasses ``advbench.detectors.BaseDetector`` (``pyproject.toml``:
+``[project.entry-points."advbench.detectors"] my-detector = "my_package.module:MyDetector"``).
+Plug-ins are listed after the built-in detectors, in name order; a plug-in cannot take a
+built-in name (it is ignored, and ``advbench list`` says so). They are found in every process
+of a run, so ``--jobs N`` runs them too.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 
 from advbench.detectors.base import BaseDetector
 
@@ -47,16 +55,40 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The entry-point group of plug-in detectors.
+ENTRY_POINT_GROUP = "advbench.detectors"
+
+
+def plugins() -> dict[str, importlib.metadata.EntryPoint]:
+    """Installed plug-in detectors by name, built-in names excluded (see ``shadowed``)."""
+    found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return {ep.name: ep for ep in sorted(found, key=lambda ep: ep.name) if ep.name not in _REGISTRY}
+
+
+def shadowed() -> list[str]:
+    """Plug-in entry points ignored because they take a built-in name."""
+    return sorted(ep.value for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name in _REGISTRY)
+
+
 def names() -> list[str]:
-    """All registered detector names, in table order."""
-    return list(_REGISTRY)
+    """All detector names in table order: the built-in ones, then the plug-ins."""
+    return [*_REGISTRY, *plugins()]
 
 
 def _lookup(name: str) -> tuple[type[BaseDetector], dict]:
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown detector {name!r}; valid names: {', '.join(_REGISTRY)}")
-    module, cls, preset = _REGISTRY[name]
-    return getattr(importlib.import_module(module), cls), preset
+    if name in _REGISTRY:
+        module, cls, preset = _REGISTRY[name]
+        return getattr(importlib.import_module(module), cls), preset
+    entry = plugins().get(name)
+    if entry is None:
+        raise ValueError(f"unknown detector {name!r}; valid names: {', '.join(names())}")
+    try:
+        cls = entry.load()
+    except Exception as exc:  # a broken third-party package: say which, in one line
+        raise ValueError(f"plug-in detector {name!r} ({entry.value}) could not be loaded: {type(exc).__name__}: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, BaseDetector)):
+        raise ValueError(f"plug-in detector {name!r} ({entry.value}) is not a subclass of advbench.detectors.BaseDetector")
+    return cls, {}
 
 
 def create(name: str, **params) -> BaseDetector:
@@ -78,13 +110,14 @@ def describe(name: str) -> str:
 def expand(spec: str) -> list[str]:
     """Expand a ``--detectors`` value (groups and/or a comma list) into unique names, in order."""
     out: list[str] = []
+    known = set(names())
     for item in (part.strip() for part in spec.split(",")):
         if not item:
             continue
         members = GROUPS.get(item, (item,))
         for name in members:
-            if name not in _REGISTRY:
-                valid = ", ".join([*GROUPS, *_REGISTRY])
+            if name not in known:
+                valid = ", ".join([*GROUPS, *names()])
                 raise ValueError(f"unknown detector or group {name!r}; valid: {valid}")
             if name not in out:
                 out.append(name)
@@ -93,4 +126,4 @@ def expand(spec: str) -> list[str]:
     return out
 
 
-__all__ = ["BaseDetector", "GROUPS", "create", "describe", "expand", "names"]
+__all__ = ["BaseDetector", "ENTRY_POINT_GROUP", "GROUPS", "create", "describe", "expand", "names", "plugins"]
