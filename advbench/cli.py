@@ -60,6 +60,18 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     from advbench import attacks, detectors
 
+    if args.pyod:
+        from advbench.detectors import pyod_models
+
+        try:
+            models = pyod_models.available()
+        except ValueError as exc:
+            raise AdvbenchError(f"--pyod: {exc}") from None
+        print("PyOD models (advbench run --detectors pyod:<name>):")
+        for name, module in models.items():
+            print(f"  pyod:{name:<22} {module}")
+        return 0
+
     print("Detectors:")
     plugins = detectors.plugins()
     for name in detectors.names():
@@ -110,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(handler=_cmd_info)
 
     lst = sub.add_parser("list", help="list detectors, detector groups and attacks")
+    lst.add_argument("--pyod", action="store_true", help="list the PyOD models that run as pyod:<name> instead")
     lst.set_defaults(handler=_cmd_list)
 
     attacks_command.register(sub)

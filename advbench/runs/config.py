@@ -145,7 +145,7 @@ def check_detector_params(params: dict[str, dict], where: str) -> None:
     from advbench import detectors
 
     for name, table in params.items():
-        if name not in detectors.names():
+        if name not in detectors.names() and not name.startswith("pyod:"):
             raise AdvbenchError(f"{where}: [detectors.{name}]: unknown detector; valid: {', '.join(detectors.names())}")
         if not isinstance(table, dict):
             raise AdvbenchError(f"{where}: detectors.{name} must be a table of parameters")
@@ -180,6 +180,8 @@ def resolve(args) -> RunConfig:
     spec = pick("detectors")
     try:
         names = detectors.expand(",".join(spec) if isinstance(spec, list) else str(spec))
+        for name in names:
+            detectors.describe(name)  # a PyOD model or plug-in that cannot be loaded: one line, before anything runs
     except ValueError as exc:
         raise AdvbenchError(f"--detectors: {exc}") from None
     attacks = pick("attacks")
