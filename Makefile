@@ -16,7 +16,7 @@ $(BIN)/advbench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[test,pyod]"
+	$(BIN)/python -m pip install --quiet -e ".[test,pyod,ray]"
 	touch $@
 
 setup: $(BIN)/advbench

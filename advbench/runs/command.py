@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 _RUN_FLAGS = ("benchmark", "data", "root", "classes", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device",
-              "profile", "protocol", "config")  # fmt: skip
+              "profile", "protocol", "executor", "ray_address", "config")  # fmt: skip
 
 
 def _command_line(args) -> list[str]:
@@ -11,7 +11,7 @@ def _command_line(args) -> list[str]:
     words = ["advbench", "run"]
     for flag in _RUN_FLAGS:
         if getattr(args, flag) is not None:
-            words += [f"--{flag}", str(getattr(args, flag))]
+            words += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     return words + (["--force"] if args.force else [])
 
 
@@ -58,6 +58,10 @@ def register(sub) -> None:
                      "mnist|fashion-mnist: 2 (default: all training images of the class train, the whole test "
                      "split tests) or 1 (per seed, 80%% of the class trains, the other 20%% and as many other-class "
                      "test images test)")
+    run.add_argument("--executor", help="local (default: --jobs worker processes on this machine) or ray (each pair a "
+                     "Ray task with --threads CPUs; needs the ray extra)")
+    run.add_argument("--ray-address", dest="ray_address", help="with --executor ray: the cluster to join (auto, "
+                     "ray://host:10001); default: start Ray locally")
     run.add_argument("--config", help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; "
                      "the command line wins")  # fmt: skip
     run.add_argument("--force", action="store_true",

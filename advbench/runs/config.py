@@ -2,7 +2,7 @@
 
 The TOML file may hold a ``[run]`` table with defaults for the flags (``benchmark``, ``data``,
 ``root``, ``classes``, ``out``, ``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``,
-``device``, ``profile``, ``protocol``) and one ``[detectors.<name>]`` table per detector with
+``device``, ``profile``, ``protocol``, ``executor``, ``ray_address``) and one ``[detectors.<name>]`` table per detector with
 hyperparameters passed to its constructor::
 
     [run]
@@ -43,7 +43,8 @@ from pathlib import Path
 from advbench.errors import AdvbenchError
 
 DEFAULTS = {"benchmark": "gtsrb", "detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1,
-            "device": "auto", "profile": "default", "protocol": None, "classes": None}  # fmt: skip
+            "device": "auto", "profile": "default", "protocol": None, "classes": None, "executor": "local",
+            "ray_address": None}  # fmt: skip
 RUN_KEYS = ("data", "root", "out", *DEFAULTS)
 #: ``gcn`` on MNIST-type benchmarks per detector (see the module docstring).
 ONE_CLASS_GCN = {"ocsvm": False, "kde": False, "iforest": True, "dcae": True, "deep-svdd": True,
@@ -70,6 +71,8 @@ class RunConfig:
     protocol: str = "official"
     benchmark: str = "gtsrb"
     classes: str = "all"
+    executor: str = "local"
+    ray_address: str | None = None
     params: dict[str, dict] = field(default_factory=dict)
     config_file: str | None = None
     force: bool = False
@@ -200,10 +203,27 @@ def resolve(args) -> RunConfig:
         protocol=_choice("protocol", str(pick("protocol") or PROTOCOLS[benchmark][0]), PROTOCOLS[benchmark]),
         benchmark=benchmark,
         classes=",".join(map(str, classes)) if isinstance(classes, list) else str(classes or "all"),
+        executor=_executor(pick("executor"), pick("ray_address")),
+        ray_address=pick("ray_address"),
         params={name: dict(params.get(name, {})) for name in names},
         config_file=args.config,
         force=bool(args.force),
     )
+
+
+def _executor(executor, address) -> str:
+    """``local`` (the process pool of ``--jobs``) or ``ray`` (Ray installed; ``--ray-address`` only with it)."""
+    executor = _choice("executor", executor, ("local", "ray"))
+    if executor == "ray":
+        from advbench.runs.ray_executor import check_available
+
+        try:
+            check_available()
+        except ValueError as exc:
+            raise AdvbenchError(f"--executor ray: {exc}") from None
+    elif address is not None:
+        raise AdvbenchError("--ray-address: only with --executor ray")
+    return executor
 
 
 def _location(benchmark: str, data, root, classes) -> Path:

@@ -20,7 +20,8 @@ Threads: every pair runs with the same number of CPU threads (``--threads``, def
 torch and in the BLAS/OpenMP pools (threadpoolctl), whatever ``--jobs`` is. Float results of
 the deep detectors depend on the thread count (reductions are split differently), so fixing it
 is what makes ``--jobs N`` reproduce ``--jobs 1`` to the last bit; parallelism comes from running
-``--jobs`` pairs at once in worker processes (spawned, so no state is shared). Keep
+``--jobs`` pairs at once in worker processes (spawned, so no state is shared), or, with
+``--executor ray``, from Ray tasks on one machine or a cluster (``ray_executor``). Keep
 ``jobs * threads`` at most the number of cores.
 
 A detector that raises on a pair is recorded (one line per attack with ``error`` set and
@@ -395,7 +396,8 @@ def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, 
 
 
 def _compute(tasks: list[dict], config: RunConfig, device: str, total: int) -> list[dict]:
-    """Run the pairs of ``tasks`` (in this process or in ``--jobs`` workers), record each; the failed pairs' lines."""
+    """Run the pairs of ``tasks`` (in this process, in ``--jobs`` workers, or as Ray tasks), record each; the
+    failed pairs' lines."""
     from tqdm import tqdm
 
     failed: list[dict] = []
@@ -409,7 +411,11 @@ def _compute(tasks: list[dict], config: RunConfig, device: str, total: int) -> l
         tqdm.write(_log_line(lines, bar.n, total), file=sys.stderr)
 
     try:
-        if config.jobs == 1 or len(tasks) <= 1:
+        if config.executor == "ray" and tasks:
+            from advbench.runs import ray_executor
+
+            ray_executor.run_pairs(tasks, config.threads, device, config.ray_address, record)
+        elif config.jobs == 1 or len(tasks) <= 1:
             devices.configure_process(config.threads, device)
             for task in tasks:
                 record(fit_and_score(task))
