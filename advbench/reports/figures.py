@@ -11,6 +11,8 @@ Every detector has its own colour and line style (``style``): detectors of one f
 colour and differ in style; legends sit outside the axes.
 - ``most_anomalous_<detector>.png``: the highest-scoring images among the clean test images and
   every attack's images pooled, adversarial ones framed in green (the paper's Figure 7).
+- ``auc_per_class.png`` (MNIST-type folders): the AUC against the normal class, a line per
+  detector, published numbers as crosses in the detector's colour.
 - ``training_loss.png``: per-epoch losses of G and D of the dual-adversarial detector against its
   single-autoencoder ablation (the paper's Figure 4), and the norm of the gradient that each
   weighted term of eq. (1) sends into G's parameters (``grad_*`` of ``history_``).
@@ -231,3 +233,23 @@ def training_losses(folder: Path, curves: dict[str, list[dict]], seed: int) -> P
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(f"Training losses, seed {seed}: dual autoencoder vs. single autoencoder")
     return _save(fig, folder / "training_loss.png")
+
+
+def auc_per_class(folder: Path, classes: list[int], means: dict[str, list[float]], marks: dict[str, list[float]],
+                  title: str) -> Path:
+    """``auc_per_class.png``: ``means[detector]`` (AUC % per class) as lines, ``marks[detector]`` as crosses."""
+    fig = _figure(figsize=(7.5, 4.0))
+    ax = fig.add_subplot()
+    others = [d for d in means if d not in STYLES]
+    for detector, values in means.items():
+        look = style(detector, others)
+        ax.plot(classes, values, marker="o", markersize=3, label=detector, **look)
+        if detector in marks:
+            ax.plot(classes, marks[detector], linestyle="none", marker="x", markersize=5, color=look["color"])
+    ax.set_xticks(classes)
+    ax.set_xlabel("normal class")
+    ax.set_ylabel("AUC (%)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    _legend_outside(ax, "detector")
+    return _save(fig, folder / "auc_per_class.png")

@@ -139,29 +139,14 @@ def _write(out: Path, stem: str, title: str, caption: str, make, label: str) -> 
 
 
 def per_class_figure(folder: Path, records, detectors, classes, seeds, benchmark: str, protocol: str) -> Path:
-    """``auc_per_class.png``: mean AUC over seeds per class and detector; Deep SVDD's numbers as markers."""
+    """``auc_per_class.png`` (``figures.auc_per_class``) with Deep SVDD's numbers where they apply."""
     cells = _cells(records, detectors, classes, seeds)
-    fig = figures._figure(figsize=(7.5, 4.0))
-    ax = fig.add_subplot()
-    others = [d for d in detectors if d not in figures.STYLES]
-    for detector in detectors:
-        means = [100 * cells[detector, c].mean if cells[detector, c].values else np.nan for c in classes]
-        ax.plot(classes, means, marker="o", markersize=3, label=detector, **figures.style(detector, others))
-        if benchmark == "mnist" and protocol == "2" and detector in published.DEEP_SVDD_MNIST:
-            table = published.DEEP_SVDD_MNIST[detector]
-            ax.plot(classes, [table[c][0] for c in classes], linestyle="none", marker="x", markersize=5,
-                    color=figures.style(detector, others)["color"])  # fmt: skip
-    ax.set_xticks(classes)
-    ax.set_xlabel("normal class")
-    ax.set_ylabel("AUC (%)")
-    title = f"{LABELS[benchmark]}, protocol {protocol}"
-    if benchmark == "mnist" and protocol == "2":
-        title += "; x: Deep SVDD's Table 1"
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    figures._legend_outside(ax, "detector")
-    folder.mkdir(parents=True, exist_ok=True)
-    return figures._save(fig, folder / "auc_per_class.png")
+    means = {d: [100 * cells[d, c].mean if cells[d, c].values else float("nan") for c in classes] for d in detectors}
+    compared = benchmark == "mnist" and protocol == "2"
+    marks = {d: [published.DEEP_SVDD_MNIST[d][c][0] for c in classes]
+             for d in detectors if compared and d in published.DEEP_SVDD_MNIST}  # fmt: skip
+    title = f"{LABELS[benchmark]}, protocol {protocol}" + ("; x: Deep SVDD's Table 1" if compared else "")
+    return figures.auc_per_class(folder, classes, means, marks, title)
 
 
 def render(out: Path, records: list[dict], detectors: list[str], classes: list[int], seeds: list[int], sha: str) -> list[Path]:
