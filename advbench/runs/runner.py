@@ -342,12 +342,12 @@ def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, start
     if config.jobs * config.threads > cores:
         print(f"advbench run: warning: --jobs {config.jobs} x --threads {config.threads} exceeds the {cores} CPU "
               "cores; the pairs will compete for them", file=sys.stderr)  # fmt: skip
-    key = lambda normal_class: _class_key(planned.source.benchmark, normal_class)  # noqa: E731
     pairs = [(name, seed, c) for seed in config.seeds for c in planned.classes for name in config.detectors]
     if planned.source.benchmark == sources.GTSRB:
         existing = _add_paired_aucs(out, existing, planned.source.bench)
     done = _finished(out, existing, planned.columns)
-    todo = [pair for pair in pairs if (pair[0], pair[1], key(pair[2])) not in done]
+    benchmark = planned.source.benchmark
+    todo = [(name, seed, c) for name, seed, c in pairs if (name, seed, _class_key(benchmark, c)) not in done]
     entry = _run_entry(config, command_line, planned)
     history.write_runs(out, [*runs, entry])
     try:
