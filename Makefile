@@ -8,18 +8,39 @@ GTSRB_ROOT ?= $(or $(ADVBENCH_GTSRB_ROOT),$(wildcard ../shared/data/gtsrb))
 GTSRB_SOURCE = $(if $(GTSRB_ROOT),--gtsrb-root $(GTSRB_ROOT),--download)
 DATA ?= datasets/gtsrb_stop_adv.h5
 RUN_DIR ?= runs/gtsrb-stop
+# The torch build installed first: the CPU build by default; TORCH=torch takes the registry's (CUDA) build.
+TORCH ?= torch==2.13.0
+CHECK_VENV ?= .venv-install-check
 
-.PHONY: setup test benchmark
+.PHONY: setup test benchmark check-install
 
-# torch is installed first; torchattacks' torchvision then upgrades it to the registry's CUDA build (see README, Install).
+# torch first, then advbench with the test, PyOD and Ray extras, then torchattacks without its
+# dependencies (its pins would downgrade requests and pull torchvision; it imports neither), so
+# the torchattacks backend and its cross-check tests are there.
 $(BIN)/advbench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[test,pyod,ray]"
+	$(BIN)/python -m pip install --quiet --no-deps "torchattacks>=3.5"
 	touch $@
 
 setup: $(BIN)/advbench
+
+# A plain `pip install -e .` into a fresh venv that already has a current requests must keep it,
+# pull no torchvision or torchattacks, and pass `pip check`.
+check-install:
+	rm -rf $(CHECK_VENV)
+	$(PYTHON) -m venv $(CHECK_VENV)
+	$(CHECK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECK_VENV)/bin/python -m pip install --quiet "$(TORCH)" "requests>=2.32.4"
+	$(CHECK_VENV)/bin/python -m pip install --quiet -e .
+	$(CHECK_VENV)/bin/python -m pip check
+	$(CHECK_VENV)/bin/python -c "from importlib import metadata, util; v = metadata.version('requests'); \
+	assert tuple(map(int, v.split('.')[:3])) >= (2, 32, 4), f'requests {v}'; \
+	extra = [n for n in ('torchvision', 'torchattacks') if util.find_spec(n)]; assert not extra, extra; \
+	print(f'clean install: requests {v}, torch {metadata.version(\"torch\")}, no torchvision, no torchattacks')"
+	rm -rf $(CHECK_VENV)
 
 test: setup
 	$(BIN)/python -m pytest

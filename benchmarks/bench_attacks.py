@@ -4,11 +4,12 @@ Stages: GTSRB load (parsed cache), one victim training epoch on the full trainin
 attack on the first N correctly classified stop signs (images per second), quantize-and-keep.
 Attack times are medians of ``--repeat`` calls after one untimed warm-up call.
 Wrapper overhead: ``advbench.attacks.runners.run_attack`` against a bare library call with the
-same parameters on the same inputs (torchattacks FGSM/BIM/DeepFool, foolbox BoundaryAttack with
-the same starting points), as a ratio measured in the same run.
+same parameters on the same inputs (FGSM/BIM/DeepFool on ``--backend``, foolbox by default or
+torchattacks when installed; foolbox BoundaryAttack with the same starting points), as a ratio
+measured in the same run.
 
     python benchmarks/bench_attacks.py --gtsrb-root ../shared/data/gtsrb \
-        [--victim datasets/victim-KEY.pt] [--images 64] [--boundary-steps 200]
+        [--victim datasets/victim-KEY.pt] [--images 64] [--boundary-steps 200] [--backend foolbox]
 
 Without ``--victim`` the one-epoch victim trained for the timing is attacked.
 """
@@ -36,21 +37,30 @@ def _timed_median(fn, repeat: int):
 
 
 def _bare(name: str, model, x, y, params: dict):
-    """The library call the wrapper makes, written out directly (one batch, no rounding layer)."""
+    """The library call the wrapper makes, written out directly (one batch, no final rounding)."""
     import foolbox
-    import torchattacks
 
     from advbench.attacks.runners import Quantize8Bit, _deepfool_class
 
-    if name == "fgsm":
-        return torchattacks.FGSM(model, eps=params["eps"])(x, y)
-    if name == "bim":
-        return torchattacks.BIM(model, eps=params["eps"], alpha=params["alpha"], steps=params["steps"])(x, y)
-    decision = torch.nn.Sequential(Quantize8Bit(), model).eval()
-    if name == "deepfool":
+    decision = torch.nn.Sequential(Quantize8Bit(), model).eval() if params.get("quantized_decision") else model
+    if params.get("backend") == "torchattacks":
+        import torchattacks
+
+        if name == "fgsm":
+            return torchattacks.FGSM(model, eps=params["eps"])(x, y)
+        if name == "bim":
+            return torchattacks.BIM(model, eps=params["eps"], alpha=params["alpha"], steps=params["steps"])(x, y)
         return _deepfool_class()(decision, steps=params["steps"], overshoot=params["overshoot"])(x, y)
     fmodel = foolbox.PyTorchModel(decision, bounds=(0, 1))
     criterion = foolbox.criteria.Misclassification(y)
+    if name == "fgsm":
+        return foolbox.attacks.FGSM(random_start=False)(fmodel, x, criterion, epsilons=params["eps"])[1]
+    if name == "bim":
+        attack = foolbox.attacks.LinfBasicIterativeAttack(abs_stepsize=params["alpha"], steps=params["steps"], random_start=False)
+        return attack(fmodel, x, criterion, epsilons=params["eps"])[1]
+    if name == "deepfool":
+        attack = foolbox.attacks.L2DeepFoolAttack(steps=params["steps"], candidates=None, overshoot=params["overshoot"])
+        return attack(fmodel, x, criterion, epsilons=None)[1]
     starts = foolbox.attacks.LinearSearchBlendedUniformNoiseAttack(
         directions=params["init_directions"], steps=params["init_steps"]
     ).run(fmodel, x, criterion)
@@ -73,6 +83,7 @@ def main() -> None:
     parser.add_argument("--boundary-steps", type=int, default=200, help="Boundary steps for the timing (default 200)")
     parser.add_argument("--skip-epoch", action="store_true", help="do not time a victim epoch (needs --victim)")
     parser.add_argument("--repeat", type=int, default=3, help="timed calls per attack after a warm-up; median (default 3)")
+    parser.add_argument("--backend", choices=("foolbox", "torchattacks"), default="foolbox", help="library of FGSM, BIM, DeepFool")
     args = parser.parse_args()
     torch.set_grad_enabled(True)
 
@@ -101,6 +112,8 @@ def main() -> None:
         overrides = {"batch_size": len(eligible)}
         if name == "boundary":
             overrides["steps"] = args.boundary_steps
+        else:
+            overrides["backend"] = args.backend
         params = resolve_params(name, overrides)
         adv, t_wrap = _timed_median(lambda: run_attack(name, model, x, y, params, seed=0), args.repeat)
         _, t_bare = _timed_median(lambda: (seed_everything(0), _bare(name, model, x, y, params)), args.repeat)

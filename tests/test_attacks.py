@@ -175,14 +175,15 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         (["--config", str(tmp_path / "absent.toml")], "absent.toml: no such file"),
         (["--attacks", "fgsm,nope"], "--attacks: unknown attack 'nope'"),
         (["--attacks", "eps=1/255,fgsm"], "'eps=1/255' comes before any attack name"),
-        (["--attacks", "fgsm@eps=abc"], "'abc' is not a number"),
+        (["--attacks", "fgsm@eps=abc"], "fgsm.eps: expected float, got 'abc'"),
+        (["--attacks", "fgsm@backend=cleverhans"], "fgsm.backend: expected one of foolbox, torchattacks"),
         (["--attacks", "fgsm@eps=1/0"], "'1/0' is not a number"),
         (["--attacks", "fgsm@eps=-4/255"], "fgsm.eps: must be positive"),
         (["--attacks", "bim@eps=8/255,bogus=2"], "bim: unknown parameter 'bogus'"),
         (["--attacks", "deepfool@steps=2.5"], "deepfool.steps: expected int"),
         (["--sweep", "fgsm.eps="], "--sweep fgsm.eps=: no values given"),
         (["--sweep", "fgsm=1,2"], "expected ATTACK.PARAM=V1,V2"),
-        (["--sweep", "pgd.eps=1"], "unknown attack 'pgd'"),
+        (["--sweep", "nope.eps=1"], "unknown attack 'nope'"),
     ]
     for extra, message in cases:
         assert cli.main(base + extra) == 2

@@ -6,6 +6,9 @@ file given with ``--config`` (tables ``[victim]``, ``[boundary]``, ``[fgsm]``, `
 ``[deepfool]``), ``--set SECTION.KEY=VALUE`` options (see ``advbench.attacks.settings``), with
 ``--victim-epochs`` a shortcut for ``--set victim.epochs=N``, and the values of each variant of
 ``--attacks``/``--sweep`` (``fgsm@eps=4/255``, see ``advbench.attacks.variants``).
+
+``--adaptive dcae,dual-adversarial`` adds, per pgd variant, detector and ``--adaptive-seeds`` seed,
+a detector-aware PGD set (``advbench.attacks.adaptive``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from advbench.attacks import DESCRIPTIONS
+from advbench.attacks import DEFAULT_ATTACKS
 from advbench.errors import AdvbenchError
 
 DEFAULT_OUT = "datasets/gtsrb_stop_adv.h5"
@@ -31,8 +34,19 @@ def _positive(text: str) -> int:
     return value
 
 
+def _numbers(text: str, flag: str, kind: type) -> tuple:
+    """``0,1,2`` -> (0, 1, 2) of ``kind``; AdvbenchError naming ``flag`` otherwise."""
+    try:
+        values = tuple(kind(word) for word in text.split(",") if word.strip())
+    except ValueError:
+        raise AdvbenchError(f"{flag} {text!r}: expected comma-separated {kind.__name__}s") from None
+    if not values:
+        raise AdvbenchError(f"{flag}: no value given")
+    return values
+
+
 def _build_config(args: argparse.Namespace):
-    from advbench.attacks.pipeline import GenerateConfig, attack_plan
+    from advbench.attacks.pipeline import GenerateConfig, attack_plan, check_adaptive
     from advbench.attacks.settings import load_settings
     from advbench.attacks.victim import VictimConfig
 
@@ -54,19 +68,26 @@ def _build_config(args: argparse.Namespace):
         seed=args.seed,
         limit=args.limit,
         device=args.device,
+        adaptive=tuple(word.strip() for word in (args.adaptive or "").split(",") if word.strip()),
+        adaptive_seeds=_numbers(args.adaptive_seeds, "--adaptive-seeds", int),
+        adaptive_lambdas=_numbers(args.adaptive_lambdas, "--adaptive-lambdas", float),
+        adaptive_restarts=args.adaptive_restarts,
     )
     try:
-        attack_plan(config)
+        planned = attack_plan(config)
     except (TypeError, ValueError) as exc:
         raise AdvbenchError(f"attack settings (--attacks/--sweep/--config/--set): {exc}") from None
+    if args.adaptive is not None:
+        check_adaptive(config, planned)
     return config
 
 
-def print_summary(benchmark, seconds: float, file=sys.stdout) -> None:
-    """The closing table: one row per attack with counts (fooled before rounding, kept after), kept rate,
-    median distances, time."""
+def print_summary(benchmark, seconds: float, file=None) -> None:
+    """The closing table (on ``file``, standard output by default): one row per attack with counts
+    (fooled before rounding, kept after), kept rate, median distances, time."""
     from advbench.datasets.benchmark_file import attack_summary
 
+    file = file or sys.stdout
     width = max([10, *map(len, benchmark.attacks)])
     header = (f"{'attack':<{width}} {'attempted':>9} {'unrounded':>9} {'kept':>6} {'kept %':>8} {'median L2':>10} "
               f"{'median Linf':>11} {'seconds':>8}")  # fmt: skip
@@ -128,9 +149,9 @@ def register(sub) -> None:
     add_gtsrb_arguments(parser)
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"output HDF5 file (default: {DEFAULT_OUT})")
     parser.add_argument(
-        "--attacks", default=",".join(DESCRIPTIONS), metavar="LIST",
+        "--attacks", default=",".join(DEFAULT_ATTACKS), metavar="LIST",
         help=f"comma-separated attacks, each with optional parameters: fgsm@eps=4/255,bim@eps=32/255,alpha=4/255 "
-             f"(default: {','.join(DESCRIPTIONS)}, each at its defaults)",
+             f"(default: {','.join(DEFAULT_ATTACKS)}, each at its defaults; also: pgd)",
     )
     parser.add_argument(
         "--sweep", action="append", metavar="ATTACK.PARAM=V1,V2,...",
@@ -147,5 +168,15 @@ def register(sub) -> None:
         "--set", action="append", metavar="SECTION.KEY=VALUE",
         help="override one parameter, e.g. --set fgsm.eps=0.02 or --set boundary.steps=5000 (repeatable; wins over --config)",
     )
+    parser.add_argument(
+        "--adaptive", metavar="DETECTOR[,DETECTOR]",
+        help="also attack each pgd variant against these detectors (detector-aware PGD; differentiable detectors only)",
+    )
+    parser.add_argument("--adaptive-seeds", default="0", metavar="LIST",
+                        help="seeds of the attacked detectors, one set per seed (default: 0)")
+    parser.add_argument("--adaptive-lambdas", default="0,0.1,1,10,100", metavar="LIST",
+                        help="weights of the standardized detector score tried per image (default: 0,0.1,1,10,100)")
+    parser.add_argument("--adaptive-restarts", type=_positive, default=1, metavar="N",
+                        help="random starts per weight (default: 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
     parser.set_defaults(handler=_handler)

@@ -7,6 +7,7 @@ loaded data so that tests can pass a small synthetic set with the same fields.
 from __future__ import annotations
 
 import datetime
+import math
 import platform
 import sys
 import time
@@ -19,9 +20,10 @@ import numpy as np
 import torch
 
 from advbench import __version__
-from advbench.attacks import DESCRIPTIONS
+from advbench.attacks import DEFAULT_ATTACKS, adaptive
+from advbench.attacks.adaptive import DEFAULT_LAMBDAS
 from advbench.attacks.quantize import keep_adversarial
-from advbench.attacks.runners import run_attack
+from advbench.attacks.runners import check_backend, library, run_attack
 from advbench.attacks.variants import parse_attacks, parse_sweep, resolve_variants
 from advbench.attacks.victim import (
     VictimConfig,
@@ -36,6 +38,7 @@ from advbench.attacks.victim import (
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 from advbench.datasets.gtsrb import normal_split
 from advbench.detectors.torch_utils import resolve_device
+from advbench.errors import AdvbenchError
 from advbench.fileio import sha256_file
 
 #: Libraries whose versions go into the file's provenance.
@@ -47,7 +50,7 @@ class GenerateConfig:
     """Everything ``generate`` needs besides the data (defaults as on the command line)."""
 
     normal_class: int = 14
-    attacks: tuple[str, ...] = tuple(DESCRIPTIONS)  # specs as --attacks takes them ("fgsm@eps=4/255")
+    attacks: tuple[str, ...] = DEFAULT_ATTACKS  # specs as --attacks takes them ("fgsm@eps=4/255")
     sweeps: tuple[str, ...] = ()  # specs as --sweep takes them ("fgsm.eps=2/255,4/255")
     params: dict[str, dict] = field(default_factory=dict)  # attack family -> overrides of DEFAULT_PARAMS
     victim: VictimConfig = field(default_factory=VictimConfig)
@@ -55,6 +58,10 @@ class GenerateConfig:
     seed: int = 0
     limit: int | None = None
     device: str = "auto"
+    adaptive: tuple[str, ...] = ()  # detectors to attack with detector-aware PGD (adaptive.py)
+    adaptive_seeds: tuple[int, ...] = (0,)  # one fitted detector, and one attack set, per seed
+    adaptive_lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
+    adaptive_restarts: int = 1
 
 
 def victim_cache_path(out: Path, key: str) -> Path:
@@ -114,6 +121,61 @@ def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progr
     return model, info
 
 
+def _attack_set(outcome, eligible: np.ndarray, attrs: dict) -> AttackSet:
+    """The kept images of one attack (``keep_adversarial``'s outcome) with their counts and ``attrs``."""
+    counts = {key: getattr(outcome, key) for key in ("attempted", "fooled_before_rounding", "succeeded", "kept", "nonfinite")}
+    return AttackSet(
+        images=outcome.images,
+        source_index=eligible[outcome.rows],
+        predicted_label=outcome.predicted_label,
+        l2=outcome.l2,
+        linf=outcome.linf,
+        attrs={"family": attrs["family"], "params": attrs["params"], **counts, **attrs},
+    )
+
+
+def check_adaptive(config: GenerateConfig, planned: dict) -> None:
+    """AdvbenchError for ``--adaptive`` options that cannot run (checked before any work)."""
+    adaptive.check_detectors(list(config.adaptive))
+    if not any(family == "pgd" for family, _ in planned.values()):
+        raise AdvbenchError('--adaptive: needs a pgd variant in --attacks (e.g. --attacks "pgd@eps=16/255")')
+    lambdas = config.adaptive_lambdas
+    if any(not math.isfinite(lam) or lam < 0 for lam in lambdas) or 0.0 not in lambdas:
+        raise AdvbenchError(f"--adaptive-lambdas: need finite values >= 0 that include 0, got {','.join(map(str, lambdas))}")
+
+
+def _adaptive_sets(model, split, eligible, x, y, y_np, planned, out: Path, config: GenerateConfig, device,
+                   progress: bool, log: Callable[[str], None]) -> dict[str, AttackSet]:
+    """One detector-aware set per pgd variant, ``--adaptive`` detector and seed (``adaptive.py``)."""
+    sets = {}
+    for variant, (family, attack_params) in planned.items():
+        if family != "pgd":
+            continue
+        for name in config.adaptive:
+            for seed in config.adaptive_seeds:
+                detector, record = adaptive.fitted_detector(name, seed, split.train, out.parent, device, log)
+                start = time.perf_counter()
+                adversarial, chosen = adaptive.run_adaptive(
+                    model, detector, x, y, attack_params, lambdas=config.adaptive_lambdas,
+                    restarts=config.adaptive_restarts, seed=config.seed, progress=progress,
+                )
+                outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
+                lambdas = [float(value) for value in chosen[outcome.rows]]
+                sets[adaptive.set_name(variant, name, seed)] = _attack_set(outcome, eligible, {
+                    "family": adaptive.FAMILY,
+                    "params": attack_params,
+                    "seconds": time.perf_counter() - start,
+                    "library": "foolbox",
+                    "adaptive": record | {
+                        "plain": variant,
+                        "lambdas": list(config.adaptive_lambdas),
+                        "restarts": config.adaptive_restarts,
+                        "chosen_lambda_counts": {str(lam): lambdas.count(lam) for lam in sorted(set(lambdas))},
+                    },
+                })
+    return sets
+
+
 def generate(
     data,
     out: str | Path,
@@ -129,6 +191,10 @@ def generate(
     """
     out = Path(out)
     planned = attack_plan(config)
+    for family, attack_params in planned.values():
+        check_backend(family, attack_params)  # before the victim is trained
+    if config.adaptive:
+        check_adaptive(config, planned)
     device = resolve_device(config.device)
     split = normal_split(data, config.normal_class)
 
@@ -152,24 +218,12 @@ def generate(
         adversarial = run_attack(family, model, x, y, attack_params, seed=config.seed, progress=progress)
         outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
         seconds = time.perf_counter() - start
-        attack_sets[name] = AttackSet(
-            images=outcome.images,
-            source_index=eligible[outcome.rows],
-            predicted_label=outcome.predicted_label,
-            l2=outcome.l2,
-            linf=outcome.linf,
-            attrs={
-                "family": family,
-                "params": attack_params,
-                "attempted": outcome.attempted,
-                "fooled_before_rounding": outcome.fooled_before_rounding,
-                "succeeded": outcome.succeeded,
-                "kept": outcome.kept,
-                "nonfinite": outcome.nonfinite,
-                "seconds": seconds,
-                "library": "foolbox" if family == "boundary" else "torchattacks",
-            },
-        )
+        attack_sets[name] = _attack_set(outcome, eligible, {
+            "family": family, "params": attack_params, "seconds": seconds, "library": library(family, attack_params),
+        })
+
+    if config.adaptive:
+        attack_sets.update(_adaptive_sets(model, split, eligible, x, y, y_np, planned, out, config, device, progress, log))
 
     attrs = {
         "normal_class": config.normal_class,

@@ -1,23 +1,39 @@
-"""Run one attack on a batch of images: FGSM, BIM, DeepFool via torchattacks, Boundary via foolbox 3.
+"""Run one attack on a batch of images: every attack via foolbox 3, or FGSM, BIM and DeepFool via torchattacks.
 
 Every attack is untargeted, works on float images in [0, 1] and returns float adversarial images
 of the same shape (possibly NaN or infinite where a library failed; the caller drops those).
+
+FGSM, BIM and DeepFool take ``backend``: ``foolbox`` (default; foolbox is a dependency) or
+``torchattacks`` (an optional extra, ``--set fgsm.backend=torchattacks``). torchattacks 3.5 pins
+``requests~=2.25.1`` and pulls torchvision, so it is no longer installed by default. On the same
+victim and inputs, FGSM and BIM of both libraries agree to 1e-6 and give the same 8-bit images
+(the tests check it). DeepFool differs in detail: foolbox adds up the steps and applies the
+overshoot to the total, torchattacks applies it at every step; both consider every class (foolbox
+with ``candidates=None``), so the two give close but not identical images.
+
 Defaults (``DEFAULT_PARAMS``):
 
 - fgsm: ``eps`` 12/255. The usual L-inf budget for 32x32 images, 8/255 (torchattacks' default),
   fools the default victim on only 95 of the 270 test stop signs (35%), too few for a test set;
   12/255 fools it on 166 (62%). The one-step attack needs the larger budget; BIM keeps 8/255.
-- bim: ``eps`` 8/255, ``alpha`` 2/255, ``steps`` 10 (torchattacks' defaults; Kurakin et al. use
+- bim: ``eps`` 8/255, ``alpha`` 2/255, ``steps`` 10 (torchattacks' defaults, given to foolbox's
+  ``LinfBasicIterativeAttack`` as ``abs_stepsize`` with no random start; Kurakin et al. use
   min(eps + 4, 1.25 eps) steps, which is 10 at eps 8). Unless it is given, ``alpha`` is ``eps / 4``
   (``DERIVED``): 2/255 at the default budget, and at any budget the 10 steps can travel 2.5 eps,
   so a budget sweep (``bim@eps=64/255``) measures the budget and not a step size that cannot
   reach it (with a fixed 2/255, 10 steps end at 20/255 whatever the budget).
-- deepfool: ``steps`` 50, ``overshoot`` 0.02 (Moosavi-Dezfooli et al. and torchattacks' defaults),
-  ``quantized_decision`` true (see below). DeepFool stops just past the decision boundary, where
+- deepfool: ``steps`` 50, ``overshoot`` 0.02 (Moosavi-Dezfooli et al., foolbox's and torchattacks'
+  defaults), every class a candidate, ``quantized_decision`` true (see below). DeepFool stops just past the decision boundary, where
   rounding to 8 bits would undo most of its results; attacking the victim behind an 8-bit
   rounding layer (gradient passed straight through) makes it step on until the rounded image is
-  misclassified. torchattacks' Jacobian is computed in one batched backward pass instead of one
-  per class (``BatchedJacobianDeepFool``), which gives the same values faster.
+  misclassified. With the torchattacks backend, its Jacobian is computed in one batched backward
+  pass instead of one per class (``BatchedJacobianDeepFool``), which gives the same values faster.
+- pgd: ``eps`` 8/255, ``alpha`` eps/4 (``DERIVED``, as BIM), ``steps`` 10, ``norm`` linf (or
+  ``l2``, where ``eps`` is an L2 radius), ``random_start`` true: BIM from a uniform random point of the L-inf ball, as Madry et al. (2018) define it
+  (foolbox's ``LinfProjectedGradientDescentAttack``). The budget and steps match BIM's so that the
+  two compare, and the plain attack is what the detector-aware attack (``adaptive.py``) extends.
+  The random start is drawn per batch from the seeded generator, so ``batch_size`` is part of the
+  attack's name when it is not the default.
 - boundary: foolbox's step sizes (``spherical_step`` and ``source_step`` 0.01, ``step_adaptation``
   1.5); ``steps`` 5000 instead of foolbox's 25,000 so that 270 images take a few minutes on a
   CPU. The attack converges slowly: on the first 30 test stop signs the median L2 distance is
@@ -32,16 +48,21 @@ Defaults (``DEFAULT_PARAMS``):
   the rounded images their decisions were made on.
 
 ``batch_size`` (not a library parameter) is how many images go to the library per call; it
-changes nothing in the results of the torchattacks attacks, while foolbox's Boundary attack adapts
+changes nothing in the results of FGSM, BIM and DeepFool (each image is attacked on its own in
+both libraries), while foolbox's Boundary attack adapts
 its step sizes per batch, so it is part of the recorded parameters.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+
 import torch
 from torch import nn
 
 from advbench.attacks.settings import coerce
+from advbench.errors import AdvbenchError
 from advbench.detectors.torch_utils import seed_everything
 
 DEFAULT_PARAMS: dict[str, dict] = {
@@ -57,14 +78,20 @@ DEFAULT_PARAMS: dict[str, dict] = {
         "quantized_decision": True,
         "batch_size": 300,
     },
-    "fgsm": {"eps": 12 / 255, "batch_size": 256},
-    "bim": {"eps": 8 / 255, "alpha": None, "steps": 10, "batch_size": 256},  # alpha: see DERIVED
-    "deepfool": {"steps": 50, "overshoot": 0.02, "quantized_decision": True, "batch_size": 32},
+    "fgsm": {"eps": 12 / 255, "backend": "foolbox", "batch_size": 256},
+    "bim": {"eps": 8 / 255, "alpha": None, "steps": 10, "backend": "foolbox", "batch_size": 256},  # alpha: see DERIVED
+    "deepfool": {"steps": 50, "overshoot": 0.02, "quantized_decision": True, "backend": "foolbox", "batch_size": 256},
+    "pgd": {"eps": 8 / 255, "alpha": None, "steps": 10, "norm": "linf", "random_start": True, "batch_size": 256},  # alpha: see DERIVED
 }
+
+#: The libraries an attack with a ``backend`` parameter can run on; the first is the default.
+BACKENDS = ("foolbox", "torchattacks")
+#: Parameters that take one of a few words.
+CHOICES = {"backend": BACKENDS, "norm": ("linf", "l2")}
 
 
 #: Parameters whose default (None above) follows from the others (see the module docstring).
-DERIVED: dict[str, dict] = {"bim": {"alpha": lambda params: params["eps"] / 4}}
+DERIVED: dict[str, dict] = {"bim": {"alpha": lambda params: params["eps"] / 4}, "pgd": {"alpha": lambda params: params["eps"] / 4}}
 #: Parameters that must be positive, and those that must not be negative.
 _POSITIVE = ("eps", "alpha", "steps", "batch_size", "init_directions", "init_steps", "spherical_step", "source_step")
 _NON_NEGATIVE = ("overshoot", "source_step_convergance")
@@ -113,10 +140,28 @@ def resolve_params(name: str, overrides: dict | None = None) -> dict:
     for key, rule in DERIVED.get(name, {}).items():
         if params[key] is None:
             params[key] = rule(params)
+    for key, choices in CHOICES.items():
+        if key in params and params[key] not in choices:
+            raise ValueError(f"{name}.{key}: expected one of {', '.join(choices)}, got {params[key]!r}")
     for key, value in params.items():
         if (key in _POSITIVE and not value > 0) or (key in _NON_NEGATIVE and not value >= 0):
             raise ValueError(f"{name}.{key}: must be {'positive' if key in _POSITIVE else 'at least 0'}, got {value!r}")
     return params
+
+
+def library(name: str, params: dict) -> str:
+    """The library that runs attack ``name`` with resolved ``params``."""
+    return params.get("backend", "foolbox")
+
+
+def check_backend(name: str, params: dict) -> None:
+    """AdvbenchError naming the extra to install when the attack's library is missing."""
+    package = library(name, params)
+    if importlib.util.find_spec(package) is None:
+        raise AdvbenchError(
+            f"{name}.backend={package}: {package} is not installed; "
+            f"pip install --no-deps {package} (or \"advbench[{package}]\", which brings its pins; see the README)"
+        )
 
 
 def _torchattacks_attack(name: str, model: nn.Module, params: dict):
@@ -129,7 +174,30 @@ def _torchattacks_attack(name: str, model: nn.Module, params: dict):
     return _deepfool_class()(model, steps=params["steps"], overshoot=params["overshoot"])
 
 
-def _boundary_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: dict) -> torch.Tensor:
+def _foolbox_attack(name: str, model: nn.Module, params: dict):
+    """FGSM, BIM (PGD without random start), PGD or DeepFool from foolbox as a function of one batch ``(x, y)``."""
+    import foolbox
+
+    if name == "fgsm":
+        attack, epsilon = foolbox.attacks.FGSM(random_start=False), params["eps"]
+    elif name in ("bim", "pgd"):
+        kind = (foolbox.attacks.L2ProjectedGradientDescentAttack if params.get("norm") == "l2"
+                else foolbox.attacks.LinfProjectedGradientDescentAttack)  # fmt: skip
+        attack = kind(abs_stepsize=params["alpha"], steps=params["steps"], random_start=params.get("random_start", False))
+        epsilon = params["eps"]
+    else:
+        attack = foolbox.attacks.L2DeepFoolAttack(steps=params["steps"], candidates=None, overshoot=params["overshoot"])
+        epsilon = None
+
+    def run(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        fmodel = foolbox.PyTorchModel(model, bounds=(0, 1), device=x.device)
+        _, clipped, _ = attack(fmodel, x, foolbox.criteria.Misclassification(y), epsilons=epsilon)
+        return clipped
+
+    return run
+
+
+def _boundary_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, params: dict) -> torch.Tensor:
     """foolbox BoundaryAttack on one batch; rows without a starting point come back unchanged."""
     import foolbox
 
@@ -181,12 +249,18 @@ def run_attack(
     if quantized:
         model = nn.Sequential(Quantize8Bit(), model).eval()  # eval: torchattacks restores the mode it found
     batch_size = params["batch_size"]
-    attack = None if name == "boundary" else _torchattacks_attack(name, model, params)
+    check_backend(name, params)
+    if name == "boundary":
+        attack = functools.partial(_boundary_batch, model, params=params)
+    elif library(name, params) == "torchattacks":
+        attack = _torchattacks_attack(name, model, params)
+    else:
+        attack = _foolbox_attack(name, model, params)
     outputs = []
     starts = range(0, images.shape[0], batch_size)
     for start in tqdm(starts, desc=name, unit="batch", disable=not progress, leave=False):
         x, y = images[start : start + batch_size], labels[start : start + batch_size]
-        adv = _boundary_batch(model, x, y, params) if attack is None else attack(x, y)
+        adv = attack(x, y)
         if quantized:
             adv = torch.round(adv * 255) / 255  # the image the attack's decisions were made on
         outputs.append(adv.detach().to(images.device))

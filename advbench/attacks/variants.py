@@ -3,8 +3,8 @@
 ``--attacks "fgsm@eps=4/255,bim@eps=32/255,alpha=4/255,deepfool"`` gives three variants: a
 comma-separated word with ``@`` or without ``=`` starts a variant (``family@key=value``), a word
 ``key=value`` adds a parameter to the variant before it. ``--sweep fgsm.eps=2/255,4/255`` gives
-one variant per value. Values are numbers (``0.5``, ``1000``), fractions (``4/255``) or
-``true``/``false``, cast to the type of the parameter's default.
+one variant per value. Values are numbers (``0.5``, ``1000``), fractions (``4/255``),
+``true``/``false`` or words (``backend=torchattacks``), cast to the type of the parameter's default.
 
 A variant's name lists, sorted by key, the parameters whose value differs from the default
 (except a batch size that does not change the results, ``UNNAMED``; after ``--config``/``--set`` and the variant's own values; a derived default such as BIM's step
@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from advbench.attacks import DESCRIPTIONS
 from advbench.errors import AdvbenchError
 
-#: Parameters left out of names: torchattacks' results do not depend on the batch size (foolbox's
-#: Boundary attack adapts its steps per batch, so its ``batch_size`` is named).
+#: Parameters left out of names: FGSM, BIM and DeepFool attack each image on its own, so their
+#: results do not depend on the batch size (foolbox's Boundary attack adapts its steps per batch, so
+#: its ``batch_size`` is named).
 UNNAMED = {"fgsm": ("batch_size",), "bim": ("batch_size",), "deepfool": ("batch_size",)}
 #: The parameter that sets each family's budget: the x axis of its budget curve.
-BUDGET_PARAMS = {"boundary": "steps", "fgsm": "eps", "bim": "eps", "deepfool": "overshoot"}
+BUDGET_PARAMS = {"boundary": "steps", "fgsm": "eps", "bim": "eps", "deepfool": "overshoot", "pgd": "eps"}
 
 
 @dataclass
@@ -37,10 +38,13 @@ class Variant:
 
 
 def parse_value(text: str, where: str):
-    """``4/255`` -> 4/255, ``0.5`` -> 0.5, ``1000`` -> 1000, ``true`` -> True; AdvbenchError otherwise."""
+    """``4/255`` -> 4/255, ``0.5`` -> 0.5, ``1000`` -> 1000, ``true`` -> True, ``foolbox`` -> "foolbox"
+    (a word: letters first); AdvbenchError otherwise."""
     text = text.strip()
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
+    if text[:1].isalpha() and text.replace("-", "").replace("_", "").isalnum() and text.lower() not in ("inf", "infinity", "nan"):
+        return text.lower()
     try:
         if "/" in text:
             numerator, denominator = text.split("/")
@@ -48,7 +52,7 @@ def parse_value(text: str, where: str):
         else:
             value = int(text) if text.lstrip("+-").isdigit() else float(text)
     except (ValueError, ZeroDivisionError):
-        raise AdvbenchError(f"{where}: {text!r} is not a number, a fraction like 4/255, true or false") from None
+        raise AdvbenchError(f"{where}: {text!r} is not a number, a fraction like 4/255, true, false or a word") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise AdvbenchError(f"{where}: {text!r} is not a finite number")
     return value

@@ -13,7 +13,10 @@ a higher score means more anomalous.
   in [0, 255] or float in [0, 1]. Classic detectors take any shape; the deep ones build their
   networks from the shape of the training images (and say so when they have none for it).
 
-Subclasses implement ``_fit(X)`` and ``_score(X)`` on float32 images in [0, 1].
+Subclasses implement ``_fit(X)`` and ``_score(X)`` on float32 images in [0, 1]. Detectors whose
+score is a differentiable function of the image (the deep ones) also implement
+``_score_tensor(x)`` and set ``differentiable = True``: ``score_tensor(x)`` then gives the same
+scores as ``decision_function`` as a torch tensor with gradients, for detector-aware attacks.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class BaseDetector(BaseEstimator):
 
     #: One-line description shown by ``advbench list``.
     description: str = ""
+    #: Whether ``score_tensor`` is available (a differentiable torch score).
+    differentiable: bool = False
 
     def check_params(self) -> "BaseDetector":
         """Validate the hyperparameters without fitting; raise ValueError naming the bad one."""
@@ -73,6 +78,17 @@ class BaseDetector(BaseEstimator):
             raise ValueError(f"X has images of shape {tuple(X.shape[1:])}; the detector was fitted on {self.input_shape_}")
         return self._checked_scores(X)
 
+    def score_tensor(self, x):
+        """The anomaly scores of float images ``x`` (a torch tensor ``N x C x H x W`` in [0, 1] on the
+        detector's device) as a torch tensor that carries gradients back to ``x``; equal to
+        ``decision_function`` within float tolerance. TypeError for a detector without one."""
+        check_is_fitted(self, "decision_scores_")
+        if not self.differentiable:
+            raise TypeError(f"{type(self).__name__} has no differentiable score; attack it through a surrogate detector")
+        if tuple(x.shape[1:]) != self.input_shape_:
+            raise ValueError(f"x has images of shape {tuple(x.shape[1:])}; the detector was fitted on {self.input_shape_}")
+        return self._score_tensor(x).reshape(-1)
+
     def _checked_scores(self, X: np.ndarray) -> np.ndarray:
         scores = np.asarray(self._score(X), dtype=np.float64).reshape(-1)
         if scores.shape[0] != X.shape[0]:
@@ -86,4 +102,7 @@ class BaseDetector(BaseEstimator):
         raise NotImplementedError
 
     def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score_tensor(self, x):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from advbench.detectors import profiles
 from advbench.detectors.autoencoder_training import (
-    adam, check_autoencoder_params, fit_inputs, reconstruction_errors, to_tensor, train_reconstruction,
+    adam, check_autoencoder_params, fit_inputs, reconstruction_errors, squared_error, to_tensor, train_reconstruction,
 )
 from advbench.detectors.base import BaseDetector
 from advbench.detectors.lenet import LeNetAutoencoder
@@ -63,6 +63,7 @@ class DCAEDetector(BaseDetector):
         ``{"ae_loss": [mean training loss per epoch]}``.
     """
 
+    differentiable = True
     description = "Deep convolutional autoencoder (LeNet-type, Deep SVDD's nets); reconstruction error"
 
     def __init__(self, rep_dim: int = 32, profile: str = "default", epochs: int | None = None,
@@ -101,3 +102,7 @@ class DCAEDetector(BaseDetector):
     def _score(self, X):
         inputs = to_tensor(self.preprocessor_.transform(X), self.device_)
         return reconstruction_errors(self.model_, inputs).cpu().numpy()
+
+    def _score_tensor(self, x):
+        inputs = self.preprocessor_.transform_tensor(x)
+        return squared_error(self.model_.eval()(inputs), inputs)

@@ -102,6 +102,7 @@ class DeepSVDDDetector(BaseDetector):
         "deep-svdd": "One-class Deep SVDD (Ruff et al. 2018), AE-pretrained LeNet encoder; squared distance to centre",
         "deep-svdd-soft": "Soft-boundary Deep SVDD (nu=0.1), AE-pretrained LeNet encoder; distance^2 - R^2",
     }
+    differentiable = True
     description = descriptions["deep-svdd"]
 
     def __init__(self, objective: str = "one-class", nu: float = 0.1, rep_dim: int = 32, pretrain: bool = True,
@@ -194,3 +195,7 @@ class DeepSVDDDetector(BaseDetector):
     def _score(self, X):
         inputs = to_tensor(self.preprocessor_.transform(X), self.device_)
         return (self._distances(inputs) - self.R_**2).cpu().numpy()
+
+    def _score_tensor(self, x):
+        codes = self.net_.eval()(self.preprocessor_.transform_tensor(x))
+        return ((codes - self.c_) ** 2).sum(dim=1) - self.R_**2

@@ -58,6 +58,17 @@ class ImagePreprocessor:
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).transform(X)
 
+    def transform_tensor(self, x):
+        """``transform`` as a differentiable torch function of a float ``N x C x H x W`` tensor."""
+        import torch
+
+        if self.gcn:
+            x = x - x.mean(dim=(1, 2, 3), keepdim=True)
+            x = x / x.abs().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8)
+        shift = torch.as_tensor(self.shift_, dtype=x.dtype, device=x.device)
+        scale = torch.as_tensor(self.scale_, dtype=x.dtype, device=x.device)
+        return (x - shift) / scale
+
 
 class PixelFeatures:
     """Flattened, preprocessed pixels, optionally reduced by PCA; all fitted on training images.

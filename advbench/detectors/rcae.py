@@ -51,7 +51,7 @@ import torch
 
 from advbench.detectors import profiles
 from advbench.detectors.autoencoder_training import (
-    adam, check_autoencoder_params, fit_inputs, reconstruction_errors, to_tensor, train_reconstruction,
+    adam, check_autoencoder_params, fit_inputs, reconstruction_errors, squared_error, to_tensor, train_reconstruction,
 )
 from advbench.detectors.base import BaseDetector
 from advbench.detectors.checks import check_number
@@ -104,6 +104,7 @@ class RCAEDetector(BaseDetector):
         "objective": [per S step: mean ||X - S - AE(X)||^2 + lam ||S||_1 per image]}``.
     """
 
+    differentiable = True
     description = "Robust convolutional autoencoder (Chalapathy et al. 2017), X = AE(X) + sparse S; reconstruction error"
 
     def __init__(self, lam="auto", sparse_quantile: float = 0.95, profile: str = "default",
@@ -177,3 +178,7 @@ class RCAEDetector(BaseDetector):
     def _score(self, X):
         inputs = to_tensor(self.preprocessor_.transform(X), self.device_)
         return reconstruction_errors(self.model_, inputs).cpu().numpy()
+
+    def _score_tensor(self, x):
+        inputs = self.preprocessor_.transform_tensor(x)
+        return squared_error(self.model_.eval()(inputs), inputs)

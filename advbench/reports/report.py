@@ -17,12 +17,12 @@ from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
 from advbench.datasets.protocols import CLEAN_TEST
-from advbench.reports import budget, figures, oneclass, paper, tables
+from advbench.reports import adaptive, budget, figures, oneclass, paper, tables
 from advbench.runs import guard, history, results
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
 ARTIFACTS = tuple(sorted({f"{stem}.{ext}" for stem in ("auc_table", "paired_table", "matched_table", "paper_comparison",
-                                                       "ablation_table", budget.STEM) for ext in ("md", "tex")}
+                                                       "ablation_table", budget.STEM, adaptive.STEM) for ext in ("md", "tex")}
                          | set(oneclass.ARTIFACTS)))  # fmt: skip
 #: The tables of the three AUCs (``advbench.runs.metrics``): file stem, title, what a cell compares.
 METRIC_TABLES = {
@@ -190,6 +190,7 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
     sweeps = budget.sweeps(attack_sets, attacks)
     written += budget.render(out, records, detectors, seeds, attack_sets, sweeps, where)
+    written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where)
     return written + render_figures(out, stored, detectors, _drawn(attacks, sweeps), bench)
 
 

@@ -21,8 +21,8 @@ import pandas as pd
 from advbench.reports import paper
 
 #: Columns that hold names (left-aligned, escaped in LaTeX); the others hold numbers.
-TEXT_COLUMNS = ("Detector", "Paper row", "Variant", "Attack set", "Normal class", "Method")
-ATTACK_LABELS = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool", "clean": "clean",
+TEXT_COLUMNS = ("Detector", "Paper row", "Variant", "Attack set", "Normal class", "Method", "Seeds")
+ATTACK_LABELS = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool", "pgd": "PGD", "clean": "clean",
                  "clean-test": "clean-test"}  # fmt: skip
 #: The numbers of a result line that tables show, and what each is called.
 METRICS = {"auc": "AUC", "paired_auc": "paired AUC", "matched_auc": "matched AUC"}

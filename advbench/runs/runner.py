@@ -277,7 +277,8 @@ def _attack_info(attack) -> dict:
     from advbench.datasets.benchmark_file import attack_summary
 
     info = attack_summary(attack)
-    return {key: info[key] for key in ("family", "params", "count", "attempted", "median_l2", "median_linf")}
+    kept = {key: info[key] for key in ("family", "params", "count", "attempted", "median_l2", "median_linf")}
+    return kept | ({"adaptive": attack.attrs["adaptive"]} if "adaptive" in attack.attrs else {})
 
 
 def _add_paired_aucs(out: Path, existing: list[dict], bench) -> list[dict]:

@@ -188,6 +188,7 @@ class DualAdversarialDetector(BaseDetector):
         Seed of weights, data order, augmentation and latent noise.
     """
 
+    differentiable = True
     description = "Dual-adversarial autoencoder with MI latent regularizer (Chen et al.; the paper's method)"
     descriptions = {
         "dual-adversarial": description,
@@ -395,6 +396,10 @@ class DualAdversarialDetector(BaseDetector):
         x = self._standardized(X)
         scores = batched_apply(lambda batch: losses.per_image_l1(batch, self._reconstruct(batch)), x)
         return scores.cpu().numpy()
+
+    def _score_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.preprocessor_.transform_tensor(x)
+        return losses.per_image_l1(x, self._reconstruct(x))
 
     @torch.no_grad()
     def mutual_information_logits(self, X) -> tuple[np.ndarray, np.ndarray]:
