@@ -57,3 +57,13 @@ def test_bad_values_are_named():
         resolve_variants(parse_attacks("bim@steps=0"), {})
     with pytest.raises(ValueError, match="deepfool.overshoot: must be at least 0"):
         resolve_variants(parse_attacks("deepfool@overshoot=-0.1"), {})
+
+
+def test_pgd_names_its_batch_size_and_takes_words():
+    # PGD's random start is drawn per batch, so its batch size changes the images and is named
+    names = list(resolve_variants(parse_attacks("pgd@eps=16/255,pgd@eps=16/255,batch_size=8,pgd@norm=l2,eps=0.5"), {}))
+    assert names == ["pgd@eps=16/255", "pgd@batch_size=8,eps=16/255", "pgd@eps=0.5,norm=l2"]  # by budget
+    assert resolve_params("pgd")["alpha"] == 2 / 255 and resolve_params("pgd")["random_start"] is True
+    assert variant_name("fgsm", resolve_params("fgsm", {"backend": "torchattacks"})) == "fgsm@backend=torchattacks"
+    with pytest.raises(ValueError, match="pgd.norm: expected one of linf, l2, got 'l1'"):
+        resolve_params("pgd", {"norm": "l1"})
