@@ -55,14 +55,17 @@ def test_classic_detectors_have_no_differentiable_score(data):
         detector.score_tensor(torch.zeros(1, 3, 32, 32))
 
 
-def test_lambda_zero_is_plain_pgd(victim, dcae):
+@pytest.mark.parametrize("norm, eps", [("linf", 0.3), ("l2", 8.0)])
+def test_lambda_zero_is_plain_pgd(victim, dcae, norm, eps):
     model, x, y = victim
-    params = resolve_params("pgd", PGD)
+    params = resolve_params("pgd", {**PGD, "norm": norm, "eps": eps, "alpha": eps / 6})
     plain = torch.round(run_attack("pgd", model, x, y, params, seed=3) * 255) / 255
     adaptive, chosen = run_adaptive(model, dcae, x, y, params, lambdas=(0.0,), seed=3)
     assert torch.equal(plain, adaptive)
     fooled = (model(plain).argmax(1) != y).numpy()
     assert fooled.any() and np.all(chosen[fooled] == 0) and np.isnan(chosen[~fooled]).all()
+    norms = (plain - x).flatten(1).norm(p=float("inf") if norm == "linf" else 2, dim=1)
+    assert norms.max() <= eps + (1 / 255 if norm == "linf" else 0.05 * eps)  # in budget, up to 8-bit rounding
 
 
 def test_adaptive_never_scores_higher_than_plain_where_plain_succeeds(victim, dcae):
