@@ -8,6 +8,9 @@ $A info --benchmark fashion-mnist --root ../shared/data/fashion-mnist --json > r
 # Protocol 2, every detector of Table 4 and the ablation, seed 0, all ten digits.
 $A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all --detectors all,ablation --seeds 1 \
     --jobs 2 --out reports/mnist-oneclass/protocol-2
+# The four detectors whose result depends on the seed, over seeds 0-2 (protocol-2-seeds/).
+$A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all \
+    --detectors iforest,dcae,deep-svdd,deep-svdd-soft --seeds 3 --jobs 2 --out reports/mnist-oneclass/protocol-2-seeds
 # Protocol 1 (the paper's Table 2) for the dual detector, the DCAE and Deep SVDD, seed 0.
 $A run --benchmark mnist --root ../shared/data/mnist --protocol 1 --classes all \
     --detectors dual-adversarial,dcae,deep-svdd --seeds 1 --jobs 2 --out reports/mnist-oneclass/protocol-1
