@@ -11,3 +11,6 @@ DESCRIPTIONS: dict[str, str] = {
 
 #: The attacks of the paper's Table 4: what ``generate-attacks`` builds unless ``--attacks`` says otherwise.
 DEFAULT_ATTACKS: tuple[str, ...] = ("boundary", "fgsm", "bim", "deepfool")
+
+#: The family recorded for detector-aware PGD sets (``pgd-adaptive-<detector>@...``, ``attacks.adaptive``).
+ADAPTIVE_FAMILY = "pgd-adaptive"

@@ -36,7 +36,8 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from advbench.attacks.runners import check_backend
+from advbench.attacks import ADAPTIVE_FAMILY
+from advbench.attacks.runners import check_backend, foolbox_batch, in_batches, pgd_class
 from advbench.detectors.torch_utils import seed_everything
 from advbench.errors import AdvbenchError
 from advbench.fileio import atomic_path
@@ -47,8 +48,6 @@ from advbench.fileio import atomic_path
 #: own criterion (the lowest score among successful candidates) picked that largest weight for 19
 #: of 40 images, so the grid got one more decade. No detector's AUC chose it.
 DEFAULT_LAMBDAS: tuple[float, ...] = (0.0, 0.1, 1.0, 10.0, 100.0)
-#: The family recorded for detector-aware sets (``pgd-adaptive-<detector>@...`` in names).
-FAMILY = "pgd-adaptive"
 
 
 def set_name(variant: str, detector: str, seed: int) -> str:
@@ -56,7 +55,7 @@ def set_name(variant: str, detector: str, seed: int) -> str:
     (seed 0 is left out, as a default)."""
     _, _, params = variant.partition("@")
     words = [word for word in params.split(",") if word] + ([f"seed={seed}"] if seed else [])
-    head = f"{FAMILY}-{detector}"
+    head = f"{ADAPTIVE_FAMILY}-{detector}"
     return f"{head}@{','.join(sorted(words))}" if words else head
 
 
@@ -85,7 +84,7 @@ def fitted_detector(name: str, seed: int, train_images: np.ndarray, folder: Path
     from advbench import detectors
 
     detector = detectors.create(name, random_state=seed, device=str(device))
-    params = {key: value for key, value in detector.get_params().items()}
+    params = detector.get_params()
     data_sha = hashlib.sha256(np.ascontiguousarray(train_images).tobytes()).hexdigest()
     key = hashlib.sha256(json.dumps([name, params, seed, data_sha], sort_keys=True, default=str).encode()).hexdigest()[:16]
     path = folder / f"detector-{name}-{key}.pt"
@@ -111,12 +110,8 @@ def fitted_detector(name: str, seed: int, train_images: np.ndarray, folder: Path
 def _attack(params: dict, detector, lam: float, mean: float, std: float):
     """foolbox's L-inf (or L2) PGD whose loss subtracts ``lam`` times the standardized score."""
     import eagerpy as ep
-    import foolbox
 
-    base = (foolbox.attacks.L2ProjectedGradientDescentAttack if params.get("norm") == "l2"
-            else foolbox.attacks.LinfProjectedGradientDescentAttack)  # fmt: skip
-
-    class DetectorAwarePGD(base):
+    class DetectorAwarePGD(pgd_class(params)):
         def get_loss_fn(self, model, labels):
             cross_entropy = super().get_loss_fn(model, labels)
             if lam == 0:
@@ -139,7 +134,6 @@ def run_adaptive(model: nn.Module, detector, images: torch.Tensor, labels: torch
     chosen per image (float) and the ``lambda`` each came from (NaN where no candidate fooled the
     victim). Restart ``r`` seeds its random start with ``seed + r``. An image that no candidate
     makes fool the victim keeps the smallest ``lambda``'s first candidate."""
-    import foolbox
     from tqdm import tqdm
 
     check_backend("pgd", params)
@@ -153,15 +147,9 @@ def run_adaptive(model: nn.Module, detector, images: torch.Tensor, labels: torch
     fallback = None
     candidates = [(lam, restart) for restart in range(restarts) for lam in sorted(lambdas)]
     for lam, restart in tqdm(candidates, desc="pgd-adaptive", unit="run", disable=not progress, leave=False):
-        attack = _attack(params, detector, lam, mean, std)
         seed_everything(seed + restart)
-        batches = []
-        for start in range(0, n, params["batch_size"]):
-            x, y = images[start : start + params["batch_size"]], labels[start : start + params["batch_size"]]
-            fmodel = foolbox.PyTorchModel(model, bounds=(0, 1), device=x.device)
-            _, clipped, _ = attack(fmodel, x, foolbox.criteria.Misclassification(y), epsilons=params["eps"])
-            batches.append(clipped.detach())
-        adversarial = torch.round(torch.cat(batches) * 255) / 255
+        attack = foolbox_batch(model, _attack(params, detector, lam, mean, std), params["eps"])
+        adversarial = in_batches(attack, images, labels, params["batch_size"], desc=f"lambda {lam:g}", rounded=True)
         if fallback is None:
             fallback = adversarial  # the smallest lambda's (0 in any grid ``generate`` accepts), first start
         with torch.no_grad():

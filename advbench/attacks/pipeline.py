@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from advbench import __version__
-from advbench.attacks import DEFAULT_ATTACKS, adaptive
+from advbench.attacks import ADAPTIVE_FAMILY, DEFAULT_ATTACKS, adaptive
 from advbench.attacks.adaptive import DEFAULT_LAMBDAS
 from advbench.attacks.quantize import keep_adversarial
 from advbench.attacks.runners import check_backend, library, run_attack
@@ -162,7 +162,7 @@ def _adaptive_sets(model, split, eligible, x, y, y_np, planned, out: Path, confi
                 outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
                 lambdas = [float(value) for value in chosen[outcome.rows]]
                 sets[adaptive.set_name(variant, name, seed)] = _attack_set(outcome, eligible, {
-                    "family": adaptive.FAMILY,
+                    "family": ADAPTIVE_FAMILY,
                     "params": attack_params,
                     "seconds": time.perf_counter() - start,
                     "library": "foolbox",
@@ -219,7 +219,7 @@ def generate(
         outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
         seconds = time.perf_counter() - start
         attack_sets[name] = _attack_set(outcome, eligible, {
-            "family": family, "params": attack_params, "seconds": seconds, "library": library(family, attack_params),
+            "family": family, "params": attack_params, "seconds": seconds, "library": library(attack_params),
         })
 
     if config.adaptive:

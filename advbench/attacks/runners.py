@@ -149,14 +149,14 @@ def resolve_params(name: str, overrides: dict | None = None) -> dict:
     return params
 
 
-def library(name: str, params: dict) -> str:
-    """The library that runs attack ``name`` with resolved ``params``."""
+def library(params: dict) -> str:
+    """The library that runs an attack with resolved ``params`` (foolbox unless ``backend`` says otherwise)."""
     return params.get("backend", "foolbox")
 
 
 def check_backend(name: str, params: dict) -> None:
     """AdvbenchError naming the extra to install when the attack's library is missing."""
-    package = library(name, params)
+    package = library(params)
     if importlib.util.find_spec(package) is None:
         raise AdvbenchError(
             f"{name}.backend={package}: {package} is not installed; "
@@ -174,20 +174,18 @@ def _torchattacks_attack(name: str, model: nn.Module, params: dict):
     return _deepfool_class()(model, steps=params["steps"], overshoot=params["overshoot"])
 
 
-def _foolbox_attack(name: str, model: nn.Module, params: dict):
-    """FGSM, BIM (PGD without random start), PGD or DeepFool from foolbox as a function of one batch ``(x, y)``."""
+def pgd_class(params: dict):
+    """foolbox's L-inf PGD class, or its L2 one for ``norm=l2``."""
     import foolbox
 
-    if name == "fgsm":
-        attack, epsilon = foolbox.attacks.FGSM(random_start=False), params["eps"]
-    elif name in ("bim", "pgd"):
-        kind = (foolbox.attacks.L2ProjectedGradientDescentAttack if params.get("norm") == "l2"
-                else foolbox.attacks.LinfProjectedGradientDescentAttack)  # fmt: skip
-        attack = kind(abs_stepsize=params["alpha"], steps=params["steps"], random_start=params.get("random_start", False))
-        epsilon = params["eps"]
-    else:
-        attack = foolbox.attacks.L2DeepFoolAttack(steps=params["steps"], candidates=None, overshoot=params["overshoot"])
-        epsilon = None
+    if params.get("norm") == "l2":
+        return foolbox.attacks.L2ProjectedGradientDescentAttack
+    return foolbox.attacks.LinfProjectedGradientDescentAttack
+
+
+def foolbox_batch(model: nn.Module, attack, epsilon: float | None):
+    """A foolbox ``attack`` on ``model`` as a function of one batch ``(x, y)`` (untargeted)."""
+    import foolbox
 
     def run(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         fmodel = foolbox.PyTorchModel(model, bounds=(0, 1), device=x.device)
@@ -195,6 +193,20 @@ def _foolbox_attack(name: str, model: nn.Module, params: dict):
         return clipped
 
     return run
+
+
+def _foolbox_attack(name: str, model: nn.Module, params: dict):
+    """FGSM, BIM (PGD without random start), PGD or DeepFool from foolbox as a function of one batch ``(x, y)``."""
+    import foolbox
+
+    if name == "fgsm":
+        return foolbox_batch(model, foolbox.attacks.FGSM(random_start=False), params["eps"])
+    if name in ("bim", "pgd"):
+        attack = pgd_class(params)(abs_stepsize=params["alpha"], steps=params["steps"],
+                                   random_start=params.get("random_start", False))
+        return foolbox_batch(model, attack, params["eps"])
+    attack = foolbox.attacks.L2DeepFoolAttack(steps=params["steps"], candidates=None, overshoot=params["overshoot"])
+    return foolbox_batch(model, attack, None)
 
 
 def _boundary_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, params: dict) -> torch.Tensor:
@@ -241,8 +253,6 @@ def run_attack(
     Returns the adversarial images (float, on the images' device), unchecked: rows may still be
     classified correctly, or be NaN or infinite if a library diverged.
     """
-    from tqdm import tqdm
-
     seed_everything(seed)
     model.eval()
     quantized = params.get("quantized_decision", False)
@@ -252,19 +262,26 @@ def run_attack(
     check_backend(name, params)
     if name == "boundary":
         attack = functools.partial(_boundary_batch, model, params=params)
-    elif library(name, params) == "torchattacks":
+    elif library(params) == "torchattacks":
         attack = _torchattacks_attack(name, model, params)
     else:
         attack = _foolbox_attack(name, model, params)
+    return in_batches(attack, images, labels, batch_size, desc=name, rounded=quantized, progress=progress)
+
+
+def in_batches(attack, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *, desc: str,
+               rounded: bool = False, progress: bool = False) -> torch.Tensor:
+    """``attack(x, y)`` over ``images`` in batches of ``batch_size``, outputs on the images' device,
+    rounded to 8 bits when ``rounded``; a copy of ``images`` when there are none."""
+    from tqdm import tqdm
+
     outputs = []
     starts = range(0, images.shape[0], batch_size)
-    for start in tqdm(starts, desc=name, unit="batch", disable=not progress, leave=False):
-        x, y = images[start : start + batch_size], labels[start : start + batch_size]
-        adv = attack(x, y)
-        if quantized:
+    for start in tqdm(starts, desc=desc, unit="batch", disable=not progress, leave=False):
+        adv = attack(images[start : start + batch_size], labels[start : start + batch_size])
+        if rounded:
             adv = torch.round(adv * 255) / 255  # the image the attack's decisions were made on
         outputs.append(adv.detach().to(images.device))
     if not outputs:
         return images.clone()
     return torch.cat(outputs)
-

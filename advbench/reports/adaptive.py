@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from advbench.attacks import ADAPTIVE_FAMILY
 from advbench.fileio import write_text_atomic
 from advbench.reports import tables
 
 STEM = "adaptive_table"
-FAMILY = "pgd-adaptive"
 
 
 def adaptive_sets(attack_sets: dict, attacks: list[str]) -> dict[tuple[str, str], dict[int, str]]:
@@ -31,7 +30,7 @@ def adaptive_sets(attack_sets: dict, attacks: list[str]) -> dict[tuple[str, str]
     for name in attacks:
         info = attack_sets.get(name) or {}
         record = info.get("adaptive")
-        if info.get("family") == FAMILY and record:
+        if info.get("family") == ADAPTIVE_FAMILY and record:
             found.setdefault((record["detector"], record["plain"]), {})[int(record["detector_seed"])] = name
     return found
 
@@ -40,11 +39,9 @@ def _aucs(records: list[dict]) -> dict[tuple[str, int, str], float]:
     return {(r["detector"], int(r["seed"]), r["attack"]): r["auc"] for r in records if r.get("error") is None}
 
 
-def _stat(values: list[float], scale: float = 100.0, pm: str = "±") -> str:
-    if not values:
-        return "not run"
-    text = f"{scale * np.mean(values):.1f}"
-    return text + (f" {pm} {scale * np.std(values, ddof=1):.1f}" if len(values) > 1 else "")
+def _stat(values: list[float], pm: str = "±") -> str:
+    """Mean ± sample std in percent, as every table's cells (``tables.cell_text``)."""
+    return tables.cell_text(tables.Cell(values=list(values), expected=len(values)), pm=pm)
 
 
 def _rate(info: dict) -> float | None:
@@ -59,6 +56,7 @@ def _main_frame(found, aucs, attack_sets, seeds, latex: bool) -> pd.DataFrame:
         plain_aucs = [aucs[detector, s, plain] for s in used]
         adaptive_aucs = [aucs[detector, s, by_seed[s]] for s in used]
         rates = [_rate(attack_sets[by_seed[s]]) for s in used]
+        plain_rate = _rate(attack_sets.get(plain, {}))
         rows.append({
             "Detector": detector,
             "Attack set": plain,
@@ -66,7 +64,7 @@ def _main_frame(found, aucs, attack_sets, seeds, latex: bool) -> pd.DataFrame:
             "AUC plain": _stat(plain_aucs, pm=pm),
             "AUC adaptive": _stat(adaptive_aucs, pm=pm),
             "Change": _stat([a - p for a, p in zip(adaptive_aucs, plain_aucs)], pm=pm),
-            "Success plain": "-" if _rate(attack_sets.get(plain, {})) is None else f"{100 * _rate(attack_sets[plain]):.1f}",
+            "Success plain": "-" if plain_rate is None else f"{100 * plain_rate:.1f}",
             "Success adaptive": _stat([r for r in rates if r is not None], pm=pm),
         })  # fmt: skip
     return pd.DataFrame(rows)
