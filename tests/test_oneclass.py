@@ -182,15 +182,21 @@ def test_kde_log_density_is_exact_where_the_tree_sum_underflows():
 REAL = pytest.mark.skipif(not (REAL_MNIST / mnist.FILES[0]).is_file(), reason="../shared/data/mnist not present")
 
 
-IF_GAP = pytest.mark.xfail(strict=True, reason="measured 91.1 against the published 98.0; see reports/mnist-oneclass")
+IF_GAP = pytest.mark.xfail(strict=True, reason="without PCA: 91.1 against the published 98.0; see reports/mnist-oneclass")
+#: The reference's ``--pca 1`` for IF (PCA keeping 95 % of the variance), the setting its published
+#: IF numbers match on all ten digits (reports/mnist-oneclass/protocol-2-iforest-pca).
+REFERENCE_PCA = {"pca": 0.95}
 
 
 @pytest.mark.slow
 @REAL
-@pytest.mark.parametrize(("name", "digit"), [("ocsvm", 0), ("ocsvm", 1), ("kde", 0), ("kde", 1),
-                                             pytest.param("iforest", 0, marks=IF_GAP), ("iforest", 1)])  # fmt: skip
-def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit):
-    """Protocol 2, seed 0, the run's preprocessing: within 3 points of Deep SVDD's published AUC."""
+@pytest.mark.parametrize(("name", "digit", "overrides"), [
+    ("ocsvm", 0, {}), ("ocsvm", 1, {}), ("kde", 0, {}), ("kde", 1, {}),
+    pytest.param("iforest", 0, {}, marks=IF_GAP), ("iforest", 1, {}),
+    ("iforest", 0, REFERENCE_PCA), ("iforest", 1, REFERENCE_PCA)])  # fmt: skip
+def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit, overrides):
+    """Protocol 2, seed 0, the run's preprocessing (plus ``overrides``): within 3 points of Deep
+    SVDD's published AUC."""
     from advbench.reports.published import DEEP_SVDD_MNIST
     from advbench.runs import runner, sources
 
@@ -198,7 +204,7 @@ def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit):
     task = {"benchmark": "mnist", "data": str(REAL_MNIST), "data_sha256": source.sha256, "out": str(tmp_path),
             "attacks": None, "threads": 1, "profile": "default", "protocol": "2", "versions": {}, "detector": name,
             "seed": 0, "normal_class": digit, "config_hash": "",
-            "params": detector_params(name, {}, 0, "cpu", "default", "mnist")}  # fmt: skip
+            "params": detector_params(name, overrides, 0, "cpu", "default", "mnist")}  # fmt: skip
     (line,) = runner.fit_and_score(task)
     assert line["error"] is None
     assert abs(100 * line["auc"] - DEEP_SVDD_MNIST[name][digit][0]) <= 3.0

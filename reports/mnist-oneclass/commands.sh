@@ -11,6 +11,9 @@ $A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all 
 # The four detectors whose result depends on the seed, over seeds 0-2 (protocol-2-seeds/).
 $A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all \
     --detectors iforest,dcae,deep-svdd,deep-svdd-soft --seeds 3 --jobs 2 --out reports/mnist-oneclass/protocol-2-seeds
+# IF with the reference's `--pca 1` (PCA keeping 95% of the variance), seeds 0-2 (protocol-2-iforest-pca/).
+$A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all --detectors iforest --seeds 3 \
+    --config reports/mnist-oneclass/iforest-pca.toml --out reports/mnist-oneclass/protocol-2-iforest-pca
 # Protocol 1 (the paper's Table 2) for the dual detector, the DCAE and Deep SVDD, seed 0.
 $A run --benchmark mnist --root ../shared/data/mnist --protocol 1 --classes all \
     --detectors dual-adversarial,dcae,deep-svdd --seeds 1 --jobs 2 --out reports/mnist-oneclass/protocol-1
