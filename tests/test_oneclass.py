@@ -193,7 +193,8 @@ REFERENCE_PCA = {"pca": 0.95}
 @pytest.mark.parametrize(("name", "digit", "overrides"), [
     ("ocsvm", 0, {}), ("ocsvm", 1, {}), ("kde", 0, {}), ("kde", 1, {}),
     pytest.param("iforest", 0, {}, marks=IF_GAP), ("iforest", 1, {}),
-    ("iforest", 0, REFERENCE_PCA), ("iforest", 1, REFERENCE_PCA)])  # fmt: skip
+    pytest.param("iforest", 0, REFERENCE_PCA, id="iforest-pca-0"),
+    pytest.param("iforest", 1, REFERENCE_PCA, id="iforest-pca-1")])  # fmt: skip
 def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit, overrides):
     """Protocol 2, seed 0, the run's preprocessing (plus ``overrides``): within 3 points of Deep
     SVDD's published AUC."""
