@@ -14,6 +14,9 @@ $A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all 
 # IF with the reference's `--pca 1` (PCA keeping 95% of the variance), seeds 0-2 (protocol-2-iforest-pca/).
 $A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all --detectors iforest --seeds 3 \
     --config reports/mnist-oneclass/iforest-pca.toml --out reports/mnist-oneclass/protocol-2-iforest-pca
+# The dual detector and the single autoencoder with seed 1 (protocol-2-dual-seed-1/).
+$A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all \
+    --detectors dual-adversarial,ablation-single-ae --seeds 1, --jobs 2 --out reports/mnist-oneclass/protocol-2-dual-seed-1
 # Protocol 1 (the paper's Table 2) for the dual detector, the DCAE and Deep SVDD, seed 0.
 $A run --benchmark mnist --root ../shared/data/mnist --protocol 1 --classes all \
     --detectors dual-adversarial,dcae,deep-svdd --seeds 1 --jobs 2 --out reports/mnist-oneclass/protocol-1
