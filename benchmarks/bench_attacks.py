@@ -73,7 +73,7 @@ def main() -> None:
     from advbench.attacks.runners import resolve_params, run_attack
     from advbench.attacks.victim import VictimConfig, load_checkpoint, predict, to_float, train_victim
     from advbench.datasets.gtsrb import load_gtsrb, normal_split
-    from advbench.detectors.torch_utils import seed_everything
+    from advbench.torch_utils import seed_everything
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gtsrb-root", required=True)

@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from advbench import detectors
-from advbench.detectors.torch_utils import DivergenceError
+from advbench.torch_utils import DivergenceError
 from synthetic_images import anomaly_dataset
 
 # Short schedules for tests: (name, parameters).

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from advbench import detectors
 from advbench.detectors.dual_adversarial import DualAdversarialDetector, losses
 from advbench.detectors.dual_adversarial.detector import augment
-from advbench.detectors.torch_utils import DivergenceError
+from advbench.torch_utils import DivergenceError
 
 VARIANTS = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dual-adversarial")
 # Narrow networks and few images keep the whole file quick on two CPU cores.

@@ -38,7 +38,7 @@ from torch import nn
 
 from advbench.attacks import ADAPTIVE_FAMILY
 from advbench.attacks.runners import check_backend, foolbox_batch, in_batches, pgd_class
-from advbench.detectors.torch_utils import seed_everything
+from advbench.torch_utils import seed_everything
 from advbench.errors import AdvbenchError
 from advbench.fileio import atomic_path
 

@@ -115,14 +115,11 @@ def print_summary(benchmark, seconds: float, file=None) -> None:
 def _handler(args: argparse.Namespace) -> int:
     from advbench.attacks.pipeline import generate
     from advbench.datasets.options import gtsrb_from_args
+    from advbench.runs.devices import resolve_device
 
     start = time.perf_counter()
     config = _build_config(args)
-    if config.device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise AdvbenchError(f"--device {config.device}: CUDA is not available on this machine")
+    resolve_device(config.device)
     data = gtsrb_from_args(args)
     progress = not args.quiet and sys.stderr.isatty()
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime
 import math
-import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +35,10 @@ from advbench.attacks.victim import (
 )
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 from advbench.datasets.gtsrb import normal_split
-from advbench.detectors.torch_utils import resolve_device
+from advbench.provenance import versions
+from advbench.torch_utils import resolve_device
 from advbench.errors import AdvbenchError
 from advbench.fileio import sha256_file
-
-#: Libraries whose versions go into the file's provenance.
-_PACKAGES = ("torch", "torchattacks", "foolbox", "eagerpy", "numpy", "h5py")
 
 
 @dataclass
@@ -76,17 +72,6 @@ def attack_plan(config: GenerateConfig) -> dict[str, tuple[str, dict]]:
     variants = [variant for spec in config.attacks for variant in parse_attacks(spec)]
     variants += [variant for spec in config.sweeps for variant in parse_sweep(spec)]
     return resolve_variants(variants, config.params)
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python, advbench and the libraries that shape the results."""
-    versions = {"python": platform.python_version(), "advbench": __version__}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
 
 
 def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progress: bool, log: Callable[[str], None]):
@@ -232,7 +217,7 @@ def generate(
         "device": str(device),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "advbench_version": __version__,
-        "versions": package_versions(),
+        "versions": versions(),
         "victim_test_accuracy": test_accuracy,
         "victim": victim_info,
         "eligible": int(correct.sum()),

@@ -63,7 +63,7 @@ from torch import nn
 
 from advbench.attacks.settings import coerce
 from advbench.errors import AdvbenchError
-from advbench.detectors.torch_utils import seed_everything
+from advbench.torch_utils import seed_everything
 
 DEFAULT_PARAMS: dict[str, dict] = {
     "boundary": {

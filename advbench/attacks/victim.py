@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advbench.attacks.settings import coerce
-from advbench.detectors.torch_utils import batched_apply, check_finite, minibatches, seed_everything
+from advbench.torch_utils import batched_apply, check_finite, minibatches, seed_everything
 from advbench.errors import DataError
 from advbench.fileio import atomic_path
 

@@ -11,7 +11,7 @@ import torch
 
 from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.preprocessing import SCALINGS, ImagePreprocessor
-from advbench.detectors.torch_utils import batched_apply, check_device, check_finite, evaluating, minibatches
+from advbench.torch_utils import batched_apply, check_device, check_finite, evaluating, minibatches
 
 
 def check_autoencoder_params(detector) -> None:

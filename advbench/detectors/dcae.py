@@ -26,7 +26,7 @@ from advbench.detectors.autoencoder_training import (
 )
 from advbench.detectors.base import BaseDetector
 from advbench.detectors.lenet import LeNetAutoencoder
-from advbench.detectors.torch_utils import resolve_device, seed_everything
+from advbench.torch_utils import resolve_device, seed_everything
 
 #: Training schedule per profile (sources in the module docstring).
 SCHEDULES = {

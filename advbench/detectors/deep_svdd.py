@@ -46,7 +46,7 @@ from advbench.detectors.base import BaseDetector
 from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.dcae import SCHEDULES as DCAE_SCHEDULES
 from advbench.detectors.lenet import LeNetAutoencoder
-from advbench.detectors.torch_utils import (
+from advbench.torch_utils import (
     batched_apply, check_finite, evaluating, minibatches, resolve_device, seed_everything,
 )
 

@@ -22,19 +22,14 @@ _THREAD_LIMITS: list = []
 
 
 def resolve_device(spec: str) -> str:
-    """The device that ``--device spec`` means on this machine; AdvbenchError when it has no such device."""
-    import torch
+    """The device that ``--device spec`` means on this machine (``torch_utils.resolve_device``);
+    AdvbenchError naming the flag when it has no such device."""
+    from advbench.torch_utils import resolve_device as resolve
 
-    if spec == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if spec == "cpu":
-        return spec
-    if not torch.cuda.is_available():
-        raise AdvbenchError(f"--device {spec}: CUDA is not available on this machine (use cpu or auto)")
-    index = int(spec.partition(":")[2] or 0)
-    if index >= torch.cuda.device_count():
-        raise AdvbenchError(f"--device {spec}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    return spec
+    try:
+        return str(resolve(spec))
+    except ValueError as exc:
+        raise AdvbenchError(f"--device {spec}: {exc}") from None
 
 
 def device_kind(device: str) -> str:

@@ -31,7 +31,6 @@ missing, are computed again on the next run. A worker process that dies stops th
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import shutil
@@ -48,22 +47,9 @@ import numpy as np
 
 from advbench.datasets import oneclass, protocols
 from advbench.errors import AdvbenchError, DataError, RunError
+from advbench.provenance import versions
 from advbench.runs import devices, guard, history, lock, metrics, results, sources
 from advbench.runs.config import RunConfig, config_hash, detector_params, resolve_attacks
-
-_PACKAGES = ("torch", "scikit-learn", "numpy", "advbench", "torchattacks", "foolbox", "h5py")
-
-
-def versions() -> dict[str, str | None]:
-    """Versions of Python and of the packages that decide the numbers."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
 
 def _score_split(detector, split) -> tuple[np.ndarray, np.ndarray, dict]:
     """Scores of the normal test images, of the attacks' clean sources (the normal test images

@@ -119,7 +119,7 @@ from advbench.detectors.dual_adversarial import losses
 from advbench.detectors.dual_adversarial.networks import AutoEncoder, Discriminator, Geometry, MIEstimator
 from advbench.detectors.dual_adversarial.training import GRAD_KEYS, LOSS_KEYS, TrainStep, flattened
 from advbench.detectors.preprocessing import ImagePreprocessor
-from advbench.detectors.torch_utils import batched_apply, check_device, minibatches, resolve_device, seed_everything
+from advbench.torch_utils import batched_apply, check_device, minibatches, resolve_device, seed_everything
 
 _HISTORY_KEYS = LOSS_KEYS + GRAD_KEYS
 

@@ -13,7 +13,7 @@ import math
 import torch
 
 from advbench.detectors.dual_adversarial import losses
-from advbench.detectors.torch_utils import check_finite
+from advbench.torch_utils import check_finite
 
 #: Loss columns of ``history_`` (epoch means).
 LOSS_KEYS = (

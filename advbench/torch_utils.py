@@ -1,4 +1,5 @@
-"""Helpers shared by the deep detectors: seeding, device choice, batching, divergence checks."""
+"""Torch helpers shared by the detectors, the attacks and the run loop: seeding, the device
+resolver, batching, divergence checks."""
 
 from __future__ import annotations
 
@@ -25,20 +26,30 @@ def seed_everything(seed: int | None) -> torch.Generator:
 
 
 def resolve_device(device: str | None) -> torch.device:
-    """``"auto"``/None: CUDA when available, else CPU; otherwise the named device."""
+    """The one device resolver: ``"auto"``/None is CUDA when this machine has it, else the CPU;
+    ``cpu``, ``cuda`` and ``cuda:N`` name themselves. ValueError (without the flag or parameter
+    that named it: the caller adds that) for a CUDA device this machine lacks or a name that is
+    no torch device."""
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} requested but CUDA is not available")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"not a torch device ({exc})") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("CUDA is not available on this machine (use cpu or auto)")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return resolved
 
 
 def check_device(device: str | None) -> None:
-    """ValueError unless ``device`` names a torch device that this machine has (see ``resolve_device``)."""
+    """ValueError naming the parameter unless ``device`` is a device this machine has (``resolve_device``)."""
     try:
         resolve_device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device ({exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"device={device!r}: {exc}") from None
 
 
 def check_finite(loss: torch.Tensor | float, what: str, epoch: int) -> float:
