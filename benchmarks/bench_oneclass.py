@@ -1,6 +1,6 @@
 """Time one (normal class, seed) of each detector on MNIST or Fashion-MNIST, as ``advbench run`` computes it.
 
-Each detector runs through the runner's own ``fit_and_score`` (same split, preprocessing, scoring
+Each detector runs through the run loop's own ``pair.fit_and_score`` (same split, preprocessing, scoring
 of the normal test images and the ``other-classes`` set, same thread setting: ``--threads``,
 default 1, as ``advbench run``), in this process, one after the other. Prints per detector the
 fit and score seconds, the whole pair's wall seconds and the AUC (reported, never used to choose
@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 from advbench import detectors
-from advbench.runs import devices, runner, sources
+from advbench.datasets import registry
+from advbench.runs import devices, pair, sources
+from advbench.runs.pair import PairTask
 from advbench.runs.config import detector_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--benchmark", default="mnist", choices=sources.ONE_CLASS)
+    parser.add_argument("--benchmark", default="mnist", choices=[name for name in registry.names() if registry.get(name).pairs_by_class])
     parser.add_argument("--root", help="IDX folder (default: ../shared/data/<benchmark> beside the repository)")
     parser.add_argument("--protocol", default="2", choices=("1", "2"))
     parser.add_argument("--class", dest="normal_class", type=int, default=0)
@@ -53,13 +55,13 @@ def main() -> int:
                     "versions": {}, "detector": name, "seed": args.seed, "normal_class": args.normal_class,
                     "config_hash": "", "params": detector_params(name, {}, args.seed, "cpu", args.profile, args.benchmark)}  # fmt: skip
             start = time.perf_counter()
-            line = runner.fit_and_score(task)[0]
+            line = pair.fit_and_score(PairTask(**task))[0]
             seconds = time.perf_counter() - start
             total += seconds
-            if line["error"]:
-                print(f"{name:<22} FAILED: {line['error']}")
+            if line.error:
+                print(f"{name:<22} FAILED: {line.error}")
                 continue
-            print(f"{name:<22} {line['fit_seconds']:8.1f} {line['score_seconds']:8.1f} {seconds:8.1f} {100 * line['auc']:7.1f}",
+            print(f"{name:<22} {line.fit_seconds:8.1f} {line.score_seconds:8.1f} {seconds:8.1f} {100 * line.auc:7.1f}",
                   flush=True)  # fmt: skip
     classes = len(source.classes)
     print(f"total {total:.0f} s; {classes} classes with --jobs {args.jobs}: about {total * classes / args.jobs / 60:.0f} min")

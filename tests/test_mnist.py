@@ -83,7 +83,7 @@ def served(tmp_path, monkeypatch):
     """The small files behind a local HTTP server, their MD5s in place of the official ones."""
     folder = write_files(tmp_path / "served")
     md5 = {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in mnist.FILES}
-    monkeypatch.setitem(mnist.BENCHMARKS, "mnist", mnist.Source("unused", "ADVBENCH_MNIST_ROOT", md5))
+    monkeypatch.setitem(mnist.SOURCES, "mnist", mnist.Source("unused", md5))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -141,6 +141,9 @@ def test_reference_preprocessing_on_mnist_and_overrides():
     assert detector_params("dcae", {"gcn": False}, 0, "cpu", "default", "fashion-mnist")["gcn"] is False
     assert "gcn" not in detector_params("dcae", {}, 0, "cpu", "default", "gtsrb")
     assert "gcn" not in detector_params("mahalanobis", {}, 0, "cpu", "default", "mnist")
+    assert detector_params("iforest", {}, 0, "cpu", "default", "mnist")["pca"] == 0.95
+    assert "pca" not in detector_params("iforest", {}, 0, "cpu", "default", "gtsrb")
+    assert detector_params("iforest", {"pca": None}, 0, "cpu", "default", "mnist")["pca"] is None
 
 
 @pytest.mark.parametrize("name", ["dcae", "deep-svdd-soft", "rcae", "dual-adversarial", "ablation-single-ae-d"])
@@ -183,29 +186,30 @@ REAL = pytest.mark.skipif(not (REAL_MNIST / mnist.FILES[0]).is_file(), reason=".
 
 
 IF_GAP = pytest.mark.xfail(strict=True, reason="without PCA: 91.1 against the published 98.0; see reports/mnist-oneclass")
-#: The reference's ``--pca 1`` for IF (PCA keeping 95 % of the variance), the setting its published
-#: IF numbers match on all ten digits (reports/mnist-oneclass/protocol-2-iforest-pca).
-REFERENCE_PCA = {"pca": 0.95}
+#: IF without the reference's ``--pca 1`` (PCA keeping 95 % of the variance), the MNIST default
+#: (``datasets.registry``) that its published IF numbers match on all ten digits.
+NO_PCA = {"pca": None}
 
 
 @pytest.mark.slow
 @REAL
 @pytest.mark.parametrize(("name", "digit", "overrides"), [
     ("ocsvm", 0, {}), ("ocsvm", 1, {}), ("kde", 0, {}), ("kde", 1, {}),
-    pytest.param("iforest", 0, {}, marks=IF_GAP), ("iforest", 1, {}),
-    pytest.param("iforest", 0, REFERENCE_PCA, id="iforest-pca-0"),
-    pytest.param("iforest", 1, REFERENCE_PCA, id="iforest-pca-1")])  # fmt: skip
+    ("iforest", 0, {}), ("iforest", 1, {}),
+    pytest.param("iforest", 0, NO_PCA, marks=IF_GAP, id="iforest-no-pca-0"),
+    pytest.param("iforest", 1, NO_PCA, id="iforest-no-pca-1")])  # fmt: skip
 def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit, overrides):
     """Protocol 2, seed 0, the run's preprocessing (plus ``overrides``): within 3 points of Deep
     SVDD's published AUC."""
     from advbench.reports.published import DEEP_SVDD_MNIST
-    from advbench.runs import runner, sources
+    from advbench.runs import pair, sources
+    from advbench.runs.pair import PairTask
 
     source = sources.open_source("mnist", REAL_MNIST)
     task = {"benchmark": "mnist", "data": str(REAL_MNIST), "data_sha256": source.sha256, "out": str(tmp_path),
             "attacks": None, "threads": 1, "profile": "default", "protocol": "2", "versions": {}, "detector": name,
             "seed": 0, "normal_class": digit, "config_hash": "",
             "params": detector_params(name, overrides, 0, "cpu", "default", "mnist")}  # fmt: skip
-    (line,) = runner.fit_and_score(task)
-    assert line["error"] is None
-    assert abs(100 * line["auc"] - DEEP_SVDD_MNIST[name][digit][0]) <= 3.0
+    (line,) = pair.fit_and_score(PairTask(**task))
+    assert line.error is None
+    assert abs(100 * line.auc - DEEP_SVDD_MNIST[name][digit][0]) <= 3.0

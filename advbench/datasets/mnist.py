@@ -1,9 +1,9 @@
 """MNIST and Fashion-MNIST from their four official IDX files, with checked downloads.
 
 The files, their MD5s (the official ones, as torchvision lists them) and where they are
-downloaded from are in ``BENCHMARKS``. Images load as uint8 ``N x 1 x 28 x 28`` arrays, labels as
-int64. The folder comes from ``--root``, else ``$ADVBENCH_MNIST_ROOT`` /
-``$ADVBENCH_FASHION_MNIST_ROOT``, else ``datasets/<benchmark>`` (``default_root``).
+downloaded from are in ``SOURCES``. Images load as uint8 ``N x 1 x 28 x 28`` arrays, labels as
+int64. Where the folder is by default (``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``,
+else ``datasets/<benchmark>``) is the benchmark registry's (``datasets.registry``).
 """
 
 from __future__ import annotations
@@ -22,21 +22,20 @@ FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-image
 
 @dataclass(frozen=True)
 class Source:
-    """Where a benchmark's files come from: base address, environment variable, MD5 per file."""
+    """Where a benchmark's files come from: base address and MD5 per file."""
 
     base_url: str
-    env: str
     md5: dict[str, str] = field(default_factory=dict)
 
 
-BENCHMARKS = {
+SOURCES = {
     "mnist": Source(
-        "https://ossci-datasets.s3.amazonaws.com/mnist/", "ADVBENCH_MNIST_ROOT",
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
         dict(zip(FILES, ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
                          "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"))),
     ),
     "fashion-mnist": Source(
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "ADVBENCH_FASHION_MNIST_ROOT",
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         dict(zip(FILES, ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
                          "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"))),
     ),
@@ -74,11 +73,6 @@ class ImageClasses:
         }
 
 
-def default_root(benchmark: str, data_dir: str | os.PathLike = "datasets") -> Path:
-    """``$ADVBENCH_<NAME>_ROOT`` when set, else ``<data_dir>/<benchmark>``."""
-    return Path(os.environ.get(BENCHMARKS[benchmark].env) or Path(data_dir) / benchmark)
-
-
 def _split(root: Path, images_file: str, labels_file: str) -> tuple[np.ndarray, np.ndarray]:
     images, labels = read_idx(root / images_file), read_idx(root / labels_file)
     if images.ndim != 3 or labels.ndim != 1:
@@ -90,8 +84,6 @@ def _split(root: Path, images_file: str, labels_file: str) -> tuple[np.ndarray, 
 
 def load(benchmark: str, root: str | os.PathLike) -> ImageClasses:
     """Read the four IDX files of ``benchmark`` from ``root`` (DataError naming a missing or damaged file)."""
-    if benchmark not in BENCHMARKS:
-        raise DataError(f"--benchmark: expected one of {', '.join(BENCHMARKS)}; got {benchmark!r}")
     root = Path(root)
     missing = [name for name in FILES if not (root / name).is_file()]
     if missing:
@@ -117,7 +109,7 @@ def download(benchmark: str, target: str | os.PathLike, *, base_url: str | None 
     """Fetch the four files into ``target`` (kept when already there with the right MD5); return it."""
     from advbench.datasets.download import fetch_checked
 
-    source = BENCHMARKS[benchmark]
+    source = SOURCES[benchmark]
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     base = base_url or source.base_url

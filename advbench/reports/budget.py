@@ -86,7 +86,7 @@ def render(out: Path, records: list[dict], detectors: list[str], seeds: list[int
         markdown.append(tables.markdown(frame, f"{tables.attack_label(family)}, the attack sets", caption, "##"))
         latex.append(tables.latex(frame, caption, f"tab:advbench-budget-{family}-sets"))
         axis = _AXIS[BUDGET_PARAMS[family]]
-        written.append(figures.budget_curves(out / "figures", family, points, cells, detectors, axis))
+        written.append(figures.budget_curves(out / figures.FOLDER, family, points, cells, detectors, axis))
     write_text_atomic(out / f"{STEM}.md", "\n".join(markdown))
     write_text_atomic(out / f"{STEM}.tex", "\n".join(latex))
     return [out / f"{STEM}.md", out / f"{STEM}.tex", *written]

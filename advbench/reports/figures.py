@@ -28,6 +28,8 @@ import numpy as np
 from advbench.fileio import atomic_path
 from advbench.reports.tables import attack_label
 
+#: The sub-folder of a run folder that holds its figures.
+FOLDER = "figures"
 FPR_GRID = np.linspace(0.0, 1.0, 201)
 #: Colour and line style per built-in detector: a colour per family (classic detectors, the
 #: autoencoders, Deep SVDD, the dual-adversarial detector and its ablations), a style per member.

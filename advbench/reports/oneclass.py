@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from advbench.datasets import registry
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, paper, published, tables
 from advbench.reports.tables import Cell, cell_text
@@ -32,7 +33,11 @@ from advbench.reports.tables import Cell, cell_text
 ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "published_comparison", "ablation_table", "paper_table2")
                   for ext in ("md", "tex"))  # fmt: skip
 ABLATION = tuple(published.PAPER_TABLE1_MNIST)
-LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+def _published(benchmark: str, protocol: str) -> bool:
+    """Whether Deep SVDD's Table 1 and the paper's Table 1 publish this benchmark under this protocol."""
+    return protocol == "2" and benchmark in published.PROTOCOL_2_PUBLISHED
 
 
 def _cells(records: list[dict], detectors: list[str], classes: list[int], seeds: list[int]) -> dict:
@@ -128,7 +133,7 @@ def table2_frame(records, detectors, classes, seeds, benchmark: str, latex: bool
         rows.append(f"({detector})")
         paper_values.append("n/a")
         our_values.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 1.0, 3, pm))
-    return pd.DataFrame({"Method": rows, f"Paper (Table 2, {LABELS[benchmark]})": paper_values,
+    return pd.DataFrame({"Method": rows, f"Paper (Table 2, {registry.get(benchmark).label})": paper_values,
                          "Ours, mean over classes": our_values})  # fmt: skip
 
 
@@ -142,17 +147,17 @@ def per_class_figure(folder: Path, records, detectors, classes, seeds, benchmark
     """``auc_per_class.png`` (``figures.auc_per_class``) with Deep SVDD's numbers where they apply."""
     cells = _cells(records, detectors, classes, seeds)
     means = {d: [100 * cells[d, c].mean if cells[d, c].values else float("nan") for c in classes] for d in detectors}
-    compared = benchmark == "mnist" and protocol == "2"
+    compared = _published(benchmark, protocol)
     marks = {d: [published.DEEP_SVDD_MNIST[d][c][0] for c in classes]
              for d in detectors if compared and d in published.DEEP_SVDD_MNIST}  # fmt: skip
-    title = f"{LABELS[benchmark]}, protocol {protocol}" + ("; x: Deep SVDD's Table 1" if compared else "")
+    title = f"{registry.get(benchmark).label}, protocol {protocol}" + ("; x: Deep SVDD's Table 1" if compared else "")
     return figures.auc_per_class(folder, classes, means, marks, title)
 
 
 def render(out: Path, records: list[dict], detectors: list[str], classes: list[int], seeds: list[int], sha: str) -> list[Path]:
     """Every table and the figure of an MNIST-type folder (see the module docstring)."""
     benchmark, protocol, profile = records[0]["benchmark"], records[0]["protocol"], records[0].get("profile", "default")
-    name = LABELS[benchmark]
+    name = registry.get(benchmark).label
     where = (f"{name} (files sha256 {sha[:12]}), protocol {protocol}; seeds {', '.join(map(str, seeds))}; "
              f"training profile {profile}.")  # fmt: skip
     written = _write(out, "auc_table", f"AUC (%) per normal class and detector, {name}, protocol {protocol}",
@@ -160,13 +165,13 @@ def render(out: Path, records: list[dict], detectors: list[str], classes: list[i
                      f"({'all of the test split' if protocol == '2' else 'as many, drawn from the test split'}); mean "
                      f"and sample standard deviation over seeds; the last row averages over the classes per seed. {where}",
                      lambda latex: auc_frame(records, detectors, classes, seeds, latex), "tab:advbench-oneclass")  # fmt: skip
-    if benchmark == "mnist" and protocol == "2" and any(d in published.DEEP_SVDD_MNIST for d in detectors):
+    if _published(benchmark, protocol) and any(d in published.DEEP_SVDD_MNIST for d in detectors):
         written += _write(out, "published_comparison", "Ours beside Deep SVDD's Table 1 (MNIST, protocol 2)",
                           f"Our AUC in percent beside {published.DEEP_SVDD_CITATION} (10 seeds; GCN-l1 and min-max "
                           f"scaling as theirs where their scripts use it). {where}",
                           lambda latex: comparison_frame(records, detectors, classes, seeds, latex),
                           "tab:advbench-deep-svdd")  # fmt: skip
-    if protocol == "2" and benchmark == "mnist" and any(d in ABLATION[:3] for d in detectors):
+    if _published(benchmark, protocol) and any(d in ABLATION[:3] for d in detectors):
         written += _write(out, "ablation_table", "Ablation beside the paper's Table 1 (MNIST)",
                           f"Mean AUC over the normal classes as a fraction, beside the MNIST column of Table 1 of "
                           f"{paper.CITATION} (protocol 2). {where}",
@@ -177,5 +182,5 @@ def render(out: Path, records: list[dict], detectors: list[str], classes: list[i
                           f"(its COIL-100 column: no data here). {where}",
                           lambda latex: table2_frame(records, detectors, classes, seeds, benchmark, latex),
                           "tab:advbench-table2")  # fmt: skip
-    written.append(per_class_figure(out / "figures", records, detectors, classes, seeds, benchmark, protocol))
+    written.append(per_class_figure(out / figures.FOLDER, records, detectors, classes, seeds, benchmark, protocol))
     return written

@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+#: The benchmarks whose protocol-2 numbers Deep SVDD's Table 1 and the paper's Table 1 publish.
+PROTOCOL_2_PUBLISHED = frozenset({"mnist"})
+
 DEEP_SVDD_CITATION = 'Ruff et al., "Deep One-Class Classification", ICML 2018, Table 1'
 
 #: advbench detector -> Deep SVDD's Table 1 row label.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from advbench.datasets import registry
 from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
@@ -24,6 +25,8 @@ from advbench.runs import guard, history, results
 ARTIFACTS = tuple(sorted({f"{stem}.{ext}" for stem in ("auc_table", "paired_table", "matched_table", "paper_comparison",
                                                        "ablation_table", budget.STEM, adaptive.STEM) for ext in ("md", "tex")}
                          | set(oneclass.ARTIFACTS)))  # fmt: skip
+#: The folder of the figures (``run --force`` removes it).
+FIGURES = figures.FOLDER
 #: The tables of the three AUCs (``advbench.runs.metrics``): file stem, title, what a cell compares.
 METRIC_TABLES = {
     "auc": ("auc_table", "AUC (%) per detector and attack",
@@ -136,7 +139,7 @@ def _benchmark_for_images(data: Path | None, sha: str):
 
 def render_figures(out: Path, stored: dict, detectors: list[str], attacks: list[str], bench) -> list[Path]:
     """Every figure of ``figures.py`` that the stored scores (``_load_scores``) and the data file allow."""
-    folder = out / "figures"
+    folder = out / figures.FOLDER
     scores = {d: stored[d] for d in detectors if d in stored}  # table order
     written = figures.roc_curves(folder, scores, attacks)
     for detector, by_seed in scores.items():
@@ -172,12 +175,12 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     configs = [entry.get("config", {}) for entry in runs]
     seeds = tables.table_seeds(records, history.union(config.get("seeds", []) for config in configs))
     detectors = _ordered(history.union(config.get("detectors", []) for config in configs), records, "detector")
-    registry = names()  # table order: Table 4's rows, then the ablation variants, whatever ran first
-    detectors.sort(key=lambda name: registry.index(name) if name in registry else len(registry))
+    known = names()  # table order: Table 4's rows, then the ablation variants, whatever ran first
+    detectors.sort(key=lambda name: known.index(name) if name in known else len(known))
     attacks = _ordered(history.union(entry.get("attacks", []) for entry in runs), records, "attack")
     last = runs[-1] if runs else {}
     sha = last.get("data_sha256") or records[0]["data_sha256"]
-    if records[0].get("benchmark", "gtsrb") != "gtsrb":
+    if registry.of_record(records[0]).pairs_by_class:
         classes = sorted(set(history.union(entry.get("classes", []) for entry in runs))
                          | {int(r["normal_class"]) for r in records})  # fmt: skip
         _check_scores(out, records)

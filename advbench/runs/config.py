@@ -20,15 +20,11 @@ Table 4 averages over 10), every attack of the data file, one job, one thread pe
 parameter, as the device is to every detector that has a ``device`` parameter), benchmark ``gtsrb`` with protocol ``official`` (``advbench.datasets.protocols``).
 
 ``--benchmark mnist|fashion-mnist`` reads the four IDX files from ``--root`` (default
-``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``, then ``datasets/<benchmark>``), runs
+``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``, then ``datasets/<benchmark>``) and runs
 every class of ``--classes`` (default ``all``) as the normal class under ``--protocol 2`` (default)
-or ``1`` (``advbench.datasets.oneclass``), and sets ``gcn`` (global contrast normalization, l1,
-before the min-max scaling fitted on the training images) as Deep SVDD's MNIST scripts do for the
-detectors its Table 1 compares (``ONE_CLASS_GCN``, lukasruff/Deep-SVDD ``src/scripts/mnist_*.sh``:
-``--gcn 1`` for IF, the DCAE and Deep SVDD; OC-SVM and KDE without), unless a detector's table sets
-it. RCAE, the DCAE plus a sparse matrix, gets the DCAE's; the other detectors keep their own
-defaults. On GTSRB every detector keeps its default (no GCN, as Deep SVDD's GTSRB scripts:
-``--gcn 0``).
+or ``1`` (``advbench.datasets.oneclass``). Each benchmark sets the preprocessing defaults of some
+detectors, as the reference scripts of the baselines do, unless a detector's table sets them
+(``datasets.registry``: GCN and IF's PCA on MNIST-type benchmarks; none on GTSRB).
 """
 
 from __future__ import annotations
@@ -40,15 +36,13 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from advbench.datasets import registry
 from advbench.errors import AdvbenchError
 
-DEFAULTS = {"benchmark": "gtsrb", "detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1,
+DEFAULTS = {"benchmark": registry.DEFAULT, "detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1,
             "device": "auto", "profile": "default", "protocol": None, "classes": None, "executor": "local",
             "ray_address": None}  # fmt: skip
 RUN_KEYS = ("data", "root", "out", *DEFAULTS)
-#: ``gcn`` on MNIST-type benchmarks per detector (see the module docstring).
-ONE_CLASS_GCN = {"ocsvm": False, "kde": False, "iforest": True, "dcae": True, "deep-svdd": True,
-                 "deep-svdd-soft": True, "rcae": True}  # fmt: skip
 #: Constructor parameters that the run sets itself (from ``--seeds``, ``--device`` and ``--profile``).
 RUN_SET_PARAMS = ("random_state", "device", "profile")
 #: What ``--device`` accepts (``auto``: CUDA when available, else the CPU).
@@ -69,7 +63,7 @@ class RunConfig:
     device: str
     profile: str
     protocol: str = "official"
-    benchmark: str = "gtsrb"
+    benchmark: str = registry.DEFAULT
     classes: str = "all"
     executor: str = "local"
     ray_address: str | None = None
@@ -166,7 +160,6 @@ def resolve(args) -> RunConfig:
     """Build the RunConfig from parsed ``advbench run`` arguments (flags left at None were not given)."""
     from advbench import detectors
     from advbench.detectors.profiles import PROFILES
-    from advbench.runs.sources import BENCHMARKS, PROTOCOLS
 
     toml = load_toml(args.config) if args.config else {}
     where = f"--config {args.config}" if args.config else "command line"
@@ -176,7 +169,7 @@ def resolve(args) -> RunConfig:
         value = getattr(args, key, None)
         return value if value is not None else file_run.get(key, DEFAULTS.get(key))
 
-    benchmark = _choice("benchmark", pick("benchmark"), BENCHMARKS)
+    benchmark = registry.get(pick("benchmark"))
     data, out, classes = _location(benchmark, pick("data"), pick("root"), pick("classes")), pick("out"), pick("classes")
     if out is None:
         raise AdvbenchError("--out: required (or `out` in the [run] table of --config)")
@@ -200,8 +193,8 @@ def resolve(args) -> RunConfig:
         threads=_positive_int(pick("threads"), "--threads"),
         device=_device(pick("device")),
         profile=_choice("profile", pick("profile"), PROFILES),
-        protocol=_choice("protocol", str(pick("protocol") or PROTOCOLS[benchmark][0]), PROTOCOLS[benchmark]),
-        benchmark=benchmark,
+        protocol=_choice("protocol", str(pick("protocol") or benchmark.protocols[0]), benchmark.protocols),
+        benchmark=benchmark.name,
         classes=",".join(map(str, classes)) if isinstance(classes, list) else str(classes or "all"),
         executor=_executor(pick("executor"), pick("ray_address")),
         ray_address=pick("ray_address"),
@@ -226,21 +219,22 @@ def _executor(executor, address) -> str:
     return executor
 
 
-def _location(benchmark: str, data, root, classes) -> Path:
-    """The GTSRB file (``--data``) or the IDX folder (``--root``, else its default); AdvbenchError for a
-    flag that does not belong to the benchmark."""
-    from advbench.datasets.mnist import default_root
-
-    if benchmark == "gtsrb":
+def _location(benchmark: registry.Benchmark, data, root, classes) -> Path:
+    """The benchmark file (``--data``) or the folder of labelled images (``--root``, else its default),
+    as the benchmark's ``run_source`` says; AdvbenchError for a flag that does not belong to it."""
+    reads_folder = [name for name in registry.names() if registry.get(name).run_source == registry.LABELLED_IMAGES]
+    if benchmark.run_source == registry.ATTACK_FILE:
         if root is not None or classes is not None:
             flag = "--root" if root is not None else "--classes"
-            raise AdvbenchError(f"{flag}: only for --benchmark mnist|fashion-mnist (GTSRB reads --data)")
+            raise AdvbenchError(f"{flag}: only for --benchmark {'|'.join(reads_folder)} ({benchmark.label} reads --data)")
         if data is None:
             raise AdvbenchError("--data: required (or `data` in the [run] table of --config)")
         return Path(data)
     if data is not None:
-        raise AdvbenchError(f"--data: only for --benchmark gtsrb; {benchmark} reads its IDX files from --root")
-    return Path(root) if root is not None else default_root(benchmark)
+        reads_file = [name for name in registry.names() if name not in reads_folder]
+        raise AdvbenchError(f"--data: only for --benchmark {'|'.join(reads_file)}; {benchmark.name} reads its IDX "
+                            "files from --root")
+    return Path(root) if root is not None else benchmark.default_root()
 
 
 def resolve_attacks(spec: str, available: list[str], data: Path) -> list[str]:
@@ -268,14 +262,14 @@ def config_hash(data_sha256: str, detector: str, params: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def detector_params(name: str, overrides: dict, seed: int, device: str, profile: str, benchmark: str = "gtsrb") -> dict:
-    """The constructor parameters of one (detector, seed): the config's overrides, the seed, the
-    device and profile for a detector that takes them, and on MNIST-type benchmarks the reference's
-    ``gcn`` unless the overrides set it (``ONE_CLASS_GCN``, see the module docstring)."""
+def detector_params(name: str, overrides: dict, seed: int, device: str, profile: str,
+                    benchmark: str = registry.DEFAULT) -> dict:
+    """The constructor parameters of one (detector, seed): the benchmark's defaults for the detector
+    (``datasets.registry``), the config's overrides over them, the seed, and the device and profile
+    for a detector that takes them."""
     from advbench import detectors
 
     defaults = detectors.create(name).get_params()
-    reference = {"gcn": ONE_CLASS_GCN[name]} if benchmark != "gtsrb" and name in ONE_CLASS_GCN else {}
-    params = {**reference, **overrides, "random_state": seed}
+    params = {**registry.get(benchmark).detector_params(name), **overrides, "random_state": seed}
     params |= {key: value for key, value in (("device", device), ("profile", profile)) if key in defaults}
     return params

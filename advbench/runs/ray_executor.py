@@ -3,7 +3,7 @@
 Each (detector, seed, normal class) pair is one Ray task that reserves ``num_cpus = --threads``
 (and ``num_gpus = 1`` when the run's device is CUDA), sets the same thread count in torch and the
 BLAS pools as the process pool does (``devices.configure_process``), and runs the runner's own
-``fit_and_score``. So a pair computes exactly what it computes under ``--jobs N``, bit for bit on
+``pair.fit_and_score``. So a pair computes exactly what it computes under ``--jobs N``, bit for bit on
 the CPU. The driver (the ``advbench run`` process) records every pair as it finishes, through the
 same callback as the process pool: ``results.jsonl``, resume, the folder guard and failure
 recording are unchanged.
@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import importlib
 
+from advbench.runs import devices
+from advbench.runs.pair import PairTask, ResultLine, fit_and_score
+
 INSTALL_HINT = 'Ray is not installed: pip install "advbench[ray]"'
 
 
@@ -34,14 +37,12 @@ def check_available() -> None:
         raise ValueError(INSTALL_HINT) from None
 
 
-def _pair(task: dict, threads: int, device: str) -> list[dict]:
-    from advbench.runs import devices, runner
-
+def _pair(task: PairTask, threads: int, device: str) -> list[ResultLine]:
     devices.configure_process(threads, device)
-    return runner.fit_and_score(task)
+    return fit_and_score(task)
 
 
-def run_pairs(tasks: list[dict], threads: int, device: str, address: str | None, record) -> None:
+def run_pairs(tasks: list[PairTask], threads: int, device: str, address: str | None, record) -> None:
     """Run ``tasks`` as Ray tasks and call ``record(lines)`` in this process as each finishes."""
     import ray
 

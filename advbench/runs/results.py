@@ -7,9 +7,13 @@ pair (``pair_attacks``), so a reader can tell a complete pair from one cut short
 drops a trailing partial line and the lines of incomplete pairs, which is all a ``kill -9`` can
 leave behind.
 
-A pair is a (detector, seed, normal class) (``pair_key``); a GTSRB benchmark file holds one
-normal class, so GTSRB pairs are keyed by detector and seed alone (lines written before the class
-was recorded lack it) and MNIST-type pairs by all three.
+A pair is a (detector, seed, normal class) (``pair_key``); a benchmark file holds one normal
+class, so its pairs are keyed by detector and seed alone (lines written before the class was
+recorded lack it), and pairs of benchmarks whose every class is normal in turn (MNIST-type, the
+registry's ``pairs_by_class``) by all three.
+
+Folders written before ``paired_auc`` and ``matched_auc`` existed are brought up to date from their
+stored scores (``upgrade``) without fitting again.
 
 Scores live in ``scores/<detector>/seed-<seed>.npz`` (GTSRB) or
 ``scores/<detector>/class-<c>/seed-<seed>.npz``: ``normal_train`` and ``normal_test`` (row ``i``
@@ -30,8 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from advbench.datasets import registry
 from advbench.errors import DataError
 from advbench.fileio import atomic_path
+from advbench.runs import metrics
 
 RESULTS = "results.jsonl"
 SCORES = "scores"
@@ -39,9 +45,9 @@ RUN_JSON = "run.json"
 
 
 def pair_key(record: dict) -> tuple[str, int, int | None]:
-    """``(detector, seed, normal class)``; the class is None on GTSRB (see the module docstring)."""
-    one_class = record.get("benchmark", "gtsrb") != "gtsrb"
-    return record["detector"], int(record["seed"]), int(record["normal_class"]) if one_class else None
+    """``(detector, seed, normal class)``; the class is None for a benchmark file (see the module docstring)."""
+    by_class = registry.of_record(record).pairs_by_class
+    return record["detector"], int(record["seed"]), int(record["normal_class"]) if by_class else None
 
 
 def scores_path(out: Path, detector: str, seed: int, normal_class: int | None = None) -> Path:
@@ -151,6 +157,36 @@ def write_pair(out: Path, records: list[dict]) -> None:
         handle.write("".join(json.dumps(record, sort_keys=True) + "\n" for record in records))
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def upgrade(out: Path, existing: list[dict], bench) -> list[dict]:
+    """Give lines written before ``paired_auc`` and ``matched_auc`` existed (all under the official
+    protocol) those two numbers, from their pair's stored scores and the data file's
+    ``source_index``, without fitting again; ``results.jsonl`` is rewritten when any changed. The
+    stored ``auc`` is computed again from the same scores as a check; a difference means the scores
+    file does not belong to the line (DataError)."""
+    stale = {pair_key(r) for r in existing if r["error"] is None and "paired_auc" not in r}
+    if not stale:
+        return existing
+    stored = {key: read_scores(scores_path(out, *key)) for key in stale if scores_path(out, *key).is_file()}
+    updated = []
+    for record in existing:
+        scores = stored.get(pair_key(record))
+        if scores is not None and "paired_auc" not in record and record["attack"] in bench.attacks:
+            clean = scores["normal_test"]
+            index = bench.attacks[record["attack"]].source_index
+            found = metrics.attack_metrics(clean, clean, scores["attacks"][record["attack"]], index)
+            if abs(found["auc"] - record["auc"]) > 1e-12:
+                path = scores_path(out, *pair_key(record))
+                raise DataError(
+                    f"{path}: its scores give AUC {found['auc']:.6f} for {record['attack']}, the results "
+                    f"line {record['auc']:.6f}; the folder is inconsistent"
+                )
+            record = {**record, "protocol": "official", "paired_auc": found["paired_auc"],
+                      "matched_auc": found["matched_auc"]}  # fmt: skip
+        updated.append(record)
+    rewrite(out, updated)
+    return updated
 
 
 def to_json_text(value) -> str:

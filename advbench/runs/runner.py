@@ -1,13 +1,8 @@
-"""The (detector, seed) loop of ``advbench run``: fit, score, AUC per attack, resume, workers.
+"""The (detector, seed) loop of ``advbench run``: plan, resume, workers, ``run.json``.
 
-A pair is a (detector, seed, normal class) of a benchmark (``sources``: a GTSRB benchmark file, one
-normal class, or MNIST / Fashion-MNIST, any class). For each pair the detector is fitted once on
-the protocol's clean training images (``datasets.protocols``, ``datasets.oneclass``), scores the
-protocol's clean test images, the attacks' clean sources and every anomaly set, and each anomaly
-set gets the three AUCs of ``metrics`` (unpaired, paired, matched; the last two only for sets
-made from clean images, the attacks). Under ``heldout-train`` a ``clean-test`` set adds the AUC of
-the held-out training images against the official test images; on MNIST the one set is
-``other-classes``.
+Each (detector, seed, normal class) pair is computed by ``pair.fit_and_score`` (fit once on the
+protocol's clean training images, score every set, three AUCs per anomaly set); this module
+decides which pairs to compute, where, and records them.
 
 Before the first pair (``plan``), everything that can be wrong with the input is checked, and
 nothing is written when it is: the data file, the attacks, ``--device`` (resolved on this
@@ -27,6 +22,10 @@ is what makes ``--jobs N`` reproduce ``--jobs 1`` to the last bit; parallelism c
 A detector that raises on a pair is recorded (one line per attack with ``error`` set and
 ``auc`` null) and the run goes on; failed pairs, and finished pairs whose scores file is
 missing, are computed again on the next run. A worker process that dies stops the run (exit 1).
+
+Rendering is the caller's: ``run`` takes a ``render(out)`` callable, called inside the folder's lock
+once the pairs are done, and the names of the files and folders it writes, which ``--force``
+removes (the run loop imports nothing from ``advbench.reports``).
 """
 
 from __future__ import annotations
@@ -36,123 +35,28 @@ import platform
 import shutil
 import sys
 import time
-import traceback
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
-from advbench.datasets import oneclass, protocols
-from advbench.errors import AdvbenchError, DataError, RunError
+from advbench.datasets import oneclass, protocols, registry
+from advbench.errors import AdvbenchError, RunError
 from advbench.provenance import versions
-from advbench.runs import devices, guard, history, lock, metrics, results, sources
+from advbench.runs import devices, guard, history, lock, results, sources
+from advbench.runs.pair import PairTask, class_key, fit_and_score, now
 from advbench.runs.config import RunConfig, config_hash, detector_params, resolve_attacks
 
-def _score_split(detector, split) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Scores of the normal test images, of the attacks' clean sources (the normal test images
-    themselves unless the protocol tests on others) and of every anomaly set (``clean-test``, whose
-    images are the sources, is not scored twice)."""
-    normal_test = detector.decision_function(split.test)
-    sources = normal_test if split.sources is None else detector.decision_function(split.sources)
-    anomalies = {
-        name: sources if aset.images is split.sources else detector.decision_function(aset.images)
-        for name, aset in split.anomalies.items()
-    }
-    return normal_test, sources, anomalies
-
-
-def _metrics(split, normal_test, sources, anomalies: dict) -> dict[str, dict]:
-    """Per anomaly set, its ``auc``, ``paired_auc`` and ``matched_auc`` (``metrics``; the last two
-    None for a set whose images were not made from clean ones: ``clean-test``, ``other-classes``)."""
-    out = {}
-    for name, values in anomalies.items():
-        index = split.anomalies[name].source_index
-        if index is None:
-            out[name] = {"auc": metrics.roc_auc(normal_test, values), "paired_auc": None, "matched_auc": None}
+def _clear(out: Path, rendered: Iterable[str]) -> None:
+    """What ``--force`` removes: the results, ``run.json``, the scores and what rendering writes
+    (``rendered``: file and folder names), nothing else."""
+    for name in (results.RESULTS, results.RUN_JSON, results.SCORES, *rendered):
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
         else:
-            out[name] = metrics.attack_metrics(normal_test, sources, values, index)
-    return out
-
-
-def _no_metrics(columns: list[str]) -> dict[str, dict]:
-    """The numbers of a pair that failed: None for each column."""
-    return {column: dict.fromkeys(("auc", "paired_auc", "matched_auc")) for column in columns}
-
-
-def _class_key(benchmark: str, normal_class: int) -> int | None:
-    """The normal class as part of a pair's key (``results.pair_key``): None on GTSRB."""
-    return None if benchmark == sources.GTSRB else normal_class
-
-
-def fit_and_score(task: dict) -> list[dict]:
-    """Run one (detector, seed, normal class), write its scores file, and return its result lines (not yet written)."""
-    from advbench import detectors
-
-    source = sources.cached(task["benchmark"], task["data"], task["data_sha256"], task["attacks"])
-    name, seed, protocol, normal_class = task["detector"], task["seed"], task["protocol"], task["normal_class"]
-    split = source.split(protocol, normal_class, seed)
-    columns = list(split.anomalies)
-    path = results.scores_path(Path(task["out"]), name, seed, _class_key(source.benchmark, normal_class))
-    common = {
-        "benchmark": source.benchmark,
-        "normal_class": normal_class,
-        "detector": name,
-        "seed": seed,
-        "params": task["params"],
-        "data_sha256": task["data_sha256"],
-        "config_hash": task["config_hash"],
-        "versions": task["versions"],
-        "device": task["params"].get("device", "cpu"),
-        "threads": task["threads"],
-        "profile": task["profile"],
-        "protocol": protocol,
-        "pair_attacks": columns,
-        "n_train": int(len(split.train)),
-        "n_normal": int(len(split.test)),
-        "fit_seconds": None,
-        "score_seconds": None,
-        "error": None,
-    }
-    try:
-        detector = detectors.create(name, **task["params"])
-        common["params"] = detector.get_params()
-        start = time.perf_counter()
-        detector.fit(split.train)
-        common["fit_seconds"] = time.perf_counter() - start
-        common["device"] = str(getattr(detector, "device_", "cpu"))
-        start = time.perf_counter()
-        normal_test, clean_sources, anomalies = _score_split(detector, split)
-        common["score_seconds"] = time.perf_counter() - start
-        for values in (normal_test, clean_sources, *anomalies.values()):
-            if not np.isfinite(values).all():
-                raise ValueError("the detector returned non-finite scores")
-        found = _metrics(split, normal_test, clean_sources, anomalies)
-        results.write_scores(path, detector.decision_scores_, normal_test, anomalies, getattr(detector, "history_", None),
-                             split.rows)  # fmt: skip
-    except Exception as exc:  # a failing detector is recorded, not fatal: the run goes on
-        message = str(exc).strip().splitlines()
-        common["error"] = f"{type(exc).__name__}: {message[0] if message else ''}".rstrip(": ")
-        common["traceback"] = traceback.format_exc(limit=-8)
-        found = _no_metrics(columns)
-        path.unlink(missing_ok=True)
-    finished = _now()
-    return [
-        {**common, "attack": column, **found[column], "n_adversarial": len(split.anomalies[column]), "finished": finished}
-        for column in columns
-    ]
-
-
-def _clear(out: Path) -> None:
-    """What ``--force`` removes: every artifact a run writes in ``out`` (nothing else)."""
-    from advbench.reports.report import ARTIFACTS
-
-    for name in (results.RESULTS, results.RUN_JSON, *ARTIFACTS):
-        (out / name).unlink(missing_ok=True)
-    for folder in (results.SCORES, "figures"):
-        shutil.rmtree(out / folder, ignore_errors=True)
+            path.unlink(missing_ok=True)
 
 
 def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[str, int, int | None]]:
@@ -219,7 +123,7 @@ class Plan:
 def _open(config: RunConfig):
     """The run's source with its attacks resolved (GTSRB) or its classes checked (MNIST-type); AdvbenchError."""
     source = sources.open_source(config.benchmark, config.data)
-    if config.benchmark != sources.GTSRB:
+    if registry.get(config.benchmark).pairs_by_class:
         return source, oneclass.parse_classes(config.classes, source.classes)
     bench = source.bench
     protocols.check_size(config.protocol, len(bench.normal_train), str(config.data))
@@ -242,12 +146,13 @@ def plan(config: RunConfig) -> Plan:
     return Plan(source, source.columns(config.protocol), classes, device, params, hashes, settings)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+#: What rendering a folder is to the run loop: a function of the folder.
+Render = Callable[[Path], object]
 
 
-def run(config: RunConfig, command_line: list[str]) -> int:
-    """Run every missing (detector, seed) pair of ``config``, then render the report; the exit code."""
+def run(config: RunConfig, command_line: list[str], render: Render | None = None, rendered: Iterable[str] = ()) -> int:
+    """Run every missing (detector, seed) pair of ``config``, then ``render(out)`` inside the folder's
+    lock (``rendered``: what it writes, for ``--force``); the exit code."""
     started = time.time()
     planned = plan(config)
     out = config.out
@@ -255,7 +160,7 @@ def run(config: RunConfig, command_line: list[str]) -> int:
         raise AdvbenchError(f"--out {out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     with lock.hold(out, f"--out {out}", " ".join(command_line)):
-        return _run_locked(config, command_line, planned, started)
+        return _run_locked(config, command_line, planned, started, render, tuple(rendered))
 
 
 def _attack_info(attack) -> dict:
@@ -265,33 +170,6 @@ def _attack_info(attack) -> dict:
     info = attack_summary(attack)
     kept = {key: info[key] for key in ("family", "params", "count", "attempted", "median_l2", "median_linf")}
     return kept | ({"adaptive": attack.attrs["adaptive"]} if "adaptive" in attack.attrs else {})
-
-
-def _add_paired_aucs(out: Path, existing: list[dict], bench) -> list[dict]:
-    """Give lines written before ``paired_auc`` and ``matched_auc`` existed (all under the official
-    protocol) those two numbers, from their pair's stored scores and the data file's
-    ``source_index``, without fitting again. The stored ``auc`` is computed again from the same
-    scores as a check; a difference means the scores file does not belong to the line (DataError)."""
-    stale = {results.pair_key(r) for r in existing if r["error"] is None and "paired_auc" not in r}
-    if not stale:
-        return existing
-    stored = {key: results.read_scores(results.scores_path(out, *key)) for key in stale
-              if results.scores_path(out, *key).is_file()}  # fmt: skip
-    updated = []
-    for record in existing:
-        scores = stored.get(results.pair_key(record))
-        if scores is not None and "paired_auc" not in record and record["attack"] in bench.attacks:
-            clean = scores["normal_test"]
-            found = metrics.attack_metrics(clean, clean, scores["attacks"][record["attack"]],
-                                           bench.attacks[record["attack"]].source_index)  # fmt: skip
-            if abs(found["auc"] - record["auc"]) > 1e-12:
-                path = results.scores_path(out, *results.pair_key(record))
-                raise DataError(f"{path}: its scores give AUC {found['auc']:.6f} for {record['attack']}, the results "
-                                f"line {record['auc']:.6f}; the folder is inconsistent")  # fmt: skip
-            record = {**record, "protocol": "official", "paired_auc": found["paired_auc"], "matched_auc": found["matched_auc"]}
-        updated.append(record)
-    results.rewrite(out, updated)
-    return updated
 
 
 def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dict:
@@ -311,17 +189,16 @@ def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dic
         "detector_params": planned.params,
         "config_hashes": planned.hashes,
         "environment": _environment(),
-        "started": _now(),
+        "started": now(),
         "status": "running",
     }
 
 
-def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, started: float) -> int:
-    from advbench.reports.report import render
-
+def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, started: float, render: Render | None,
+                rendered: tuple[str, ...]) -> int:
     out = config.out
     if config.force:
-        _clear(out)
+        _clear(out, rendered)
     existing = results.repair(out)
     guard.check(out, existing, planned.settings)
     runs = history.read_runs(out)
@@ -330,23 +207,24 @@ def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, start
         print(f"advbench run: warning: --jobs {config.jobs} x --threads {config.threads} exceeds the {cores} CPU "
               "cores; the pairs will compete for them", file=sys.stderr)  # fmt: skip
     pairs = [(name, seed, c) for seed in config.seeds for c in planned.classes for name in config.detectors]
-    if planned.source.benchmark == sources.GTSRB:
-        existing = _add_paired_aucs(out, existing, planned.source.bench)
+    if isinstance(planned.source, sources.AttackFile):
+        existing = results.upgrade(out, existing, planned.source.bench)
     done = _finished(out, existing, planned.columns)
     benchmark = planned.source.benchmark
-    todo = [(name, seed, c) for name, seed, c in pairs if (name, seed, _class_key(benchmark, c)) not in done]
+    todo = [(name, seed, c) for name, seed, c in pairs if (name, seed, class_key(benchmark, c)) not in done]
     entry = _run_entry(config, command_line, planned)
     history.write_runs(out, [*runs, entry])
     try:
         failed = _compute(_tasks(config, planned, entry, todo), config, planned.device, len(pairs))
-        render(out, data=config.data)
+        if render is not None:
+            render(out)
     except BaseException as exc:
-        entry.update(status=f"failed: {type(exc).__name__}", finished=_now(), wall_seconds=time.time() - started)
+        entry.update(status=f"failed: {type(exc).__name__}", finished=now(), wall_seconds=time.time() - started)
         history.write_runs(out, [*runs, entry])
         raise
     entry.update(
         status="finished",
-        finished=_now(),
+        finished=now(),
         wall_seconds=time.time() - started,
         pairs={"total": len(pairs), "reused": len(pairs) - len(todo), "computed": len(todo), "failed": len(failed)},
         failures=[{"detector": f["detector"], "seed": f["seed"], "error": f["error"]} for f in failed],
@@ -368,21 +246,31 @@ def _closing_lines(out: Path, entry: dict, failed: list[dict]) -> int:
     return 1
 
 
-def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, int, int]]) -> list[dict]:
+def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, int, int]]) -> list[PairTask]:
     """What ``fit_and_score`` needs for each pair to compute (picklable, for worker processes)."""
     source = planned.source
-    common = {"benchmark": source.benchmark, "data": source.location, "data_sha256": source.sha256,
-              "out": str(config.out), "attacks": getattr(source, "attacks", None), "threads": config.threads,
-              "profile": config.profile, "protocol": config.protocol,
-              "versions": entry["environment"]["versions"]}  # fmt: skip
     return [
-        {**common, "detector": name, "seed": seed, "normal_class": normal_class, "config_hash": planned.hashes[name],
-         "params": detector_params(name, config.params[name], seed, planned.device, config.profile, config.benchmark)}
+        PairTask(
+            benchmark=source.benchmark,
+            data=source.location,
+            data_sha256=source.sha256,
+            out=str(config.out),
+            attacks=getattr(source, "attacks", None),
+            threads=config.threads,
+            profile=config.profile,
+            protocol=config.protocol,
+            versions=entry["environment"]["versions"],
+            detector=name,
+            seed=seed,
+            normal_class=normal_class,
+            config_hash=planned.hashes[name],
+            params=detector_params(name, config.params[name], seed, planned.device, config.profile, config.benchmark),
+        )
         for name, seed, normal_class in todo
-    ]  # fmt: skip
+    ]
 
 
-def _compute(tasks: list[dict], config: RunConfig, device: str, total: int) -> list[dict]:
+def _compute(tasks: list[PairTask], config: RunConfig, device: str, total: int) -> list[dict]:
     """Run the pairs of ``tasks`` (in this process, in ``--jobs`` workers, or as Ray tasks), record each; the
     failed pairs' lines."""
     from tqdm import tqdm
@@ -390,7 +278,8 @@ def _compute(tasks: list[dict], config: RunConfig, device: str, total: int) -> l
     failed: list[dict] = []
     bar = tqdm(total=total, initial=total - len(tasks), unit="pair", file=sys.stderr, dynamic_ncols=True)
 
-    def record(lines: list[dict]) -> None:
+    def record(found: list) -> None:
+        lines = [line.to_record() for line in found]
         results.write_pair(config.out, lines)
         if lines[0]["error"]:
             failed.append(lines[0])
@@ -413,7 +302,7 @@ def _compute(tasks: list[dict], config: RunConfig, device: str, total: int) -> l
     return failed
 
 
-def _run_pool(tasks: list[dict], config: RunConfig, device: str, record) -> None:
+def _run_pool(tasks: list[PairTask], config: RunConfig, device: str, record) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")

@@ -4,38 +4,33 @@ A source has a ``benchmark`` name, a ``sha256`` (recorded in every result line a
 the folder guard), its ``classes`` (the normal classes it can run), ``columns(protocol)`` (the
 anomaly sets of every pair) and ``split(protocol, normal_class, seed)`` (``datasets.splits.Split``).
 
-- ``AttackFile``: a GTSRB benchmark file of ``advbench generate-attacks`` (one normal class, the
+- ``AttackFile``: a benchmark file of ``advbench generate-attacks`` (one normal class, the
   file's; anomaly sets = its attacks, ``--attacks``), protocols ``official`` and ``heldout-train``.
 - ``LabelledImages``: MNIST or Fashion-MNIST from their IDX files; every class can be normal
   (``--classes``); protocols ``1`` and ``2`` (``datasets.oneclass``), anomaly set ``other-classes``.
 
-``open_source(benchmark, location)`` builds either, as the runner's worker processes do from a
-task's ``benchmark`` and ``data``; they keep the last one (``cached``) between pairs.
+The benchmark registry says which a benchmark is (``Benchmark.run_source``). ``open_source(benchmark,
+location)`` builds it, as the runner's worker processes do from a task's ``benchmark`` and
+``data``; they keep the last one (``cached``) between pairs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from advbench.datasets import oneclass, protocols
-from advbench.errors import AdvbenchError
+from advbench.datasets import oneclass, protocols, registry
+from advbench.errors import DataError
 
-GTSRB = "gtsrb"
-ONE_CLASS = ("mnist", "fashion-mnist")
-BENCHMARKS = (GTSRB, *ONE_CLASS)
-#: The protocols of each benchmark, the first the default.
-PROTOCOLS = {GTSRB: protocols.PROTOCOLS, **dict.fromkeys(ONE_CLASS, ("2", "1"))}
 _CACHE: dict = {}
 
 
 class AttackFile:
-    """A GTSRB benchmark file; ``attacks`` (the run's ``--attacks``) are the anomaly sets."""
+    """A benchmark file of ``generate-attacks``; ``attacks`` (the run's ``--attacks``) are the anomaly sets."""
 
-    benchmark = GTSRB
-
-    def __init__(self, path, attacks: list[str] | None = None):
+    def __init__(self, benchmark: str, path, attacks: list[str] | None = None):
         from advbench.datasets.benchmark_file import read_benchmark
 
+        self.benchmark = benchmark
         self.location = str(path)
         self.bench = read_benchmark(path)
         self.sha256 = self.bench.sha256
@@ -56,11 +51,9 @@ class LabelledImages:
     """MNIST or Fashion-MNIST from the folder of its four IDX files."""
 
     def __init__(self, benchmark: str, root):
-        from advbench.datasets import mnist
-
         self.benchmark = benchmark
         self.location = str(root)
-        self.data = mnist.load(benchmark, root)
+        self.data = registry.get(benchmark).load(Path(root), Path(registry.DEFAULT_DATA_DIR), False)
         self.sha256 = self.data.sha256
 
     @property
@@ -75,11 +68,10 @@ class LabelledImages:
 
 
 def open_source(benchmark: str, location, attacks: list[str] | None = None):
-    """The source of ``benchmark`` at ``location`` (a file for GTSRB, a folder otherwise)."""
-    if benchmark == GTSRB:
-        return AttackFile(location, attacks)
-    if benchmark not in ONE_CLASS:
-        raise AdvbenchError(f"--benchmark: expected one of {', '.join(BENCHMARKS)}; got {benchmark!r}")
+    """The source of ``benchmark`` at ``location`` (a benchmark file or a folder of labelled images,
+    as the registry says); AdvbenchError for an unknown benchmark."""
+    if registry.get(benchmark).run_source == registry.ATTACK_FILE:
+        return AttackFile(benchmark, location, attacks)
     return LabelledImages(benchmark, Path(location))
 
 
@@ -89,6 +81,6 @@ def cached(benchmark: str, location: str, sha256: str, attacks: list[str] | None
     if _CACHE.get("key") != key:
         source = open_source(benchmark, location, attacks)
         if source.sha256 != sha256:
-            raise AdvbenchError(f"{location}: the data changed while the run was going on")
+            raise DataError(f"{location}: the data changed while the run was going on")
         _CACHE.update(key=key, source=source)
     return _CACHE["source"]

@@ -1,4 +1,5 @@
-"""``advbench run``: detectors x seeds x attacks, with resume (heavy libraries imported in the handler)."""
+"""``advbench run``: detectors x seeds x attacks, with resume, then the folder's tables and figures
+(heavy libraries imported in the handler)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ def _command_line(args) -> list[str]:
 
 
 def _run(args) -> int:
+    from advbench.reports.report import ARTIFACTS, FIGURES, render
     from advbench.runs.config import resolve
     from advbench.runs.runner import run
 
-    return run(resolve(args), _command_line(args))
+    config = resolve(args)
+    return run(config, _command_line(args), lambda out: render(out, data=config.data), (*ARTIFACTS, FIGURES))
 
 
 def register(sub) -> None:

@@ -19,30 +19,10 @@ import time
 from pathlib import Path
 
 from advbench.attacks import DEFAULT_ATTACKS
+from advbench.cli.options import add_gtsrb_arguments, device, numbers, positive_int
 from advbench.errors import AdvbenchError
 
 DEFAULT_OUT = "datasets/gtsrb_stop_adv.h5"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _numbers(text: str, flag: str, kind: type) -> tuple:
-    """``0,1,2`` -> (0, 1, 2) of ``kind``; AdvbenchError naming ``flag`` otherwise."""
-    try:
-        values = tuple(kind(word) for word in text.split(",") if word.strip())
-    except ValueError:
-        raise AdvbenchError(f"{flag} {text!r}: expected comma-separated {kind.__name__}s") from None
-    if not values:
-        raise AdvbenchError(f"{flag}: no value given")
-    return values
 
 
 def _build_config(args: argparse.Namespace):
@@ -69,8 +49,8 @@ def _build_config(args: argparse.Namespace):
         limit=args.limit,
         device=args.device,
         adaptive=tuple(word.strip() for word in (args.adaptive or "").split(",") if word.strip()),
-        adaptive_seeds=_numbers(args.adaptive_seeds, "--adaptive-seeds", int),
-        adaptive_lambdas=_numbers(args.adaptive_lambdas, "--adaptive-lambdas", float),
+        adaptive_seeds=numbers(args.adaptive_seeds, "--adaptive-seeds", int),
+        adaptive_lambdas=numbers(args.adaptive_lambdas, "--adaptive-lambdas", float),
         adaptive_restarts=args.adaptive_restarts,
     )
     try:
@@ -114,12 +94,11 @@ def print_summary(benchmark, seconds: float, file=None) -> None:
 
 def _handler(args: argparse.Namespace) -> int:
     from advbench.attacks.pipeline import generate
-    from advbench.datasets.options import gtsrb_from_args
-    from advbench.runs.devices import resolve_device
+    from advbench.cli.options import gtsrb_from_args
 
     start = time.perf_counter()
     config = _build_config(args)
-    resolve_device(config.device)
+    device(config.device)
     data = gtsrb_from_args(args)
     progress = not args.quiet and sys.stderr.isatty()
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
@@ -132,8 +111,6 @@ def _handler(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     """Add the ``generate-attacks`` sub-command to the CLI."""
-    from advbench.datasets.options import add_gtsrb_arguments
-
     parser = sub.add_parser(
         "generate-attacks",
         help="train the victim and build the adversarial HDF5 dataset",
@@ -157,9 +134,9 @@ def register(sub) -> None:
     parser.add_argument("--normal-class", type=int, default=14, help="GTSRB class to attack (default: 14, stop)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu or cuda (default: auto)")
     parser.add_argument("--seed", type=int, default=0, help="seed for victim training and the attacks (default: 0)")
-    parser.add_argument("--limit", type=_positive, metavar="N", help="attack only the first N eligible images")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="attack only the first N eligible images")
     parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
-    parser.add_argument("--victim-epochs", type=_positive, metavar="N", help="victim training epochs (default: 8, from VictimConfig)")
+    parser.add_argument("--victim-epochs", type=positive_int, metavar="N", help="victim training epochs (default: 8, from VictimConfig)")
     parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
     parser.add_argument(
         "--set", action="append", metavar="SECTION.KEY=VALUE",
@@ -173,7 +150,7 @@ def register(sub) -> None:
                         help="seeds of the attacked detectors, one set per seed (default: 0)")
     parser.add_argument("--adaptive-lambdas", default="0,0.1,1,10,100", metavar="LIST",
                         help="weights of the standardized detector score tried per image (default: 0,0.1,1,10,100)")
-    parser.add_argument("--adaptive-restarts", type=_positive, default=1, metavar="N",
+    parser.add_argument("--adaptive-restarts", type=positive_int, default=1, metavar="N",
                         help="random starts per weight (default: 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
     parser.set_defaults(handler=_handler)

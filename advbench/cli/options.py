@@ -1,0 +1,83 @@
+"""Command-line options shared by several commands: the GTSRB source (``--gtsrb-root``,
+``--download``, ``--data-dir``), ``--device`` and integer and list values."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from advbench.datasets.registry import DEFAULT_DATA_DIR
+from advbench.errors import AdvbenchError, DataError
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def numbers(text: str, flag: str, kind: type) -> tuple:
+    """``0,1,2`` -> (0, 1, 2) of ``kind``; AdvbenchError naming ``flag`` otherwise."""
+    try:
+        values = tuple(kind(word) for word in text.split(",") if word.strip())
+    except ValueError:
+        raise AdvbenchError(f"{flag} {text!r}: expected comma-separated {kind.__name__}s") from None
+    if not values:
+        raise AdvbenchError(f"{flag}: no value given")
+    return values
+
+
+def device(spec: str) -> str:
+    """The device ``--device spec`` means on this machine (``torch_utils.resolve_device``); AdvbenchError naming the flag."""
+    from advbench.torch_utils import resolve_device
+
+    try:
+        return str(resolve_device(spec))
+    except ValueError as exc:
+        raise AdvbenchError(f"--device {spec}: {exc}") from None
+
+
+def add_gtsrb_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--gtsrb-root`` (or env ADVBENCH_GTSRB_ROOT), ``--download`` and ``--data-dir``."""
+    group = parser.add_argument_group("GTSRB source")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument(
+        "--gtsrb-root",
+        metavar="DIR",
+        default=os.environ.get("ADVBENCH_GTSRB_ROOT"),
+        help="GTSRB copy: the folder holding GTSRB/ or GTSRB/ itself (default: $ADVBENCH_GTSRB_ROOT)",
+    )
+    source.add_argument(
+        "--download",
+        action="store_true",
+        help="download the official archives into DATA_DIR/gtsrb (checksums verified, resumable)",
+    )
+    group.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=os.environ.get("ADVBENCH_DATA_DIR", DEFAULT_DATA_DIR),
+        help="data folder for downloads and caches (default: $ADVBENCH_DATA_DIR or ./datasets)",
+    )
+
+
+def gtsrb_from_args(args: argparse.Namespace):
+    """Load GTSRB as the options say (through the benchmark registry); DataError with a one-line
+    message on bad input."""
+    from advbench.datasets import registry
+
+    gtsrb = registry.get("gtsrb")
+    data_dir = Path(args.data_dir)
+    if args.download:
+        root = gtsrb.download(data_dir / gtsrb.name, sys.stderr.isatty())
+    elif args.gtsrb_root:
+        root = Path(args.gtsrb_root)
+    else:
+        raise DataError("--gtsrb-root is required (or set ADVBENCH_GTSRB_ROOT, or pass --download)")
+    return gtsrb.load(root, data_dir, sys.stderr.isatty())

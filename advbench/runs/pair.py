@@ -1,0 +1,177 @@
+"""One pair of a run: fit a detector on a benchmark's clean training images, score, and compute AUCs.
+
+A pair is a (detector, seed, normal class) of a benchmark (``sources``: a benchmark file with one
+normal class, or MNIST / Fashion-MNIST, any class). ``fit_and_score(task)`` fits the detector once
+on the protocol's clean training images (``datasets.protocols``, ``datasets.oneclass``), scores the
+protocol's clean test images, the attacks' clean sources and every anomaly set, writes the pair's
+scores file, and gives each anomaly set the three AUCs of ``metrics`` (unpaired, paired, matched;
+the last two only for sets made from clean images, the attacks) as one ``ResultLine``.
+
+A detector that raises is recorded, not fatal: its lines carry ``error`` (and ``traceback``) with
+the AUCs None, and its scores file is removed. ``PairTask`` is what a worker process or Ray task
+receives (picklable); ``ResultLine`` what it returns.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from advbench.datasets import registry
+from advbench.runs import metrics, results, sources
+
+_AUCS = ("auc", "paired_auc", "matched_auc")
+
+
+@dataclass(frozen=True)
+class PairTask:
+    """Everything one pair needs, built by the runner before the first pair."""
+
+    benchmark: str
+    data: str
+    data_sha256: str
+    out: str
+    attacks: list[str] | None
+    threads: int
+    profile: str
+    protocol: str
+    versions: dict
+    detector: str
+    seed: int
+    normal_class: int
+    config_hash: str
+    params: dict
+
+
+@dataclass
+class ResultLine:
+    """One line of ``results.jsonl``: a pair's numbers on one anomaly set, with its provenance."""
+
+    benchmark: str
+    normal_class: int
+    detector: str
+    seed: int
+    params: dict
+    data_sha256: str
+    config_hash: str
+    versions: dict
+    device: str
+    threads: int
+    profile: str
+    protocol: str
+    pair_attacks: list[str]
+    n_train: int
+    n_normal: int
+    attack: str
+    n_adversarial: int
+    auc: float | None = None
+    paired_auc: float | None = None
+    matched_auc: float | None = None
+    fit_seconds: float | None = None
+    score_seconds: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+    finished: str | None = None
+
+    def to_record(self) -> dict:
+        """The JSON object written to ``results.jsonl`` (``traceback`` only on a failed pair)."""
+        record = asdict(self)
+        if record["traceback"] is None:
+            del record["traceback"]
+        return record
+
+
+def now() -> str:
+    """The current UTC time as recorded in result lines and ``run.json``."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _score_split(detector, split) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Scores of the normal test images, of the attacks' clean sources (the normal test images
+    themselves unless the protocol tests on others) and of every anomaly set (``clean-test``, whose
+    images are the sources, is not scored twice)."""
+    normal_test = detector.decision_function(split.test)
+    clean_sources = normal_test if split.sources is None else detector.decision_function(split.sources)
+    anomalies = {
+        name: clean_sources if aset.images is split.sources else detector.decision_function(aset.images)
+        for name, aset in split.anomalies.items()
+    }
+    return normal_test, clean_sources, anomalies
+
+
+def _metrics(split, normal_test, clean_sources, anomalies: dict) -> dict[str, dict]:
+    """Per anomaly set, its ``auc``, ``paired_auc`` and ``matched_auc`` (``metrics``; the last two
+    None for a set whose images were not made from clean ones: ``clean-test``, ``other-classes``)."""
+    out = {}
+    for name, values in anomalies.items():
+        index = split.anomalies[name].source_index
+        if index is None:
+            out[name] = {"auc": metrics.roc_auc(normal_test, values), "paired_auc": None, "matched_auc": None}
+        else:
+            out[name] = metrics.attack_metrics(normal_test, clean_sources, values, index)
+    return out
+
+
+def class_key(benchmark: str, normal_class: int) -> int | None:
+    """The normal class as part of a pair's key (``results.pair_key``): None where a run has one class."""
+    return normal_class if registry.get(benchmark).pairs_by_class else None
+
+
+def fit_and_score(task: PairTask) -> list[ResultLine]:
+    """Run one (detector, seed, normal class), write its scores file, and return its result lines (not yet written)."""
+    from advbench import detectors
+
+    source = sources.cached(task.benchmark, task.data, task.data_sha256, task.attacks)
+    split = source.split(task.protocol, task.normal_class, task.seed)
+    columns = list(split.anomalies)
+    path = results.scores_path(Path(task.out), task.detector, task.seed, class_key(source.benchmark, task.normal_class))
+    common = {
+        "benchmark": source.benchmark,
+        "normal_class": task.normal_class,
+        "detector": task.detector,
+        "seed": task.seed,
+        "params": task.params,
+        "data_sha256": task.data_sha256,
+        "config_hash": task.config_hash,
+        "versions": task.versions,
+        "device": task.params.get("device", "cpu"),
+        "threads": task.threads,
+        "profile": task.profile,
+        "protocol": task.protocol,
+        "pair_attacks": columns,
+        "n_train": int(len(split.train)),
+        "n_normal": int(len(split.test)),
+    }
+    try:
+        detector = detectors.create(task.detector, **task.params)
+        common["params"] = detector.get_params()
+        start = time.perf_counter()
+        detector.fit(split.train)
+        common["fit_seconds"] = time.perf_counter() - start
+        common["device"] = str(getattr(detector, "device_", "cpu"))
+        start = time.perf_counter()
+        normal_test, clean_sources, anomalies = _score_split(detector, split)
+        common["score_seconds"] = time.perf_counter() - start
+        for values in (normal_test, clean_sources, *anomalies.values()):
+            if not np.isfinite(values).all():
+                raise ValueError("the detector returned non-finite scores")
+        found = _metrics(split, normal_test, clean_sources, anomalies)
+        results.write_scores(
+            path, detector.decision_scores_, normal_test, anomalies, getattr(detector, "history_", None), split.rows
+        )
+    except Exception as exc:  # a failing detector is recorded, not fatal: the run goes on
+        message = str(exc).strip().splitlines()
+        common["error"] = f"{type(exc).__name__}: {message[0] if message else ''}".rstrip(": ")
+        common["traceback"] = traceback.format_exc(limit=-8)
+        found = {column: dict.fromkeys(_AUCS) for column in columns}
+        path.unlink(missing_ok=True)
+    finished = now()
+    return [
+        ResultLine(**common, attack=column, **found[column], n_adversarial=len(split.anomalies[column]), finished=finished)
+        for column in columns
+    ]
