@@ -1,0 +1,131 @@
+"""The package's shape: no import cycle, ``runs`` independent of ``reports``, argument parsing in
+``cli``, and benchmark names compared only by the benchmark registry."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import advbench
+from advbench.datasets import registry
+
+PACKAGE = Path(advbench.__file__).parent
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The package modules ``name`` imports anywhere in its body (inside functions too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parents = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parents, base] if base else parents)
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+@pytest.fixture(scope="module")
+def graph() -> nx.DiGraph:
+    modules = _modules()
+    out = nx.DiGraph()
+    for name, path in modules.items():
+        out.add_node(name)
+        out.add_edges_from((name, target) for target in _imports(name, path, modules))
+    return out
+
+
+def test_walker_sees_imports_inside_functions(graph):
+    assert graph.has_edge("advbench.cli.run", "advbench.reports.report")  # imported in the handler
+    assert graph.has_edge("advbench.runs.runner", "advbench.runs.pair")
+
+
+def test_no_import_cycle(graph):
+    assert list(nx.simple_cycles(graph)) == []
+
+
+def test_runs_import_nothing_from_reports(graph):
+    edges = [(a, b) for a, b in graph.edges if a.startswith("advbench.runs") and b.startswith("advbench.reports")]
+    assert edges == []
+
+
+def test_argument_parsing_lives_in_cli():
+    users = [name for name, path in _modules().items() if "argparse" in path.read_text(encoding="utf-8")
+             and not name.startswith("advbench.cli")]  # fmt: skip
+    assert users == []
+
+
+def _compared_names(tree: ast.AST) -> list[str]:
+    """Benchmark names compared in ``tree`` (``x == "gtsrb"``, ``x in ("mnist", ...)``)."""
+    known = set(registry.names())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for side in (node.left, *node.comparators):
+                items = side.elts if isinstance(side, ast.Tuple | ast.List | ast.Set) else [side]
+                found += [item.value for item in items if isinstance(item, ast.Constant) and item.value in known]
+    return found
+
+
+def test_the_check_finds_a_comparison():
+    assert _compared_names(ast.parse('if benchmark != "gtsrb" or name in ("mnist", "x"):\n    pass')) == ["gtsrb", "mnist"]
+
+
+def test_no_module_outside_the_registry_compares_benchmark_names():
+    offenders = {name: compared for name, path in _modules().items() if name != "advbench.datasets.registry"
+                 and (compared := _compared_names(ast.parse(path.read_text(encoding="utf-8"))))}  # fmt: skip
+    assert offenders == {}
+
+
+#: The detector defaults each benchmark sets, and where they come from (``datasets.registry``).
+EXPECTED_DEFAULTS = {
+    "gtsrb": {},
+    "mnist": {"ocsvm": {"gcn": False}, "kde": {"gcn": False}, "iforest": {"gcn": True, "pca": 0.95},
+              "dcae": {"gcn": True}, "deep-svdd": {"gcn": True}, "deep-svdd-soft": {"gcn": True},
+              "rcae": {"gcn": True}},
+}  # fmt: skip
+EXPECTED_DEFAULTS["fashion-mnist"] = EXPECTED_DEFAULTS["mnist"]
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_detector_defaults_per_benchmark_and_their_sources(name):
+    benchmark = registry.get(name)
+    assert benchmark.detector_defaults == EXPECTED_DEFAULTS[name]
+    for detector in benchmark.detector_defaults:
+        assert "Deep-SVDD" in benchmark.detector_sources[detector]
+    if not benchmark.detector_defaults:
+        assert "--gcn 0" in benchmark.detector_sources["*"]
+
+
+def test_registry_entries_are_consistent():
+    from advbench.datasets.gtsrb import NUM_CLASSES
+
+    assert registry.get("gtsrb").num_classes == NUM_CLASSES
+    assert registry.get("gtsrb").class_names[14] == "stop"
+    for name in registry.names():
+        benchmark = registry.get(name)
+        assert benchmark.name == name and benchmark.protocols and len(set(benchmark.class_names)) == benchmark.num_classes
+        assert benchmark.run_source in (registry.ATTACK_FILE, registry.LABELLED_IMAGES)
