@@ -12,16 +12,16 @@ RUN_DIR ?= runs/gtsrb-stop
 TORCH ?= torch==2.13.0
 CHECK_VENV ?= .venv-install-check
 
-.PHONY: setup test benchmark check-install
+.PHONY: setup test lint benchmark check-install
 
-# torch first, then advbench with the test, PyOD and Ray extras, then torchattacks without its
+# torch first, then advbench with the test, lint, PyOD and Ray extras, then torchattacks without its
 # dependencies (its pins would downgrade requests and pull torchvision; it imports neither), so
 # the torchattacks backend and its cross-check tests are there.
 $(BIN)/advbench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[test,pyod,ray]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lint,pyod,ray]"
 	$(BIN)/python -m pip install --quiet --no-deps "torchattacks>=3.5"
 	touch $@
 
@@ -44,6 +44,11 @@ check-install:
 
 test: setup
 	$(BIN)/python -m pytest
+
+# ruff's linter and formatter (configured in pyproject.toml), as the pre-commit hooks run them.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The main job: build the adversarial stop-sign dataset, then Table 4 over 10 seeds.
 benchmark: setup
