@@ -61,12 +61,12 @@ BAD: dict[str, dict] = {
     "kde": {"cv": 1},
     "iforest": {"n_estimators": 0},
     "mahalanobis": {"pca": 0},
-    "dcae": {"lr": -1.0},
+    "dcae": {"random_state": "0"},
     "deep-svdd": {"nu": 0.0},
     "deep-svdd-soft": {"warm_up_epochs": -1},
     "rcae": {"sparse_quantile": 1.0},
     "dual-adversarial": {"reduction": "median"},
-    "ablation-single-ae": {"crop_padding": -1},
+    "ablation-single-ae": {"random_state": -1},
     "ablation-single-ae-d": {"lr": 0.0},
     "ablation-dual-ae-d": {"latent_dim": 0},
     PLUGIN_DETECTOR: {"scale": -1.0},
@@ -185,7 +185,8 @@ def test_bad_parameter_raises_before_fitting(name, monkeypatch):
     detector = detectors.create(name, **{**_params(name), parameter: value})
     with pytest.raises(ValueError, match=re.escape(parameter)):
         detector.check_params()
-    monkeypatch.setattr(type(detector), "_fit", lambda self, X: pytest.fail(f"{name}: fit started with {parameter}={value!r}"))
+    started = lambda self, X: pytest.fail(f"{name}: fit started with {parameter}={value!r}")  # noqa: E731
+    monkeypatch.setattr(type(detector), "_fit", started)
     with pytest.raises(ValueError, match=re.escape(parameter)):
         detector.fit(X_TRAIN)
     assert _fitted_attributes(detector) == []

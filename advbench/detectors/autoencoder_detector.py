@@ -5,7 +5,8 @@ training and scoring loops in ``autoencoder_training.py``, and this module holds
 skeleton that ties them to the detector contract (``base.py``):
 
 - the shared hyperparameters and their checks: ``rep_dim``, ``weight_decay``, ``gcn``, ``scaling``,
-  ``device``, and the schedule of ``profile`` (``profiles.resolve`` over the class's ``schedules``);
+  ``device``, ``random_state``, and the schedule of ``profile`` (``profiles.resolve`` over the
+  class's ``schedules``);
 - the setup at the start of every fit, in this order (the order fixes the random draws):
   resolve the schedule into ``schedule_``, seed Python, NumPy and torch from ``random_state``,
   resolve ``device_``, fit the ``ImagePreprocessor`` (``preprocessor_``) on the training images,
@@ -25,7 +26,7 @@ import torch
 from advbench.detectors import profiles
 from advbench.detectors.autoencoder_training import fit_inputs, reconstruction_errors, squared_error, to_tensor
 from advbench.detectors.base import BaseDetector
-from advbench.detectors.checks import check_choice, check_int, check_number
+from advbench.detectors.checks import check_choice, check_int, check_number, check_random_state
 from advbench.detectors.lenet import LeNetAutoencoder
 from advbench.detectors.preprocessing import SCALINGS
 from advbench.torch_utils import check_device, resolve_device, seed_everything
@@ -50,6 +51,7 @@ class LeNetAutoencoderDetector(BaseDetector):
         check_choice("gcn", self.gcn, (False, True))
         check_choice("scaling", self.scaling, SCALINGS)
         check_device(self.device)
+        check_random_state(self.random_state)
         profiles.resolve(self, self.schedules)
 
     def _fit(self, X):
