@@ -1,7 +1,7 @@
 """Training and scoring loops shared by the autoencoder-based detectors (DCAE, Deep SVDD
 pretraining, RCAE): preprocessing to tensors, Adam with the reference codes' step learning-rate
 drop, mini-batch training on the per-image squared reconstruction error, and reconstruction
-errors in eval mode.
+errors in eval mode. The detectors' shared setup around them is ``autoencoder_detector.py``.
 """
 
 from __future__ import annotations
@@ -9,18 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from advbench.detectors.checks import check_choice, check_int, check_number
-from advbench.detectors.preprocessing import SCALINGS, ImagePreprocessor
-from advbench.torch_utils import batched_apply, check_device, check_finite, evaluating, minibatches
-
-
-def check_autoencoder_params(detector) -> None:
-    """The parameters every LeNet-autoencoder detector shares: code size, weight decay, preprocessing, device."""
-    check_int("rep_dim", detector.rep_dim)
-    check_number("weight_decay", detector.weight_decay)
-    check_choice("gcn", detector.gcn, (False, True))
-    check_choice("scaling", detector.scaling, SCALINGS)
-    check_device(detector.device)
+from advbench.detectors.preprocessing import ImagePreprocessor
+from advbench.torch_utils import batched_apply, check_finite, evaluating, minibatches
 
 
 def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:

@@ -32,6 +32,12 @@ def check_choice(name: str, value, choices) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
+def check_random_state(value) -> None:
+    """``random_state`` must be None or an integer >= 0 (the seeds of ``advbench run``)."""
+    if value is not None:
+        check_int("random_state", value, low=0)
+
+
 def check_milestones(name: str, value) -> None:
     """``value`` must be a sequence of positive epoch numbers."""
     try:

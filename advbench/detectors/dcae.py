@@ -20,13 +20,8 @@ Training schedule per profile (``profiles.py``):
 
 from __future__ import annotations
 
-from advbench.detectors import profiles
-from advbench.detectors.autoencoder_training import (
-    adam, check_autoencoder_params, fit_inputs, reconstruction_errors, squared_error, to_tensor, train_reconstruction,
-)
-from advbench.detectors.base import BaseDetector
-from advbench.detectors.lenet import LeNetAutoencoder
-from advbench.torch_utils import resolve_device, seed_everything
+from advbench.detectors.autoencoder_detector import ReconstructionErrorDetector
+from advbench.detectors.autoencoder_training import adam, train_reconstruction
 
 #: Training schedule per profile (sources in the module docstring).
 SCHEDULES = {
@@ -35,7 +30,7 @@ SCHEDULES = {
 }
 
 
-class DCAEDetector(BaseDetector):
+class DCAEDetector(ReconstructionErrorDetector):
     """LeNet-type convolutional autoencoder; score = ``||x - AE(x)||^2`` on preprocessed pixels.
 
     Parameters
@@ -63,8 +58,8 @@ class DCAEDetector(BaseDetector):
         ``{"ae_loss": [mean training loss per epoch]}``.
     """
 
-    differentiable = True
     description = "Deep convolutional autoencoder (LeNet-type, Deep SVDD's nets); reconstruction error"
+    schedules = SCHEDULES
 
     def __init__(self, rep_dim: int = 32, profile: str = "default", epochs: int | None = None,
                  lr: float | None = None, lr_milestones=None, batch_size: int | None = None,
@@ -82,27 +77,12 @@ class DCAEDetector(BaseDetector):
         self.random_state = random_state
         self.device = device
 
-    def _check_params(self):
-        check_autoencoder_params(self)
-        profiles.resolve(self, SCHEDULES)
-
-    def _fit(self, X):
-        self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
-        generator = seed_everything(self.random_state)
-        self.device_ = resolve_device(self.device)
-        self.preprocessor_, inputs = fit_inputs(X, self.gcn, self.scaling, self.device_)
-        self.model_ = LeNetAutoencoder(self.rep_dim, X.shape[1:]).to(self.device_)
-        optimizer, scheduler = adam(self.model_.parameters(), schedule["lr"], self.weight_decay,
+    def _train_autoencoder(self, autoencoder, inputs, generator):
+        schedule = self.schedule_
+        self.model_ = autoencoder
+        optimizer, scheduler = adam(autoencoder.parameters(), schedule["lr"], self.weight_decay,
                                     schedule["lr_milestones"])
-        losses = train_reconstruction(self.model_, inputs, inputs, optimizer, epochs=schedule["epochs"],
+        losses = train_reconstruction(autoencoder, inputs, inputs, optimizer, epochs=schedule["epochs"],
                                       batch_size=schedule["batch_size"], generator=generator, what="DCAE",
                                       scheduler=scheduler)
         self.history_ = {"ae_loss": losses}
-
-    def _score(self, X):
-        inputs = to_tensor(self.preprocessor_.transform(X), self.device_)
-        return reconstruction_errors(self.model_, inputs).cpu().numpy()
-
-    def _score_tensor(self, x):
-        inputs = self.preprocessor_.transform_tensor(x)
-        return squared_error(self.model_.eval()(inputs), inputs)

@@ -38,17 +38,11 @@ from __future__ import annotations
 
 import torch
 
-from advbench.detectors import profiles
-from advbench.detectors.autoencoder_training import (
-    adam, check_autoencoder_params, fit_inputs, to_tensor, train_reconstruction,
-)
-from advbench.detectors.base import BaseDetector
+from advbench.detectors.autoencoder_detector import LeNetAutoencoderDetector
+from advbench.detectors.autoencoder_training import adam, train_reconstruction
 from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.dcae import SCHEDULES as DCAE_SCHEDULES
-from advbench.detectors.lenet import LeNetAutoencoder
-from advbench.torch_utils import (
-    batched_apply, check_finite, evaluating, minibatches, resolve_device, seed_everything,
-)
+from advbench.torch_utils import batched_apply, check_finite, evaluating, minibatches
 
 OBJECTIVES = ("one-class", "soft-boundary")
 CENTRE_EPS = 0.1
@@ -63,7 +57,7 @@ SCHEDULES = {
 }  # fmt: skip
 
 
-class DeepSVDDDetector(BaseDetector):
+class DeepSVDDDetector(LeNetAutoencoderDetector):
     """Deep SVDD with the LeNet-type encoder; see the module docstring for the method and defaults.
 
     Parameters
@@ -102,8 +96,8 @@ class DeepSVDDDetector(BaseDetector):
         "deep-svdd": "One-class Deep SVDD (Ruff et al. 2018), AE-pretrained LeNet encoder; squared distance to centre",
         "deep-svdd-soft": "Soft-boundary Deep SVDD (nu=0.1), AE-pretrained LeNet encoder; distance^2 - R^2",
     }
-    differentiable = True
     description = descriptions["deep-svdd"]
+    schedules = SCHEDULES
 
     def __init__(self, objective: str = "one-class", nu: float = 0.1, rep_dim: int = 32, pretrain: bool = True,
                  profile: str = "default", epochs: int | None = None, lr: float | None = None,
@@ -135,15 +129,10 @@ class DeepSVDDDetector(BaseDetector):
         check_number("nu", self.nu, low_open=True, high=1.0)
         check_choice("pretrain", self.pretrain, (False, True))
         check_int("warm_up_epochs", self.warm_up_epochs, low=0)
-        check_autoencoder_params(self)
-        profiles.resolve(self, SCHEDULES)
+        super()._check_params()
 
-    def _fit(self, X):
-        self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
-        generator = seed_everything(self.random_state)
-        self.device_ = resolve_device(self.device)
-        self.preprocessor_, inputs = fit_inputs(X, self.gcn, self.scaling, self.device_)
-        autoencoder = LeNetAutoencoder(self.rep_dim, X.shape[1:]).to(self.device_)
+    def _train_autoencoder(self, autoencoder, inputs, generator):
+        schedule = self.schedule_
         self.history_ = {"ae_loss": [], "svdd_loss": [], "radius": []}
         if self.pretrain:
             optimizer, scheduler = adam(autoencoder.parameters(), schedule["ae_lr"], self.weight_decay,
@@ -193,8 +182,7 @@ class DeepSVDDDetector(BaseDetector):
             return batched_apply(lambda x: ((self.net_(x) - self.c_) ** 2).sum(dim=1), inputs)
 
     def _score(self, X):
-        inputs = to_tensor(self.preprocessor_.transform(X), self.device_)
-        return (self._distances(inputs) - self.R_**2).cpu().numpy()
+        return (self._distances(self._inputs(X)) - self.R_**2).cpu().numpy()
 
     def _score_tensor(self, x):
         codes = self.net_.eval()(self.preprocessor_.transform_tensor(x))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from advbench.detectors.checks import check_choice, check_int
+from advbench.detectors.checks import check_choice, check_random_state
 from advbench.detectors.preprocessing import SCALINGS
 
 
@@ -33,5 +33,4 @@ def check_feature_params(detector) -> None:
         raise ValueError(f"gcn must be true or false; got {detector.gcn!r}")
     check_choice("scaling", detector.scaling, SCALINGS)
     check_pca(detector.pca)
-    if detector.random_state is not None:
-        check_int("random_state", detector.random_state, low=0)
+    check_random_state(detector.random_state)

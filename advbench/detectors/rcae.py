@@ -49,14 +49,10 @@ from __future__ import annotations
 
 import torch
 
-from advbench.detectors import profiles
-from advbench.detectors.autoencoder_training import (
-    adam, check_autoencoder_params, fit_inputs, reconstruction_errors, squared_error, to_tensor, train_reconstruction,
-)
-from advbench.detectors.base import BaseDetector
+from advbench.detectors.autoencoder_detector import ReconstructionErrorDetector
+from advbench.detectors.autoencoder_training import adam, train_reconstruction
 from advbench.detectors.checks import check_number
-from advbench.detectors.lenet import LeNetAutoencoder
-from advbench.torch_utils import batched_apply, evaluating, resolve_device, seed_everything
+from advbench.torch_utils import batched_apply, evaluating
 
 #: Training schedule per profile (sources in the module docstring).
 SCHEDULES = {
@@ -70,7 +66,7 @@ def soft_threshold(x: torch.Tensor, threshold: float) -> torch.Tensor:
     return torch.sign(x) * torch.clamp(x.abs() - threshold, min=0.0)
 
 
-class RCAEDetector(BaseDetector):
+class RCAEDetector(ReconstructionErrorDetector):
     """Robust convolutional autoencoder; score = squared reconstruction error.
 
     Parameters
@@ -104,8 +100,8 @@ class RCAEDetector(BaseDetector):
         "objective": [per S step: mean ||X - S - AE(X)||^2 + lam ||S||_1 per image]}``.
     """
 
-    differentiable = True
     description = "Robust convolutional autoencoder (Chalapathy et al. 2017), X = AE(X) + sparse S; reconstruction error"
+    schedules = SCHEDULES
 
     def __init__(self, lam="auto", sparse_quantile: float = 0.95, profile: str = "default",
                  pretrain_epochs: int | None = None, iterations: int | None = None,
@@ -131,16 +127,12 @@ class RCAEDetector(BaseDetector):
         if self.lam != "auto":
             check_number("lam", self.lam)
         check_number("sparse_quantile", self.sparse_quantile, low_open=True, high=1.0, high_open=True)
-        check_autoencoder_params(self)
-        profiles.resolve(self, SCHEDULES)
+        super()._check_params()
 
-    def _fit(self, X):
-        self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
-        generator = seed_everything(self.random_state)
-        self.device_ = resolve_device(self.device)
-        self.preprocessor_, inputs = fit_inputs(X, self.gcn, self.scaling, self.device_)
-        self.model_ = LeNetAutoencoder(self.rep_dim, X.shape[1:]).to(self.device_)
-        optimizer, _ = adam(self.model_.parameters(), schedule["lr"], self.weight_decay)
+    def _train_autoencoder(self, autoencoder, inputs, generator):
+        schedule = self.schedule_
+        self.model_ = autoencoder
+        optimizer, _ = adam(autoencoder.parameters(), schedule["lr"], self.weight_decay)
         self.history_ = {"ae_loss": [], "sparse_fraction": [], "objective": []}
 
         def train(targets, epochs):
@@ -174,11 +166,3 @@ class RCAEDetector(BaseDetector):
         self.history_["sparse_fraction"].append(float((sparse != 0).float().mean()))
         self.history_["objective"].append(float(objective.mean()))
         return sparse
-
-    def _score(self, X):
-        inputs = to_tensor(self.preprocessor_.transform(X), self.device_)
-        return reconstruction_errors(self.model_, inputs).cpu().numpy()
-
-    def _score_tensor(self, x):
-        inputs = self.preprocessor_.transform_tensor(x)
-        return squared_error(self.model_.eval()(inputs), inputs)

@@ -114,7 +114,7 @@ import torch
 
 from advbench.detectors import profiles
 from advbench.detectors.base import BaseDetector, check_images
-from advbench.detectors.checks import check_choice, check_int, check_number
+from advbench.detectors.checks import check_choice, check_int, check_number, check_random_state
 from advbench.detectors.dual_adversarial import losses
 from advbench.detectors.dual_adversarial.networks import AutoEncoder, Discriminator, Geometry, MIEstimator
 from advbench.detectors.dual_adversarial.training import GRAD_KEYS, LOSS_KEYS, TrainStep, flattened
@@ -275,6 +275,7 @@ class DualAdversarialDetector(BaseDetector):
             check_number(name, getattr(self, name))
         check_int("crop_padding", self.crop_padding, low=0)
         check_device(self.device)
+        check_random_state(self.random_state)
 
     def _build(self, pixel_mean, pixel_std, geometry: Geometry) -> None:
         channels = tuple(int(c) for c in self.channels)

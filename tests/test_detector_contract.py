@@ -1,0 +1,209 @@
+"""The detector contract (``advbench/detectors/base.py``) checked on every registered detector.
+
+In the spirit of scikit-learn's ``check_estimator``: every name of ``detectors.names()`` (built-in
+detectors and ablation presets), the plug-in of the ``plugin`` fixture (``conftest.py``) and the
+members of the ``pyod`` group (skipped without PyOD) must
+
+- store their constructor parameters unchanged (``get_params``, ``clone``, no other attribute);
+- return ``self`` from ``fit``;
+- give one finite float64 score per image in ``decision_scores_`` and ``decision_function``, and a
+  planted outlier a higher score than every normal image;
+- give exactly the same scores for the same ``random_state``;
+- when ``differentiable``, give the same scores with gradients from ``score_tensor`` (else a TypeError);
+- reject a bad parameter with a ValueError naming it from ``check_params()``, and from ``fit``
+  before any fitting starts.
+
+``FAST`` holds short settings per detector and ``BAD`` one bad parameter per detector;
+``test_the_tables_cover_every_detector`` fails for a newly registered detector until it has both.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from advbench import detectors
+
+#: The working plug-in detector that the ``plugin`` fixture (``conftest.py``) installs.
+PLUGIN_DETECTOR = "mean-distance"
+
+#: Short settings per detector (1 x 28 x 28 images, 32 training images): each fit takes well under a second.
+DUAL = {"epochs": 1, "batch_size": 16, "channels": (4, 8, 8), "latent_dim": 8, "grad_batches": 0, "device": "cpu"}
+FAST: dict[str, dict] = {
+    "ocsvm": {"nu": 0.2},
+    "kde": {"bandwidths": [0.5, 2.0], "cv": 3},
+    "iforest": {"n_estimators": 100},
+    "mahalanobis": {"pca": 0.9},
+    "dcae": {"epochs": 2, "batch_size": 16, "lr_milestones": [1]},
+    "deep-svdd": {"ae_epochs": 1, "epochs": 2, "batch_size": 16},
+    "deep-svdd-soft": {"ae_epochs": 1, "epochs": 2, "batch_size": 16, "warm_up_epochs": 0},
+    "rcae": {"pretrain_epochs": 1, "iterations": 1, "epochs_per_iteration": 1, "batch_size": 16},
+    "dual-adversarial": DUAL,
+    "ablation-single-ae": DUAL,
+    "ablation-single-ae-d": DUAL,
+    "ablation-dual-ae-d": DUAL,
+    PLUGIN_DETECTOR: {"scale": 2.0},
+    "pyod:ECOD": {},
+    "pyod:COPOD": {},
+    "pyod:HBOS": {"n_bins": 5},
+    "pyod:IForest": {"n_estimators": 100},
+    "pyod:KNN": {"n_neighbors": 3},
+    "pyod:LOF": {"n_neighbors": 10},
+}
+
+#: One bad parameter per detector: (parameters, the name the ValueError must contain).
+BAD: dict[str, dict] = {
+    "ocsvm": {"nu": 5.0},
+    "kde": {"cv": 1},
+    "iforest": {"n_estimators": 0},
+    "mahalanobis": {"pca": 0},
+    "dcae": {"random_state": "0"},
+    "deep-svdd": {"nu": 0.0},
+    "deep-svdd-soft": {"warm_up_epochs": -1},
+    "rcae": {"sparse_quantile": 1.0},
+    "dual-adversarial": {"reduction": "median"},
+    "ablation-single-ae": {"random_state": -1},
+    "ablation-single-ae-d": {"lr": 0.0},
+    "ablation-dual-ae-d": {"latent_dim": 0},
+    PLUGIN_DETECTOR: {"scale": -1.0},
+    "pyod:ECOD": {"scaling": "zscore"},
+    "pyod:COPOD": {"pca": 1.5},
+    "pyod:HBOS": {"gcn": "yes"},
+    "pyod:IForest": {"random_state": -1},
+    "pyod:KNN": {"pca": 0},
+    "pyod:LOF": {"scaling": "max"},
+}
+
+NAMES = [*detectors.names(), PLUGIN_DETECTOR, *detectors.GROUPS["pyod"]]
+
+
+def test_the_tables_cover_every_detector():
+    """A newly registered detector (or pyod group member) fails here until ``FAST`` and ``BAD`` have it."""
+    expected = set(NAMES)
+    assert set(FAST) == expected, f"FAST: missing {sorted(expected - set(FAST))}, stale {sorted(set(FAST) - expected)}"
+    assert set(BAD) == expected, f"BAD: missing {sorted(expected - set(BAD))}, stale {sorted(set(BAD) - expected)}"
+    assert all(len(bad) == 1 for bad in BAD.values())
+
+
+@pytest.fixture
+def name(request):
+    """The detector's name, with its plug-in installed or PyOD present; a name without settings fails."""
+    name = request.param
+    if name == PLUGIN_DETECTOR:
+        assert PLUGIN_DETECTOR in request.getfixturevalue("plugin")
+    elif name.startswith("pyod:"):
+        pytest.importorskip("pyod")
+    if name not in FAST or name not in BAD:
+        pytest.fail(f"{name} has no entry in FAST or BAD of {__name__}: add one")
+    return name
+
+
+def contract_test(function):
+    """Run ``function`` once per detector name (see the ``name`` fixture)."""
+    return pytest.mark.parametrize("name", NAMES, indirect=True)(function)
+
+
+def _params(name: str) -> dict:
+    return {"random_state": 0, **FAST[name]}
+
+
+def _images():
+    """``(X_train, X_test)``: smooth grey 1 x 28 x 28 uint8 images (level 0.47-0.53, a faint wave);
+    ``X_test`` holds 8 more of them and, last, the outlier: bright pixel noise (200-255)."""
+    rng = np.random.default_rng(0)
+    grid = np.linspace(0.0, 1.0, 28)
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+
+    def smooth(n):
+        level = rng.uniform(0.47, 0.53, (n, 1, 1, 1))
+        phase = rng.uniform(0.0, 2 * np.pi, (n, 1, 1, 1))
+        return np.round(255 * (level + 0.03 * np.sin(2 * np.pi * (yy + xx) + phase))).astype(np.uint8)
+
+    outlier = rng.integers(200, 256, (1, 1, 28, 28)).astype(np.uint8)
+    return smooth(32), np.concatenate([smooth(8), outlier])
+
+
+X_TRAIN, X_TEST = _images()
+_FITTED: dict[str, detectors.BaseDetector] = {}
+
+
+def _fitted(name: str) -> detectors.BaseDetector:
+    """The detector with the fast settings fitted on ``X_TRAIN``, fitted once per test session."""
+    if name not in _FITTED:
+        _FITTED[name] = detectors.create(name, **_params(name)).fit(X_TRAIN)
+    return _FITTED[name]
+
+
+def _fitted_attributes(detector) -> list[str]:
+    return [key for key in vars(detector) if key.endswith("_") and not key.startswith("__")]
+
+
+@contract_test
+def test_constructor_stores_parameters_unchanged_and_clone_works(name):
+    passed = _params(name)
+    detector = detectors.create(name, **passed)
+    _, preset = detectors._lookup(name)
+    defaults = {key: p.default for key, p in inspect.signature(type(detector).__init__).parameters.items()
+                if key != "self"}  # fmt: skip
+    params = detector.get_params()
+    assert params == {**defaults, **preset, **passed}
+    assert all(params[key] is value for key, value in passed.items())  # the very objects passed
+    assert set(vars(detector)) == set(params)  # the constructor sets its parameters and nothing else
+    copy = clone(detector)
+    assert type(copy) is type(detector) and copy.get_params() == params
+
+
+@contract_test
+def test_fit_returns_self_and_scores_each_image_with_the_outlier_highest(name):
+    detector = detectors.create(name, **_params(name))
+    assert detector.fit(X_TRAIN) is detector
+    _FITTED.setdefault(name, detector)
+    train = detector.decision_scores_
+    assert isinstance(train, np.ndarray) and train.dtype == np.float64 and train.shape == (len(X_TRAIN),)
+    assert np.isfinite(train).all()
+    scores = detector.decision_function(X_TEST)
+    assert isinstance(scores, np.ndarray) and scores.dtype == np.float64 and scores.shape == (len(X_TEST),)
+    assert np.isfinite(scores).all()
+    assert scores[-1] > scores[:-1].max(), f"outlier {scores[-1]:.4g} not above the normal images {scores[:-1]}"
+
+
+@contract_test
+def test_same_random_state_gives_the_same_scores(name):
+    first = _fitted(name)
+    again = detectors.create(name, **_params(name)).fit(X_TRAIN)
+    np.testing.assert_array_equal(again.decision_scores_, first.decision_scores_)
+    np.testing.assert_array_equal(again.decision_function(X_TEST), first.decision_function(X_TEST))
+
+
+@contract_test
+def test_bad_parameter_raises_before_fitting(name, monkeypatch):
+    (parameter, value), = BAD[name].items()
+    detector = detectors.create(name, **{**_params(name), parameter: value})
+    with pytest.raises(ValueError, match=re.escape(parameter)):
+        detector.check_params()
+    started = lambda self, X: pytest.fail(f"{name}: fit started with {parameter}={value!r}")  # noqa: E731
+    monkeypatch.setattr(type(detector), "_fit", started)
+    with pytest.raises(ValueError, match=re.escape(parameter)):
+        detector.fit(X_TRAIN)
+    assert _fitted_attributes(detector) == []
+
+
+@contract_test
+def test_score_tensor_matches_decision_function_or_is_refused(name):
+    import torch
+
+    detector = _fitted(name)
+    x = torch.from_numpy(X_TEST.astype(np.float32) / 255.0)
+    if not detector.differentiable:
+        with pytest.raises(TypeError, match="no differentiable score"):
+            detector.score_tensor(x)
+        return
+    x.requires_grad_(True)
+    scores = detector.score_tensor(x)
+    np.testing.assert_allclose(scores.detach().numpy(), detector.decision_function(X_TEST), rtol=1e-4, atol=1e-4)
+    scores.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
