@@ -4,6 +4,10 @@
   plug-in detectors in the ``advbench.detectors`` entry-point group: ``mean-distance`` (a working
   detector), ``broken`` (not a detector) and ``ocsvm`` (shadowed by the
   built-in name). Used by ``test_plugins.py`` and ``test_detector_contract.py``.
+- ``mean_intensity``: the training-free ``mean-intensity`` detector registered for one test.
+
+Helper modules beside this file (``run_fixtures``, ``synthetic_images``, ...) are importable from
+every test folder (``pythonpath`` in ``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -61,3 +65,11 @@ def plugin(tmp_path, monkeypatch):
                "ocsvm": "tiny_plugin:MeanDistance"}  # fmt: skip
     monkeypatch.syspath_prepend(str(install_plugin(tmp_path / "site", entries)))
     return entries
+
+
+@pytest.fixture
+def mean_intensity(monkeypatch):
+    """``mean-intensity`` (``fake_detectors.MEAN_INTENSITY``) registered as a built-in detector for one test."""
+    from fake_detectors import MEAN_INTENSITY
+
+    monkeypatch.setitem(detectors._REGISTRY, "mean-intensity", MEAN_INTENSITY)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
+from synthetic_images import smooth_images
 
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
-from synthetic_images import smooth_images
 
 NOISE = {"boundary": 0.02, "fgsm": 0.08, "bim": 0.05, "deepfool": 0.03}
 
@@ -75,15 +74,3 @@ def write_synthetic_benchmark(path: Path, n_train: int = 60, n_test: int = 30, n
 def write_config(path: Path, extra: str = "") -> Path:
     path.write_text(FAST_CONFIG + extra, encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    """The synthetic benchmark file, once per test module."""
-    return write_synthetic_benchmark(tmp_path_factory.mktemp("data") / "bench.h5")
-
-
-@pytest.fixture(scope="module")
-def config(tmp_path_factory) -> Path:
-    """The fast detector configuration, once per test module."""
-    return write_config(tmp_path_factory.mktemp("config") / "fast.toml")

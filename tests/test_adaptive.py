@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from _attack_data import TINY_VICTIM, synthetic_gtsrb, tiny_config, write_official_layout
+
 from advbench import cli, detectors
 from advbench.attacks.adaptive import run_adaptive, set_name
 from advbench.attacks.pipeline import generate

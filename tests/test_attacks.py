@@ -7,10 +7,9 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from _attack_data import synthetic_gtsrb, tiny_config, write_official_layout
+
 from advbench import cli
-from advbench.attacks import DESCRIPTIONS
 from advbench.attacks.pipeline import generate, victim_cache_path
 from advbench.attacks.quantize import keep_adversarial, quantize
 from advbench.attacks.victim import cache_key, load_checkpoint, predict

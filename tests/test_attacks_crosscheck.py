@@ -13,8 +13,8 @@ import importlib.util
 
 import pytest
 import torch
-
 from _attack_data import TINY_VICTIM, synthetic_gtsrb
+
 from advbench.attacks.runners import _deepfool_class, resolve_params, run_attack
 from advbench.attacks.victim import to_float, train_victim
 from advbench.errors import AdvbenchError

@@ -16,8 +16,6 @@ COMMANDS_DOC = ROOT / "docs" / "commands.md"
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 COMMAND_HEADING = re.compile(r"^## `advbench ([a-z-]+)`\s*$")
 LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
-#: Linked but written on another branch; tolerated while missing (checked as any link once it exists).
-PENDING = {ROOT / "docs" / "extending.md"}
 TOP = ""  # the text before the first command heading: the top-level parser
 
 
@@ -85,6 +83,14 @@ def test_relative_links_resolve(path):
         if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
             continue  # http(s), mailto: or an anchor in the same file
         resolved = (path.parent / target.split("#", 1)[0]).resolve()
-        if not resolved.exists() and resolved not in PENDING:
+        if not resolved.exists():
             broken.append(target)
     assert not broken, f"{path.relative_to(ROOT)}: links to missing files: {broken}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "docs").glob("*.md")), ids=lambda p: p.name)
+def test_named_source_files_exist(path):
+    """Every ``advbench/...py`` or ``tests/...py`` a page names (``<name>`` placeholders aside) exists."""
+    named = re.findall(r"`((?:advbench|tests|benchmarks)/[\w/.-]+\.py)`", path.read_text(encoding="utf-8"))
+    missing = [name for name in named if not (ROOT / name).exists()]
+    assert not missing, f"docs/{path.name} names missing files: {missing}"

@@ -9,15 +9,14 @@ cached in the repository's ``datasets/cache/`` as ``advbench`` caches them.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import REPO, SHARED_DATA
 
 from advbench import detectors
 
-REPO = Path(__file__).resolve().parents[1]
-REAL_ROOT = REPO.parent / "shared" / "data" / "gtsrb"
+REAL_ROOT = SHARED_DATA / "gtsrb"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not REAL_ROOT.is_dir(), reason="real GTSRB copy (../shared/data/gtsrb) not present"),

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from gtsrb_trees import BACKGROUND, class_colour, make_kaggle, make_official
+from paths import REPO, SHARED_DATA
 
 from advbench import cli
 from advbench.datasets import gtsrb
 from advbench.datasets.gtsrb import load_gtsrb, normal_split
 from advbench.errors import DataError
-from gtsrb_trees import BACKGROUND, class_colour, make_kaggle, make_official
 
 COUNTS = {0: (3, 2), 14: (4, 3), 42: (2, 1)}
-REAL_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gtsrb"
+REAL_ROOT = SHARED_DATA / "gtsrb"
 
 
 def _assert_clean_crop(image: np.ndarray, class_id: int) -> None:
@@ -206,7 +206,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys, monkeypatch, args, mes
 
 @pytest.mark.skipif(not REAL_ROOT.is_dir(), reason="real GTSRB copy (../shared/data/gtsrb) not present")
 def test_real_gtsrb(tmp_path_factory):
-    data = load_gtsrb(REAL_ROOT, cache_dir=Path(__file__).resolve().parents[1] / "datasets" / "cache")
+    data = load_gtsrb(REAL_ROOT, cache_dir=REPO / "datasets" / "cache")
     assert (len(data.train), len(data.test)) == (39209, 12630)
     assert np.unique(data.train.labels).size == 43 and np.unique(data.test.labels).size == 43
     split = normal_split(data, 14)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_detectors import MEAN_INTENSITY
-from test_mnist import REAL_MNIST, _idx
+from idx_files import REAL_MNIST, idx_bytes
 
 from advbench import detectors
 from advbench.cli import main
@@ -31,18 +30,13 @@ def write_levels(folder: Path) -> Path:
         images = 20 * labels[:, None, None] + rng.integers(0, 10, (n, 28, 28))
         arrays += [images, labels]
     for name, array in zip(mnist.FILES, arrays):
-        (folder / name).write_bytes(_idx(array))
+        (folder / name).write_bytes(idx_bytes(array))
     return folder
 
 
 @pytest.fixture(scope="module")
 def levels(tmp_path_factory) -> Path:
     return write_levels(tmp_path_factory.mktemp("levels") / "mnist")
-
-
-@pytest.fixture
-def mean_intensity(monkeypatch):
-    monkeypatch.setitem(detectors._REGISTRY, "mean-intensity", MEAN_INTENSITY)
 
 
 def test_protocol_2_trains_on_the_class_and_tests_on_the_whole_test_split(levels):

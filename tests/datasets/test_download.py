@@ -10,12 +10,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from gtsrb_trees import make_official
 
 from advbench.datasets import download
 from advbench.datasets.download import Archive, download_gtsrb
 from advbench.datasets.gtsrb import load_gtsrb
 from advbench.errors import DataError
-from gtsrb_trees import make_official
 
 COUNTS = {14: (3, 2), 1: (2, 1)}
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
+from synthetic_images import anomaly_dataset
 
 from advbench import detectors
 from advbench.torch_utils import DivergenceError
-from synthetic_images import anomaly_dataset
 
 # Short schedules for tests: (name, parameters).
 FAST = {

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
+from synthetic_images import anomaly_dataset
 
 from advbench import detectors
-from synthetic_images import anomaly_dataset
 
 CLASSIC = ["ocsvm", "kde", "iforest", "mahalanobis"]
 

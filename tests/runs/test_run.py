@@ -13,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import REPO
+from run_fixtures import NOISE, write_config, write_synthetic_benchmark
 
 from advbench.cli import main
 from advbench.detectors import GROUPS
 from advbench.runs import results
-from run_fixtures import NOISE, config, data, write_config, write_synthetic_benchmark  # noqa: F401 (fixtures)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 ATTACKS = list(NOISE)
 ALL = [*GROUPS["all"], *[name for name in GROUPS["ablation"] if name not in GROUPS["all"]]]
 REQUIRED_KEYS = {"detector", "seed", "attack", "auc", "n_normal", "n_adversarial", "fit_seconds", "score_seconds",

@@ -9,13 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advbench import detectors
 from advbench.cli import main
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 from advbench.datasets.protocols import HELDOUT_TEST, gtsrb_split
 from advbench.runs import metrics
 from advbench.runs.results import read_results, read_scores, scores_path
-from fake_detectors import MEAN_INTENSITY
 
 N_TEST = 20
 #: Clean test image i is uniformly grey at level 20 + 10 i; the attacks move it by +5 or -5 levels.
@@ -42,11 +40,6 @@ def known(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("known") / "known.h5"
     write_benchmark(path, Benchmark(train, _grey(LEVELS), attacks, {"normal_class": 14}))
     return path
-
-
-@pytest.fixture
-def mean_intensity(monkeypatch):
-    monkeypatch.setitem(detectors._REGISTRY, "mean-intensity", MEAN_INTENSITY)
 
 
 def _records(out: Path) -> dict[str, dict]:

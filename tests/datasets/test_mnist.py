@@ -8,34 +8,15 @@ import hashlib
 import http.server
 import json
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
+from idx_files import REAL_MNIST, idx_bytes, write_files
 
 from advbench import cli
 from advbench.datasets import mnist
 from advbench.datasets.idx import read_idx
 from advbench.errors import DataError
-
-REAL_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-
-
-def _idx(array: np.ndarray) -> bytes:
-    magic = 2051 if array.ndim == 3 else 2049
-    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
-    return gzip.compress(header + array.astype(np.uint8).tobytes())
-
-
-def write_files(folder: Path, n_train: int = 30, n_test: int = 10) -> Path:
-    """Four small IDX files with labels cycling through 0-9."""
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    arrays = (rng.integers(0, 256, (n_train, 28, 28)), np.arange(n_train) % 10,
-              rng.integers(0, 256, (n_test, 28, 28)), np.arange(n_test) % 10)  # fmt: skip
-    for name, array in zip(mnist.FILES, arrays):
-        (folder / name).write_bytes(_idx(array))
-    return folder
 
 
 def test_load_shapes_counts_and_summary(tmp_path):
@@ -66,7 +47,7 @@ def test_damaged_files_are_one_line_errors_naming_the_file(tmp_path, capsys, dam
 
 def test_labels_that_do_not_match_the_images_are_refused(tmp_path):
     root = write_files(tmp_path / "m")
-    (root / mnist.FILES[1]).write_bytes(_idx(np.zeros(29)))
+    (root / mnist.FILES[1]).write_bytes(idx_bytes(np.zeros(29)))
     with pytest.raises(DataError, match="29 labels for 30 images"):
         mnist.load("mnist", root)
 
@@ -100,7 +81,7 @@ def test_download_checks_md5s_and_keeps_good_files(tmp_path, served):
     before = {name: (target / name).stat().st_mtime_ns for name in mnist.FILES}
     mnist.download("mnist", target, base_url=url)  # everything verified in place: nothing fetched
     assert before == {name: (target / name).stat().st_mtime_ns for name in mnist.FILES}
-    (folder / mnist.FILES[3]).write_bytes(_idx(np.ones(10)))  # the server now serves another file
+    (folder / mnist.FILES[3]).write_bytes(idx_bytes(np.ones(10)))  # the server now serves another file
     (target / mnist.FILES[3]).unlink()
     with pytest.raises(DataError, match="MD5 mismatch"):
         mnist.download("mnist", target, base_url=url)

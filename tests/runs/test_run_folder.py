@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from fake_detectors import REGISTRY_ENTRY
+from paths import REPO
 
 from advbench import detectors
 from advbench.cli import main
 from advbench.runs import devices, history, runner
 from advbench.runs.results import RUN_JSON, scores_path
-from fake_detectors import REGISTRY_ENTRY
-from run_fixtures import config, data  # noqa: F401 (fixtures)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 
 
 def run_argv(data: Path, out: Path, *more: str) -> list[str]:

@@ -1,0 +1,32 @@
+"""Small MNIST-format IDX files written by the tests, and where the real ones are."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+from paths import SHARED_DATA
+
+from advbench.datasets import mnist
+
+REAL_MNIST = SHARED_DATA / "mnist"
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    magic = 2051 if array.ndim == 3 else 2049
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return gzip.compress(header + array.astype(np.uint8).tobytes())
+
+
+def write_files(folder: Path, n_train: int = 30, n_test: int = 10) -> Path:
+    """Four small IDX files with labels cycling through 0-9."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = (rng.integers(0, 256, (n_train, 28, 28)), np.arange(n_train) % 10,
+              rng.integers(0, 256, (n_test, 28, 28)), np.arange(n_test) % 10)  # fmt: skip
+    for name, array in zip(mnist.FILES, arrays):
+        (folder / name).write_bytes(idx_bytes(array))
+    return folder
+
+
