@@ -40,7 +40,8 @@ def _bare(name: str, model, x, y, params: dict):
     """The library call the wrapper makes, written out directly (one batch, no final rounding)."""
     import foolbox
 
-    from advbench.attacks.runners import Quantize8Bit, _deepfool_class
+    from advbench.attacks.backends import deepfool_class
+    from advbench.attacks.runners import Quantize8Bit
 
     decision = torch.nn.Sequential(Quantize8Bit(), model).eval() if params.get("quantized_decision") else model
     if params.get("backend") == "torchattacks":
@@ -50,7 +51,7 @@ def _bare(name: str, model, x, y, params: dict):
             return torchattacks.FGSM(model, eps=params["eps"])(x, y)
         if name == "bim":
             return torchattacks.BIM(model, eps=params["eps"], alpha=params["alpha"], steps=params["steps"])(x, y)
-        return _deepfool_class()(decision, steps=params["steps"], overshoot=params["overshoot"])(x, y)
+        return deepfool_class()(decision, steps=params["steps"], overshoot=params["overshoot"])(x, y)
     fmodel = foolbox.PyTorchModel(decision, bounds=(0, 1))
     criterion = foolbox.criteria.Misclassification(y)
     if name == "fgsm":

@@ -15,7 +15,8 @@ import pytest
 import torch
 from _attack_data import TINY_VICTIM, synthetic_gtsrb
 
-from advbench.attacks.runners import _deepfool_class, resolve_params, run_attack
+from advbench.attacks.backends import deepfool_class
+from advbench.attacks.runners import resolve_params, run_attack
 from advbench.attacks.victim import to_float, train_victim
 from advbench.errors import AdvbenchError
 
@@ -72,7 +73,7 @@ def test_batched_jacobian_deepfool_equals_torchattacks(victim):
     torchattacks = pytest.importorskip("torchattacks")
     model, x, y = victim
     stock = torchattacks.DeepFool(model, steps=10, overshoot=0.02)(x[:3], y[:3])
-    batched = _deepfool_class()(model, steps=10, overshoot=0.02)(x[:3], y[:3])
+    batched = deepfool_class()(model, steps=10, overshoot=0.02)(x[:3], y[:3])
     assert torch.allclose(stock, batched, atol=1e-5)
     assert model.training is False
 

@@ -37,7 +37,8 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from advbench.attacks import ADAPTIVE_FAMILY
-from advbench.attacks.runners import check_backend, foolbox_batch, in_batches, pgd_class
+from advbench.attacks.backends import foolbox_batch, pgd_class
+from advbench.attacks.runners import check_backend, in_batches
 from advbench.torch_utils import seed_everything
 from advbench.errors import AdvbenchError
 from advbench.fileio import atomic_path

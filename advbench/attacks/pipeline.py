@@ -48,7 +48,7 @@ class GenerateConfig:
     normal_class: int = 14
     attacks: tuple[str, ...] = DEFAULT_ATTACKS  # specs as --attacks takes them ("fgsm@eps=4/255")
     sweeps: tuple[str, ...] = ()  # specs as --sweep takes them ("fgsm.eps=2/255,4/255")
-    params: dict[str, dict] = field(default_factory=dict)  # attack family -> overrides of DEFAULT_PARAMS
+    params: dict[str, dict] = field(default_factory=dict)  # attack family -> overrides of its registry defaults
     victim: VictimConfig = field(default_factory=VictimConfig)
     victim_path: Path | None = None
     seed: int = 0

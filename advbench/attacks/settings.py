@@ -9,10 +9,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from advbench.attacks import DESCRIPTIONS
+from advbench.attacks.registry import ATTACKS
 from advbench.errors import AdvbenchError, DataError
 
-SECTIONS = ("victim", *DESCRIPTIONS)
+SECTIONS = ("victim", *ATTACKS)
 
 
 def coerce(section: str, key: str, value, default):

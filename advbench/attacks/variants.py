@@ -7,8 +7,9 @@ one variant per value. Values are numbers (``0.5``, ``1000``), fractions (``4/25
 ``true``/``false`` or words (``backend=torchattacks``), cast to the type of the parameter's default.
 
 A variant's name lists, sorted by key, the parameters whose value differs from the default
-(except a batch size that does not change the results, ``UNNAMED``; after ``--config``/``--set`` and the variant's own values; a derived default such as BIM's step
-size counts as default when it follows the rule): ``fgsm@eps=4/255``. An attack at its defaults
+(except those that do not change the results, the registry entry's ``unnamed``; after
+``--config``/``--set`` and the variant's own values; a derived default such as BIM's step size
+counts as default when it follows the rule): ``fgsm@eps=4/255``. An attack at its defaults
 is named by its family alone (``fgsm``), so ``fgsm@eps=12/255`` is ``fgsm``. Floats that are a
 whole number of 8-bit levels are written as ``k/255``, others in their shortest form.
 """
@@ -18,15 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from advbench.attacks import DESCRIPTIONS
+from advbench.attacks.registry import ATTACKS
 from advbench.errors import AdvbenchError
-
-#: Parameters left out of names: FGSM, BIM and DeepFool attack each image on its own, so their
-#: results do not depend on the batch size (foolbox's Boundary attack adapts its steps per batch, so
-#: its ``batch_size`` is named).
-UNNAMED = {"fgsm": ("batch_size",), "bim": ("batch_size",), "deepfool": ("batch_size",)}
-#: The parameter that sets each family's budget: the x axis of its budget curve.
-BUDGET_PARAMS = {"boundary": "steps", "fgsm": "eps", "bim": "eps", "deepfool": "overshoot", "pgd": "eps"}
 
 
 @dataclass
@@ -60,8 +54,8 @@ def parse_value(text: str, where: str):
 
 def _family(name: str, where: str) -> str:
     family = name.strip().lower()
-    if family not in DESCRIPTIONS:
-        raise AdvbenchError(f"{where}: unknown attack {name.strip()!r}; choose from {', '.join(DESCRIPTIONS)}")
+    if family not in ATTACKS:
+        raise AdvbenchError(f"{where}: unknown attack {name.strip()!r}; choose from {', '.join(ATTACKS)}")
     return family
 
 
@@ -97,7 +91,7 @@ def parse_attacks(text: str, where: str = "--attacks") -> list[Variant]:
             variant.values[key] = value
         variants.append(variant)
     if not variants:
-        raise AdvbenchError(f"{where}: no attack given; choose from {', '.join(DESCRIPTIONS)}")
+        raise AdvbenchError(f"{where}: no attack given; choose from {', '.join(ATTACKS)}")
     return variants
 
 
@@ -129,26 +123,27 @@ def format_value(value) -> str:
 
 def variant_name(family: str, params: dict) -> str:
     """The canonical name of a resolved parameter set (see the module docstring)."""
-    from advbench.attacks.runners import DERIVED, resolve_params
+    from advbench.attacks.runners import resolve_params
 
-    given = {key: value for key, value in params.items() if key not in DERIVED.get(family, {})}
+    attack = ATTACKS[family]
+    given = {key: value for key, value in params.items() if key not in attack.derived}
     implied = resolve_params(family, given)
     defaults = resolve_params(family)
-    changed = {key: value for key, value in params.items() if key not in UNNAMED.get(family, ())
-               and value != (implied[key] if key in DERIVED.get(family, {}) else defaults[key])}  # fmt: skip
+    changed = {key: value for key, value in params.items() if key not in attack.unnamed
+               and value != (implied[key] if key in attack.derived else defaults[key])}  # fmt: skip
     if not changed:
         return family
     return f"{family}@" + ",".join(f"{key}={format_value(changed[key])}" for key in sorted(changed))
 
 
 def budget(family: str, params: dict) -> float:
-    """The value of the family's budget parameter (``BUDGET_PARAMS``)."""
-    return float(params[BUDGET_PARAMS[family]])
+    """The value of the family's budget parameter (its entry's ``budget``)."""
+    return float(params[ATTACKS[family].budget])
 
 
 def resolve_variants(variants: list[Variant], settings: dict[str, dict]) -> dict[str, tuple[str, dict]]:
     """``{name: (family, params)}``, each variant's values over the family's ``--config``/``--set``
-    ``settings``; duplicates once; ordered by family (``DESCRIPTIONS``), then budget. ValueError
+    ``settings``; duplicates once; ordered by family (as registered), then budget. ValueError
     names the variant whose values do not fit."""
     from advbench.attacks.runners import resolve_params
 
@@ -159,6 +154,6 @@ def resolve_variants(variants: list[Variant], settings: dict[str, dict]) -> dict
         except ValueError as exc:
             raise ValueError(f"attack {variant.family}: {exc}") from None
         resolved.setdefault(variant_name(variant.family, params), (variant.family, params))
-    order = list(DESCRIPTIONS)
+    order = list(ATTACKS)
     ranked = sorted(resolved.items(), key=lambda item: (order.index(item[1][0]), budget(*item[1])))
     return dict(ranked)

@@ -1,8 +1,8 @@
 """Budget tables and curves: every attack family with several variants in a run, against its budget.
 
 A family's variants (``advbench.attacks.variants``) are placed by the family's budget parameter
-(``BUDGET_PARAMS``: ``eps`` for FGSM and BIM, in 8-bit levels, ``steps`` for Boundary,
-``overshoot`` for DeepFool). For each such family ``budget_table.md``/``.tex`` holds one table
+(its registry entry's ``budget``: ``eps`` for FGSM, BIM and PGD, in 8-bit levels, ``steps`` for
+Boundary, ``overshoot`` for DeepFool). For each such family ``budget_table.md``/``.tex`` holds one table
 per AUC (rows detectors, columns budgets) and one of the variants' kept images and median L2 and
 L-inf distances; ``figures/budget_<family>.png`` draws the same numbers. The variants' families,
 parameters and distances come from ``run.json`` (the run records them from the data file).
@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from advbench.attacks.variants import BUDGET_PARAMS
+from advbench.attacks.registry import ATTACKS
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, tables
 
 STEM = "budget_table"
 #: How each budget parameter is shown (eps in 8-bit levels: 4/255 shows as 4).
 _SCALE = {"eps": 255.0}
-_AXIS = {"eps": "eps (in 1/255, L-inf budget)", "steps": "steps", "overshoot": "overshoot"}
+#: Axis titles of the budget parameters that need more than their name.
+_AXIS = {"eps": "eps (in 1/255, L-inf budget)"}
 
 
 def sweeps(attack_sets: dict[str, dict], attacks: list[str]) -> dict[str, list[tuple[str, float]]]:
@@ -29,16 +30,17 @@ def sweeps(attack_sets: dict[str, dict], attacks: list[str]) -> dict[str, list[t
     variants among ``attacks`` (budgets in display units, ``_SCALE``)."""
     found: dict[str, list[tuple[str, float]]] = {}
     for name in attacks:
-        info = attack_sets.get(name)
-        key = BUDGET_PARAMS.get((info or {}).get("family"))
-        if key is None or key not in info.get("params", {}):
+        info = attack_sets.get(name) or {}
+        attack = ATTACKS.get(info.get("family"))
+        if attack is None or attack.budget not in info.get("params", {}):
             continue
+        key = attack.budget
         found.setdefault(info["family"], []).append((name, float(info["params"][key]) * _SCALE.get(key, 1.0)))
     return {family: sorted(points, key=lambda p: p[1]) for family, points in found.items() if len(points) > 1}
 
 
 def _column(family: str, value: float) -> str:
-    key = BUDGET_PARAMS[family]
+    key = ATTACKS[family].budget
     return f"{key} {value:g}/255" if key == "eps" else f"{key} {value:g}"
 
 
@@ -85,7 +87,7 @@ def render(out: Path, records: list[dict], detectors: list[str], seeds: list[int
         caption = f"{tables.attack_label(family)} variants: images kept (fooling the victim after 8-bit rounding), median distances."
         markdown.append(tables.markdown(frame, f"{tables.attack_label(family)}, the attack sets", caption, "##"))
         latex.append(tables.latex(frame, caption, f"tab:advbench-budget-{family}-sets"))
-        axis = _AXIS[BUDGET_PARAMS[family]]
+        axis = _AXIS.get(ATTACKS[family].budget, ATTACKS[family].budget)
         written.append(figures.budget_curves(out / figures.FOLDER, family, points, cells, detectors, axis))
     write_text_atomic(out / f"{STEM}.md", "\n".join(markdown))
     write_text_atomic(out / f"{STEM}.tex", "\n".join(latex))

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from advbench.attacks.registry import ATTACKS
 from advbench.reports import paper
 
 #: Columns that hold names (left-aligned, escaped in LaTeX); the others hold numbers.
 TEXT_COLUMNS = ("Detector", "Paper row", "Variant", "Attack set", "Normal class", "Method", "Seeds")
-ATTACK_LABELS = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool", "pgd": "PGD", "clean": "clean",
-                 "clean-test": "clean-test"}  # fmt: skip
 #: The numbers of a result line that tables show, and what each is called.
 METRICS = {"auc": "AUC", "paired_auc": "paired AUC", "matched_auc": "matched AUC"}
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -31,9 +30,9 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
 
 
 def attack_label(name: str) -> str:
-    """``fgsm`` -> ``FGSM``, ``fgsm@eps=4/255`` -> ``FGSM eps=4/255``."""
+    """``fgsm`` -> ``FGSM``, ``fgsm@eps=4/255`` -> ``FGSM eps=4/255`` (the entry's label; other sets by name)."""
     family, _, params = name.partition("@")
-    label = ATTACK_LABELS.get(family, family)
+    label = ATTACKS[family].label if family in ATTACKS else family
     return f"{label} {params.replace(',', ', ')}" if params else label
 
 
