@@ -17,6 +17,7 @@ Without ``--victim`` the one-epoch victim trained for the timing is attacked.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -34,6 +35,14 @@ def _timed_median(fn, repeat: int):
     fn()
     runs = [_timed(fn) for _ in range(repeat)]
     return runs[0][0], float(np.median([seconds for _, seconds in runs]))
+
+
+def _seeded_bare(name: str, model, x, y, params: dict):
+    """``_bare`` after seeding as ``run_attack`` seeds."""
+    from advbench.torch_utils import seed_everything
+
+    seed_everything(0)
+    return _bare(name, model, x, y, params)
 
 
 def _bare(name: str, model, x, y, params: dict):
@@ -57,7 +66,9 @@ def _bare(name: str, model, x, y, params: dict):
     if name == "fgsm":
         return foolbox.attacks.FGSM(random_start=False)(fmodel, x, criterion, epsilons=params["eps"])[1]
     if name == "bim":
-        attack = foolbox.attacks.LinfBasicIterativeAttack(abs_stepsize=params["alpha"], steps=params["steps"], random_start=False)
+        attack = foolbox.attacks.LinfBasicIterativeAttack(
+            abs_stepsize=params["alpha"], steps=params["steps"], random_start=False
+        )
         return attack(fmodel, x, criterion, epsilons=params["eps"])[1]
     if name == "deepfool":
         attack = foolbox.attacks.L2DeepFoolAttack(steps=params["steps"], candidates=None, overshoot=params["overshoot"])
@@ -74,7 +85,6 @@ def main() -> None:
     from advbench.attacks.runners import resolve_params, run_attack
     from advbench.attacks.victim import VictimConfig, load_checkpoint, predict, to_float, train_victim
     from advbench.datasets.gtsrb import load_gtsrb, normal_split
-    from advbench.torch_utils import seed_everything
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gtsrb-root", required=True)
@@ -83,8 +93,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=64, help="stop signs per attack (default 64)")
     parser.add_argument("--boundary-steps", type=int, default=200, help="Boundary steps for the timing (default 200)")
     parser.add_argument("--skip-epoch", action="store_true", help="do not time a victim epoch (needs --victim)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed calls per attack after a warm-up; median (default 3)")
-    parser.add_argument("--backend", choices=("foolbox", "torchattacks"), default="foolbox", help="library of FGSM, BIM, DeepFool")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed calls per attack after a warm-up; median (default 3)"
+    )
+    parser.add_argument(
+        "--backend", choices=("foolbox", "torchattacks"), default="foolbox", help="library of FGSM, BIM, DeepFool"
+    )
     args = parser.parse_args()
     torch.set_grad_enabled(True)
 
@@ -116,9 +130,9 @@ def main() -> None:
         else:
             overrides["backend"] = args.backend
         params = resolve_params(name, overrides)
-        adv, t_wrap = _timed_median(lambda: run_attack(name, model, x, y, params, seed=0), args.repeat)
-        _, t_bare = _timed_median(lambda: (seed_everything(0), _bare(name, model, x, y, params)), args.repeat)
-        outcome, t_keep = _timed(lambda: keep_adversarial(model, split.test[eligible], adv, y.numpy()))
+        adv, t_wrap = _timed_median(functools.partial(run_attack, name, model, x, y, params, seed=0), args.repeat)
+        _, t_bare = _timed_median(functools.partial(_seeded_bare, name, model, x, y, params), args.repeat)
+        outcome, t_keep = _timed(functools.partial(keep_adversarial, model, split.test[eligible], adv, y.numpy()))
         print(
             f"{name:<10} {t_wrap:10.2f} {t_bare:8.2f} {t_wrap / t_bare:6.3f} {len(eligible) / t_wrap:9.1f} "
             f"{t_keep:7.3f} {outcome.kept:5d}"

@@ -40,18 +40,32 @@ DEEP = set(detectors.GROUPS["deep"]) | set(detectors.GROUPS["ablation"])
 def build_parser(description: str, default_detectors: str) -> argparse.ArgumentParser:
     """The options shared by the detector benchmark scripts."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--gtsrb-root", default=str(REPO.parent / "shared" / "data" / "gtsrb"),
-                        help="GTSRB folder (default: ../shared/data/gtsrb beside the repository)")
+    parser.add_argument(
+        "--gtsrb-root",
+        default=str(REPO.parent / "shared" / "data" / "gtsrb"),
+        help="GTSRB folder (default: ../shared/data/gtsrb beside the repository)",
+    )
     parser.add_argument("--cache-dir", default=str(REPO / "datasets" / "cache"), help="parsed-image cache folder")
-    parser.add_argument("--detectors", default=default_detectors, help=f"comma list or group (default: {default_detectors})")
+    parser.add_argument(
+        "--detectors", default=default_detectors, help=f"comma list or group (default: {default_detectors})"
+    )
     parser.add_argument("--seed", type=int, default=0, help="detector random_state and noise seed (default 0)")
     parser.add_argument("--data", help="benchmark HDF5 file whose attacks are the anomalies")
     parser.add_argument("--noise-sigma", type=float, default=8.0, help="noise std in 1/255 units (default 8)")
-    parser.add_argument("--device", default="cpu", help="torch device for deep detectors (default cpu: the time limits are for CPUs)")
-    parser.add_argument("--profile", default="default", choices=PROFILES,
-                        help="training profile of the deep detectors (default: default)")
-    parser.add_argument("--threads", type=int, help="CPU threads of torch and BLAS, as `advbench run --threads` sets "
-                        "them (default: the libraries' choice)")
+    parser.add_argument(
+        "--device", default="cpu", help="torch device for deep detectors (default cpu: the time limits are for CPUs)"
+    )
+    parser.add_argument(
+        "--profile",
+        default="default",
+        choices=PROFILES,
+        help="training profile of the deep detectors (default: default)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads of torch and BLAS, as `advbench run --threads` sets them (default: the libraries' choice)",
+    )
     return parser
 
 
@@ -105,10 +119,14 @@ def prepare(description: str, default_detectors: str, argv=None):
 def main(argv=None) -> int:
     args, names, train, test, anomalies = prepare(__doc__.splitlines()[0], BASELINES, argv)
     n_scored = len(test) + sum(len(images) for images in anomalies.values())
-    print(f"train {len(train)}, clean test {len(test)}, anomalies "
-          + ", ".join(f"{name} {len(images)}" for name, images in anomalies.items())
-          + f"; seed {args.seed}; profile {args.profile}; scoring {n_scored} images")
-    header = f"{'detector':<16}{'fit s':>8}{'score s':>9}{'total s':>9}{'cpu s':>8}" + "".join(f"{'AUC ' + n:>16}" for n in anomalies)
+    print(
+        f"train {len(train)}, clean test {len(test)}, anomalies "
+        + ", ".join(f"{name} {len(images)}" for name, images in anomalies.items())
+        + f"; seed {args.seed}; profile {args.profile}; scoring {n_scored} images"
+    )
+    header = f"{'detector':<16}{'fit s':>8}{'score s':>9}{'total s':>9}{'cpu s':>8}" + "".join(
+        f"{'AUC ' + n:>16}" for n in anomalies
+    )
     print(header)
     for name in names:
         detector = detectors.create(name, random_state=args.seed, **deep_params(name, args))
@@ -117,8 +135,11 @@ def main(argv=None) -> int:
         fitted = time.perf_counter()
         aucs = score_sets(detector, test, anomalies)
         scored, cpu = time.perf_counter(), time.process_time() - cpu_start
-        print(f"{name:<16}{fitted - start:>8.1f}{scored - fitted:>9.1f}{scored - start:>9.1f}{cpu:>8.1f}"
-              + "".join(f"{auc:>16.3f}" for auc in aucs.values()), flush=True)
+        print(
+            f"{name:<16}{fitted - start:>8.1f}{scored - fitted:>9.1f}{scored - start:>9.1f}{cpu:>8.1f}"
+            + "".join(f"{auc:>16.3f}" for auc in aucs.values()),
+            flush=True,
+        )
     return 0
 
 

@@ -17,7 +17,6 @@ import time
 
 import numpy as np
 import pandas as pd
-
 from bench_detectors import deep_params, prepare, score_sets  # the sibling script; its folder is on sys.path
 
 from advbench import detectors
@@ -35,8 +34,10 @@ def run_variant(name: str, args, train, test, anomalies) -> None:
     aucs = score_sets(det, test, anomalies)
     score_s = time.perf_counter() - start
     print(f"\n== {name} (seed {args.seed}, {len(epochs)} epochs)")
-    print(f"fit {fit_s:.1f} s; per epoch mean {np.mean(epochs):.2f} s (min {min(epochs):.2f}, max {max(epochs):.2f});"
-          f" scoring {score_s:.1f} s")
+    print(
+        f"fit {fit_s:.1f} s; per epoch mean {np.mean(epochs):.2f} s (min {min(epochs):.2f}, max {max(epochs):.2f});"
+        f" scoring {score_s:.1f} s"
+    )
     history = pd.DataFrame(det.history_).set_index("epoch").dropna(axis=1, how="all")
     print(history.to_string(float_format=lambda v: f"{v:.3f}"))
     for attack, auc in aucs.items():
@@ -45,8 +46,10 @@ def run_variant(name: str, args, train, test, anomalies) -> None:
 
 def main(argv=None) -> int:
     args, variants, train, test, anomalies = prepare(__doc__.splitlines()[0], VARIANTS, argv)
-    print(f"{len(train)} training images, {len(test)} clean test images; anomaly sets: "
-          + ", ".join(f"{name} ({len(images)})" for name, images in anomalies.items()))
+    print(
+        f"{len(train)} training images, {len(test)} clean test images; anomaly sets: "
+        + ", ".join(f"{name} ({len(images)})" for name, images in anomalies.items())
+    )
     for name in variants:
         run_variant(name, args, train, test, anomalies)
     return 0

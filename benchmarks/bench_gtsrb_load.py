@@ -37,7 +37,10 @@ def main() -> None:
             cached.append(time.perf_counter() - start)
     n = len(data.train) + len(data.test)
     print(f"images: {n} ({len(data.train)} train, {len(data.test)} test)")
-    print(f"cold   median {statistics.median(cold):6.2f} s  (min {min(cold):.2f}, max {max(cold):.2f})  {n / statistics.median(cold):,.0f} img/s")
+    print(
+        f"cold   median {statistics.median(cold):6.2f} s  (min {min(cold):.2f}, max {max(cold):.2f})  "
+        f"{n / statistics.median(cold):,.0f} img/s"
+    )
     print(f"cached median {statistics.median(cached):6.2f} s  (min {min(cached):.2f}, max {max(cached):.2f})")
 
 

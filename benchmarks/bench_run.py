@@ -46,7 +46,19 @@ def main(argv=None) -> int:
     from advbench.cli import main as advbench
 
     out = Path(args.out or tempfile.mkdtemp(prefix="bench_run_"))
-    command = ["run", "--data", args.data, "--detectors", args.detectors, "--seeds", "1", "--out", str(out), "--jobs", "1"]
+    command = [
+        "run",
+        "--data",
+        args.data,
+        "--detectors",
+        args.detectors,
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+    ]
     if args.config:
         command += ["--config", args.config]
     start = time.perf_counter()
@@ -72,8 +84,10 @@ def main(argv=None) -> int:
     compute = sum(pair_seconds.values())
     overhead = max(0.0, wall - compute)
     total = estimate(pair_seconds, order, args.seeds, args.jobs) + overhead
-    print(f"\nsum over detectors: {compute:.0f} s; whole one-seed command: {wall:.0f} s "
-          f"(loading, tables, figures: {overhead:.0f} s)")
+    print(
+        f"\nsum over detectors: {compute:.0f} s; whole one-seed command: {wall:.0f} s "
+        f"(loading, tables, figures: {overhead:.0f} s)"
+    )
     print(f"estimated --seeds {args.seeds} --jobs {args.jobs}: {total / 60:.1f} min ({total:.0f} s)")
     print(f"results in {out}")
     return code

@@ -25,7 +25,9 @@ def synthetic_gtsrb(n_train: int = 30, n_test: int = 6, seed: int = 0) -> GTSRB:
         images = np.repeat(base, n, axis=0) + rng.normal(0, 12, size=(len(labels), 3, 32, 32))
         return Split(np.clip(images, 0, 255).astype(np.uint8), labels)
 
-    return GTSRB(split(n_train), split(n_test), Path("synthetic"), "synthetic", {"synthetic.csv": "0" * 64}, f"synthetic-{seed}")
+    return GTSRB(
+        split(n_train), split(n_test), Path("synthetic"), "synthetic", {"synthetic.csv": "0" * 64}, f"synthetic-{seed}"
+    )
 
 
 TINY_VICTIM = VictimConfig(epochs=6, batch_size=30, lr=0.01, width=4, augment=False)
@@ -54,7 +56,7 @@ def write_official_layout(root: Path, data: GTSRB) -> Path:
     test_dir = root / "GTSRB" / "Final_Test" / "Images"
     test_dir.mkdir(parents=True)
     rows: dict[int, list[str]] = {}
-    for i, (image, label) in enumerate(zip(data.train.images, data.train.labels)):
+    for i, (image, label) in enumerate(zip(data.train.images, data.train.labels, strict=True)):
         folder = train_dir / f"{label:05d}"
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image.transpose(1, 2, 0)).save(folder / f"{i:05d}.ppm")
@@ -62,7 +64,7 @@ def write_official_layout(root: Path, data: GTSRB) -> Path:
     for label, lines in rows.items():
         (train_dir / f"{label:05d}" / f"GT-{label:05d}.csv").write_text(header + "".join(lines))
     lines = []
-    for i, (image, label) in enumerate(zip(data.test.images, data.test.labels)):
+    for i, (image, label) in enumerate(zip(data.test.images, data.test.labels, strict=True)):
         Image.fromarray(image.transpose(1, 2, 0)).save(test_dir / f"{i:05d}.ppm")
         lines.append(f"{i:05d}.ppm;32;32;0;0;32;32;{label}\n")
     (root / "GTSRB" / "Final_Test" / "GT-final_test.csv").write_text(header + "".join(lines))

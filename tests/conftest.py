@@ -47,6 +47,7 @@ class NotADetector:
     pass
 '''
 
+
 def install_plugin(folder: Path, entries: dict[str, str]) -> Path:
     """A package ``tiny_plugin`` with a dist-info declaring ``entries`` (name -> "module:attr") in the group."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,8 +62,11 @@ def install_plugin(folder: Path, entries: dict[str, str]) -> Path:
 
 @pytest.fixture
 def plugin(tmp_path, monkeypatch):
-    entries = {"mean-distance": "tiny_plugin:MeanDistance", "broken": "tiny_plugin:NotADetector",
-               "ocsvm": "tiny_plugin:MeanDistance"}  # fmt: skip
+    entries = {
+        "mean-distance": "tiny_plugin:MeanDistance",
+        "broken": "tiny_plugin:NotADetector",
+        "ocsvm": "tiny_plugin:MeanDistance",
+    }
     monkeypatch.syspath_prepend(str(install_plugin(tmp_path / "site", entries)))
     return entries
 

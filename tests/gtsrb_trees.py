@@ -70,7 +70,11 @@ def make_kaggle(root: Path, counts: dict[int, tuple[int, int]]) -> Path:
             folder = root / split / (str(class_id) if split == "Train" else "")
             folder.mkdir(parents=True, exist_ok=True)
             for i in range(n[column]):
-                rel = f"{split}/{class_id}/{class_id}_{i}.png" if split == "Train" else f"{split}/{class_id:02d}{i:03d}.png"
+                rel = (
+                    f"{split}/{class_id}/{class_id}_{i}.png"
+                    if split == "Train"
+                    else f"{split}/{class_id:02d}{i:03d}.png"
+                )
                 _image(class_id).save(root / rel)
                 name, *geometry = _row(rel, class_id, 1)
                 lines.append(",".join(map(str, [*geometry, name])))

@@ -23,10 +23,12 @@ def write_files(folder: Path, n_train: int = 30, n_test: int = 10) -> Path:
     """Four small IDX files with labels cycling through 0-9."""
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = (rng.integers(0, 256, (n_train, 28, 28)), np.arange(n_train) % 10,
-              rng.integers(0, 256, (n_test, 28, 28)), np.arange(n_test) % 10)  # fmt: skip
-    for name, array in zip(mnist.FILES, arrays):
+    arrays = (
+        rng.integers(0, 256, (n_train, 28, 28)),
+        np.arange(n_train) % 10,
+        rng.integers(0, 256, (n_test, 28, 28)),
+        np.arange(n_test) % 10,
+    )
+    for name, array in zip(mnist.FILES, arrays, strict=True):
         (folder / name).write_bytes(idx_bytes(array))
     return folder
-
-

@@ -56,7 +56,9 @@ def _uint8(images: np.ndarray) -> np.ndarray:
     return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-def write_synthetic_benchmark(path: Path, n_train: int = 60, n_test: int = 30, n_attack: int = 20, seed: int = 0) -> Path:
+def write_synthetic_benchmark(
+    path: Path, n_train: int = 60, n_test: int = 30, n_attack: int = 20, seed: int = 0
+) -> Path:
     """Write the synthetic benchmark file to ``path`` and return it."""
     rng = np.random.default_rng(seed)
     train = _uint8(smooth_images(n_train, rng))
@@ -65,8 +67,14 @@ def write_synthetic_benchmark(path: Path, n_train: int = 60, n_test: int = 30, n
     for name, noise in NOISE.items():
         index = rng.choice(n_test, size=n_attack, replace=False)
         images = _uint8(clean[index] + rng.normal(0.0, noise, size=clean[index].shape))
-        attacks[name] = AttackSet(images, index, np.ones(n_attack), np.full(n_attack, 1.0), np.full(n_attack, noise),
-                                  {"attempted": n_test, "succeeded": n_attack})  # fmt: skip
+        attacks[name] = AttackSet(
+            images,
+            index,
+            np.ones(n_attack),
+            np.full(n_attack, 1.0),
+            np.full(n_attack, noise),
+            {"attempted": n_test, "succeeded": n_attack},
+        )
     write_benchmark(path, Benchmark(train, _uint8(clean), attacks, {"normal_class": 14, "seed": seed}))
     return path
 

@@ -21,7 +21,9 @@ def smooth_images(n: int, rng: np.random.Generator, size: int = 32, shifted: boo
     yy, xx = np.meshgrid(grid, grid, indexing="ij")
     base = rng.uniform(0.3, 0.7, size=(n, 3, 1, 1))
     if shifted:
-        base = np.where(rng.random((n, 3, 1, 1)) < 0.5, rng.uniform(0.05, 0.2, base.shape), rng.uniform(0.8, 0.95, base.shape))
+        base = np.where(
+            rng.random((n, 3, 1, 1)) < 0.5, rng.uniform(0.05, 0.2, base.shape), rng.uniform(0.8, 0.95, base.shape)
+        )
     images = np.repeat(base, size, axis=2).repeat(size, axis=3)
     for _ in range(3):
         fy, fx = rng.uniform(0.5, 2.0, size=(2, n, 1, 1, 1))

@@ -73,8 +73,11 @@ def test_runs_import_nothing_from_reports(graph):
 
 
 def test_argument_parsing_lives_in_cli():
-    users = [name for name, path in _modules().items() if "argparse" in path.read_text(encoding="utf-8")
-             and not name.startswith("advbench.cli")]  # fmt: skip
+    users = [
+        name
+        for name, path in _modules().items()
+        if "argparse" in path.read_text(encoding="utf-8") and not name.startswith("advbench.cli")
+    ]
     assert users == []
 
 
@@ -91,22 +94,35 @@ def _compared_names(tree: ast.AST) -> list[str]:
 
 
 def test_the_check_finds_a_comparison():
-    assert _compared_names(ast.parse('if benchmark != "gtsrb" or name in ("mnist", "x"):\n    pass')) == ["gtsrb", "mnist"]
+    assert _compared_names(ast.parse('if benchmark != "gtsrb" or name in ("mnist", "x"):\n    pass')) == [
+        "gtsrb",
+        "mnist",
+    ]
 
 
 def test_no_module_outside_the_registry_compares_benchmark_names():
-    offenders = {name: compared for name, path in _modules().items() if name != "advbench.datasets.registry"
-                 and (compared := _compared_names(ast.parse(path.read_text(encoding="utf-8"))))}  # fmt: skip
+    offenders = {
+        name: compared
+        for name, path in _modules().items()
+        if name != "advbench.datasets.registry"
+        and (compared := _compared_names(ast.parse(path.read_text(encoding="utf-8"))))
+    }
     assert offenders == {}
 
 
 #: The detector defaults each benchmark sets, and where they come from (``datasets.registry``).
 EXPECTED_DEFAULTS = {
     "gtsrb": {},
-    "mnist": {"ocsvm": {"gcn": False}, "kde": {"gcn": False}, "iforest": {"gcn": True, "pca": 0.95},
-              "dcae": {"gcn": True}, "deep-svdd": {"gcn": True}, "deep-svdd-soft": {"gcn": True},
-              "rcae": {"gcn": True}},
-}  # fmt: skip
+    "mnist": {
+        "ocsvm": {"gcn": False},
+        "kde": {"gcn": False},
+        "iforest": {"gcn": True, "pca": 0.95},
+        "dcae": {"gcn": True},
+        "deep-svdd": {"gcn": True},
+        "deep-svdd-soft": {"gcn": True},
+        "rcae": {"gcn": True},
+    },
+}
 EXPECTED_DEFAULTS["fashion-mnist"] = EXPECTED_DEFAULTS["mnist"]
 
 
@@ -127,5 +143,7 @@ def test_registry_entries_are_consistent():
     assert registry.get("gtsrb").class_names[14] == "stop"
     for name in registry.names():
         benchmark = registry.get(name)
-        assert benchmark.name == name and benchmark.protocols and len(set(benchmark.class_names)) == benchmark.num_classes
+        assert (
+            benchmark.name == name and benchmark.protocols and len(set(benchmark.class_names)) == benchmark.num_classes
+        )
         assert benchmark.run_source in (registry.ATTACK_FILE, registry.LABELLED_IMAGES)

@@ -1,4 +1,5 @@
-"""``make benchmark`` picks where GTSRB comes from: the command line, the environment, the shared copy, else a download."""
+"""``make benchmark`` picks where GTSRB comes from: the command line, the environment, the shared
+copy, else a download."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 def _generate_line(clone: Path, *args: str, env: dict | None = None) -> str:
     environment = {key: value for key, value in os.environ.items() if key != "ADVBENCH_GTSRB_ROOT"} | (env or {})
-    out = subprocess.run(["make", "-n", "benchmark", *args], cwd=clone, env=environment, capture_output=True,
-                         text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["make", "-n", "benchmark", *args], cwd=clone, env=environment, capture_output=True, text=True, check=True
+    ).stdout
     return next(line for line in out.splitlines() if "generate-attacks" in line)
 
 

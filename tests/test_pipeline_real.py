@@ -33,11 +33,26 @@ epochs = 2
 
 def test_real_pipeline_small(tmp_path, capsys):
     data = tmp_path / "stop_adv.h5"
-    code = cli.main([
-        "generate-attacks", "--gtsrb-root", str(REAL_ROOT), "--data-dir", str(SHARED_DATA_DIR),
-        "--out", str(data), "--limit", "30", "--victim-epochs", "1", "--quiet",
-        "--set", "boundary.steps=200", "--set", "deepfool.steps=20",
-    ])
+    code = cli.main(
+        [
+            "generate-attacks",
+            "--gtsrb-root",
+            str(REAL_ROOT),
+            "--data-dir",
+            str(SHARED_DATA_DIR),
+            "--out",
+            str(data),
+            "--limit",
+            "30",
+            "--victim-epochs",
+            "1",
+            "--quiet",
+            "--set",
+            "boundary.steps=200",
+            "--set",
+            "deepfool.steps=20",
+        ]
+    )
     assert code == 0
     capsys.readouterr()
     assert cli.main(["info", str(data), "--json"]) == 0
@@ -53,10 +68,25 @@ def test_real_pipeline_small(tmp_path, capsys):
     out = tmp_path / "run"
     kept = [name for name, a in info["attacks"].items() if a["count"] > 0]
     attacks = ",".join(kept)
-    code = cli.main([
-        "run", "--data", str(data), "--detectors", "mahalanobis,dcae", "--seeds", "2",
-        "--attacks", attacks, "--config", str(config), "--out", str(out), "--jobs", "2",
-    ])
+    code = cli.main(
+        [
+            "run",
+            "--data",
+            str(data),
+            "--detectors",
+            "mahalanobis,dcae",
+            "--seeds",
+            "2",
+            "--attacks",
+            attacks,
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+        ]
+    )
     assert code == 0
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(lines) == 2 * 2 * len(kept)

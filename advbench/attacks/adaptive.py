@@ -39,9 +39,9 @@ from torch import nn
 from advbench.attacks import ADAPTIVE_FAMILY
 from advbench.attacks.backends import foolbox_batch, pgd_class
 from advbench.attacks.runners import check_backend, in_batches
-from advbench.torch_utils import seed_everything
 from advbench.errors import AdvbenchError
 from advbench.fileio import atomic_path
+from advbench.torch_utils import seed_everything
 
 #: The lambda grid: 0 (the plain attack) and four decades. The score is standardized, so lambda
 #: 1 weighs one standard deviation of the training scores like one nat of cross-entropy. The grid
@@ -78,8 +78,9 @@ def check_detectors(names: list[str]) -> list[str]:
     return names
 
 
-def fitted_detector(name: str, seed: int, train_images: np.ndarray, folder: Path, device: torch.device,
-                    log: Callable[[str], None]):
+def fitted_detector(
+    name: str, seed: int, train_images: np.ndarray, folder: Path, device: torch.device, log: Callable[[str], None]
+):
     """The detector ``name`` with default parameters and ``random_state=seed``, fitted on the clean
     training images (uint8), from the cache in ``folder`` when it is there; returns it and its record."""
     from advbench import detectors
@@ -87,7 +88,9 @@ def fitted_detector(name: str, seed: int, train_images: np.ndarray, folder: Path
     detector = detectors.create(name, random_state=seed, device=str(device))
     params = detector.get_params()
     data_sha = hashlib.sha256(np.ascontiguousarray(train_images).tobytes()).hexdigest()
-    key = hashlib.sha256(json.dumps([name, params, seed, data_sha], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([name, params, seed, data_sha], sort_keys=True, default=str).encode()).hexdigest()[
+        :16
+    ]
     path = folder / f"detector-{name}-{key}.pt"
     if path.is_file():
         log(f"adaptive: reusing fitted {name} (seed {seed}) from {path}")
@@ -103,8 +106,13 @@ def fitted_detector(name: str, seed: int, train_images: np.ndarray, folder: Path
             torch.set_num_threads(threads)
         with atomic_path(path) as tmp:
             torch.save(detector, tmp)
-    record = {"detector": name, "detector_params": params, "detector_seed": seed, "detector_file": path.name,
-              "train_sha256": data_sha}
+    record = {
+        "detector": name,
+        "detector_params": params,
+        "detector_seed": seed,
+        "detector_file": path.name,
+        "train_sha256": data_sha,
+    }
     return detector, record
 
 
@@ -127,9 +135,18 @@ def _attack(params: dict, detector, lam: float, mean: float, std: float):
     return DetectorAwarePGD(abs_stepsize=params["alpha"], steps=params["steps"], random_start=params["random_start"])
 
 
-def run_adaptive(model: nn.Module, detector, images: torch.Tensor, labels: torch.Tensor, params: dict, *,
-                 lambdas: tuple[float, ...] = DEFAULT_LAMBDAS, restarts: int = 1, seed: int = 0,
-                 progress: bool = False) -> tuple[torch.Tensor, np.ndarray]:
+def run_adaptive(
+    model: nn.Module,
+    detector,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    params: dict,
+    *,
+    lambdas: tuple[float, ...] = DEFAULT_LAMBDAS,
+    restarts: int = 1,
+    seed: int = 0,
+    progress: bool = False,
+) -> tuple[torch.Tensor, np.ndarray]:
     """Attack float ``images`` (``N x C x H x W`` in [0, 1]) against the victim ``model`` and the fitted
     ``detector``; ``params`` are the resolved ``pgd`` parameters. Returns the 8-bit-rounded images
     chosen per image (float) and the ``lambda`` each came from (NaN where no candidate fooled the

@@ -35,10 +35,10 @@ from advbench.attacks.victim import (
 )
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 from advbench.datasets.gtsrb import normal_split
-from advbench.provenance import versions
-from advbench.torch_utils import resolve_device
 from advbench.errors import AdvbenchError
 from advbench.fileio import sha256_file
+from advbench.provenance import versions
+from advbench.torch_utils import resolve_device
 
 
 @dataclass
@@ -90,9 +90,17 @@ def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progr
         else:
             log(f"victim: training on {len(data.train.labels)} images ({config.victim.epochs} epochs, device {device})")
             model, history = train_victim(
-                data.train.images, data.train.labels, config.victim, seed=config.seed, device=device, progress=progress, log=log
+                data.train.images,
+                data.train.labels,
+                config.victim,
+                seed=config.seed,
+                device=device,
+                progress=progress,
+                log=log,
             )
-            save_checkpoint(path, model, config.victim, history, {"data_sha256": data.content_sha256, "seed": config.seed})
+            save_checkpoint(
+                path, model, config.victim, history, {"data_sha256": data.content_sha256, "seed": config.seed}
+            )
             victim_config, trained = config.victim, True
         source = {"checkpoint": path.name, "cache_key": key, "trained_here": trained}
     for param in model.parameters():
@@ -108,7 +116,9 @@ def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progr
 
 def _attack_set(outcome, eligible: np.ndarray, attrs: dict) -> AttackSet:
     """The kept images of one attack (``keep_adversarial``'s outcome) with their counts and ``attrs``."""
-    counts = {key: getattr(outcome, key) for key in ("attempted", "fooled_before_rounding", "succeeded", "kept", "nonfinite")}
+    counts = {
+        key: getattr(outcome, key) for key in ("attempted", "fooled_before_rounding", "succeeded", "kept", "nonfinite")
+    }
     return AttackSet(
         images=outcome.images,
         source_index=eligible[outcome.rows],
@@ -126,11 +136,25 @@ def check_adaptive(config: GenerateConfig, planned: dict) -> None:
         raise AdvbenchError('--adaptive: needs a pgd variant in --attacks (e.g. --attacks "pgd@eps=16/255")')
     lambdas = config.adaptive_lambdas
     if any(not math.isfinite(lam) or lam < 0 for lam in lambdas) or 0.0 not in lambdas:
-        raise AdvbenchError(f"--adaptive-lambdas: need finite values >= 0 that include 0, got {','.join(map(str, lambdas))}")
+        raise AdvbenchError(
+            f"--adaptive-lambdas: need finite values >= 0 that include 0, got {','.join(map(str, lambdas))}"
+        )
 
 
-def _adaptive_sets(model, split, eligible, x, y, y_np, planned, out: Path, config: GenerateConfig, device,
-                   progress: bool, log: Callable[[str], None]) -> dict[str, AttackSet]:
+def _adaptive_sets(
+    model,
+    split,
+    eligible,
+    x,
+    y,
+    y_np,
+    planned,
+    out: Path,
+    config: GenerateConfig,
+    device,
+    progress: bool,
+    log: Callable[[str], None],
+) -> dict[str, AttackSet]:
     """One detector-aware set per pgd variant, ``--adaptive`` detector and seed (``adaptive.py``)."""
     sets = {}
     for variant, (family, attack_params) in planned.items():
@@ -141,23 +165,35 @@ def _adaptive_sets(model, split, eligible, x, y, y_np, planned, out: Path, confi
                 detector, record = adaptive.fitted_detector(name, seed, split.train, out.parent, device, log)
                 start = time.perf_counter()
                 adversarial, chosen = adaptive.run_adaptive(
-                    model, detector, x, y, attack_params, lambdas=config.adaptive_lambdas,
-                    restarts=config.adaptive_restarts, seed=config.seed, progress=progress,
+                    model,
+                    detector,
+                    x,
+                    y,
+                    attack_params,
+                    lambdas=config.adaptive_lambdas,
+                    restarts=config.adaptive_restarts,
+                    seed=config.seed,
+                    progress=progress,
                 )
                 outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
                 lambdas = [float(value) for value in chosen[outcome.rows]]
-                sets[adaptive.set_name(variant, name, seed)] = _attack_set(outcome, eligible, {
-                    "family": ADAPTIVE_FAMILY,
-                    "params": attack_params,
-                    "seconds": time.perf_counter() - start,
-                    "library": "foolbox",
-                    "adaptive": record | {
-                        "plain": variant,
-                        "lambdas": list(config.adaptive_lambdas),
-                        "restarts": config.adaptive_restarts,
-                        "chosen_lambda_counts": {str(lam): lambdas.count(lam) for lam in sorted(set(lambdas))},
+                sets[adaptive.set_name(variant, name, seed)] = _attack_set(
+                    outcome,
+                    eligible,
+                    {
+                        "family": ADAPTIVE_FAMILY,
+                        "params": attack_params,
+                        "seconds": time.perf_counter() - start,
+                        "library": "foolbox",
+                        "adaptive": record
+                        | {
+                            "plain": variant,
+                            "lambdas": list(config.adaptive_lambdas),
+                            "restarts": config.adaptive_restarts,
+                            "chosen_lambda_counts": {str(lam): lambdas.count(lam) for lam in sorted(set(lambdas))},
+                        },
                     },
-                })
+                )
     return sets
 
 
@@ -188,11 +224,14 @@ def generate(
     log(f"victim: test accuracy {test_accuracy:.4f} on {len(data.test.labels)} images")
 
     clean = to_float(split.test, device)
-    correct = (predict(model, clean).cpu().numpy() == config.normal_class)
+    correct = predict(model, clean).cpu().numpy() == config.normal_class
     eligible = np.flatnonzero(correct)
     if config.limit is not None:
         eligible = eligible[: config.limit]
-    log(f"attacks: {int(correct.sum())} of {len(correct)} class-{config.normal_class} test images classified correctly; attacking {len(eligible)}")
+    log(
+        f"attacks: {int(correct.sum())} of {len(correct)} class-{config.normal_class} test images classified "
+        f"correctly; attacking {len(eligible)}"
+    )
     x = clean[torch.from_numpy(eligible).to(device)]
     y = torch.full((len(eligible),), config.normal_class, dtype=torch.long, device=device)
     y_np = np.full(len(eligible), config.normal_class, dtype=np.int64)
@@ -203,19 +242,28 @@ def generate(
         adversarial = run_attack(family, model, x, y, attack_params, seed=config.seed, progress=progress)
         outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
         seconds = time.perf_counter() - start
-        attack_sets[name] = _attack_set(outcome, eligible, {
-            "family": family, "params": attack_params, "seconds": seconds, "library": library(attack_params),
-        })
+        attack_sets[name] = _attack_set(
+            outcome,
+            eligible,
+            {
+                "family": family,
+                "params": attack_params,
+                "seconds": seconds,
+                "library": library(attack_params),
+            },
+        )
 
     if config.adaptive:
-        attack_sets.update(_adaptive_sets(model, split, eligible, x, y, y_np, planned, out, config, device, progress, log))
+        attack_sets.update(
+            _adaptive_sets(model, split, eligible, x, y, y_np, planned, out, config, device, progress, log)
+        )
 
     attrs = {
         "normal_class": config.normal_class,
         "seed": config.seed,
         "limit": config.limit,
         "device": str(device),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "advbench_version": __version__,
         "versions": versions(),
         "victim_test_accuracy": test_accuracy,

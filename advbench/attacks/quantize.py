@@ -53,12 +53,15 @@ def quantize(images: torch.Tensor) -> np.ndarray:
 
 def distances(adversarial: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-image L2 and L-inf distances between uint8 image stacks, in [0, 1] pixel units."""
-    diff = (adversarial.astype(np.float64) - clean.astype(np.float64)).reshape(len(clean), int(np.prod(clean.shape[1:]))) / 255
+    diff = (adversarial.astype(np.float64) - clean.astype(np.float64)).reshape(
+        len(clean), int(np.prod(clean.shape[1:]))
+    ) / 255
     return np.linalg.norm(diff, axis=1), np.abs(diff).max(axis=1, initial=0.0)
 
 
 def keep_adversarial(model: nn.Module, clean: np.ndarray, adversarial: torch.Tensor, labels: np.ndarray) -> Outcome:
-    """Quantize ``adversarial`` (float, aligned with uint8 ``clean`` and true ``labels``) and keep what fools ``model``."""
+    """Quantize ``adversarial`` (float, aligned with uint8 ``clean`` and true ``labels``) and keep what
+    fools ``model``."""
     attempted = int(adversarial.shape[0])
     labels = np.asarray(labels)
     finite = torch.isfinite(adversarial.flatten(1)).all(dim=1).cpu().numpy()

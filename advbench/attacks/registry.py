@@ -12,7 +12,16 @@ To add an attack, add an entry here (and a test); nothing else lists attacks.
 
 from __future__ import annotations
 
-from advbench.attacks.entry import BACKEND, NON_NEGATIVE, POSITIVE, QUANTIZED_DECISION, Attack, Param, batch_size, one_of
+from advbench.attacks.entry import (
+    BACKEND,
+    NON_NEGATIVE,
+    POSITIVE,
+    QUANTIZED_DECISION,
+    Attack,
+    Param,
+    batch_size,
+    one_of,
+)
 
 #: name -> entry, in registration order.
 ATTACKS: dict[str, Attack] = {}
@@ -102,8 +111,9 @@ class Boundary(Attack):
                     step_adaptation=params["step_adaptation"],
                     update_stats_every_k=params["update_stats_every_k"],
                 )
-                _, clipped, _ = attack(fmodel, x[ok], foolbox.criteria.Misclassification(y[ok]), epsilons=None,
-                                       starting_points=starts[ok])  # fmt: skip
+                _, clipped, _ = attack(
+                    fmodel, x[ok], foolbox.criteria.Misclassification(y[ok]), epsilons=None, starting_points=starts[ok]
+                )
                 out[ok] = clipped
             return out
 
@@ -179,7 +189,9 @@ class BIM(Attack):
 
         from advbench.attacks.backends import foolbox_batch
 
-        attack = foolbox.attacks.LinfBasicIterativeAttack(abs_stepsize=params["alpha"], steps=params["steps"], random_start=False)
+        attack = foolbox.attacks.LinfBasicIterativeAttack(
+            abs_stepsize=params["alpha"], steps=params["steps"], random_start=False
+        )
         return foolbox_batch(model, attack, params["eps"])
 
     def torchattacks(self, model, params):
@@ -260,5 +272,7 @@ class PGD(Attack):
     def foolbox(self, model, params):
         from advbench.attacks.backends import foolbox_batch, pgd_class
 
-        attack = pgd_class(params)(abs_stepsize=params["alpha"], steps=params["steps"], random_start=params["random_start"])
+        attack = pgd_class(params)(
+            abs_stepsize=params["alpha"], steps=params["steps"], random_start=params["random_start"]
+        )
         return foolbox_batch(model, attack, params["eps"])

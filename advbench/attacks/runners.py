@@ -73,7 +73,7 @@ def check_backend(name: str, params: dict) -> None:
     if importlib.util.find_spec(package) is None:
         raise AdvbenchError(
             f"{name}.backend={package}: {package} is not installed; "
-            f"pip install --no-deps {package} (or \"advbench[{package}]\", which brings its pins; see the README)"
+            f'pip install --no-deps {package} (or "advbench[{package}]", which brings its pins; see the README)'
         )
 
 
@@ -105,8 +105,16 @@ def run_attack(
     return in_batches(attack, images, labels, batch_size, desc=name, rounded=quantized, progress=progress)
 
 
-def in_batches(attack, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *, desc: str,
-               rounded: bool = False, progress: bool = False) -> torch.Tensor:
+def in_batches(
+    attack,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int,
+    *,
+    desc: str,
+    rounded: bool = False,
+    progress: bool = False,
+) -> torch.Tensor:
     """``attack(x, y)`` over ``images`` in batches of ``batch_size``, outputs on the images' device,
     rounded to 8 bits when ``rounded``; a copy of ``images`` when there are none."""
     from tqdm import tqdm

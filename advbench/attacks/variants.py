@@ -37,7 +37,11 @@ def parse_value(text: str, where: str):
     text = text.strip()
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
-    if text[:1].isalpha() and text.replace("-", "").replace("_", "").isalnum() and text.lower() not in ("inf", "infinity", "nan"):
+    if (
+        text[:1].isalpha()
+        and text.replace("-", "").replace("_", "").isalnum()
+        and text.lower() not in ("inf", "infinity", "nan")
+    ):
         return text.lower()
     try:
         if "/" in text:
@@ -46,7 +50,9 @@ def parse_value(text: str, where: str):
         else:
             value = int(text) if text.lstrip("+-").isdigit() else float(text)
     except (ValueError, ZeroDivisionError):
-        raise AdvbenchError(f"{where}: {text!r} is not a number, a fraction like 4/255, true, false or a word") from None
+        raise AdvbenchError(
+            f"{where}: {text!r} is not a number, a fraction like 4/255, true, false or a word"
+        ) from None
     if isinstance(value, float) and not math.isfinite(value):
         raise AdvbenchError(f"{where}: {text!r} is not a finite number")
     return value
@@ -129,8 +135,11 @@ def variant_name(family: str, params: dict) -> str:
     given = {key: value for key, value in params.items() if key not in attack.derived}
     implied = resolve_params(family, given)
     defaults = resolve_params(family)
-    changed = {key: value for key, value in params.items() if key not in attack.unnamed
-               and value != (implied[key] if key in attack.derived else defaults[key])}  # fmt: skip
+    changed = {
+        key: value
+        for key, value in params.items()
+        if key not in attack.unnamed and value != (implied[key] if key in attack.derived else defaults[key])
+    }
     if not changed:
         return family
     return f"{family}@" + ",".join(f"{key}={format_value(changed[key])}" for key in sorted(changed))

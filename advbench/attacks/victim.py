@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from advbench.attacks.settings import coerce
-from advbench.torch_utils import batched_apply, check_finite, minibatches, seed_everything
 from advbench.errors import DataError
 from advbench.fileio import atomic_path
+from advbench.torch_utils import batched_apply, check_finite, minibatches, seed_everything
 
 NUM_CLASSES = 43
 #: Tag and version written into checkpoints; bump the version when the network changes.
@@ -59,7 +59,7 @@ class VictimConfig:
     brightness: float = 0.2
 
     @classmethod
-    def from_dict(cls, values: dict) -> "VictimConfig":
+    def from_dict(cls, values: dict) -> VictimConfig:
         """Build from a mapping, casting each value to its default's type; ValueError names bad keys."""
         defaults = {f.name: f.default for f in fields(cls)}
         unknown = sorted(set(values) - set(defaults))
@@ -84,13 +84,22 @@ class VictimNet(nn.Module):
             return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
         self.features = nn.Sequential(
-            *conv(3, w), *conv(w, w), nn.MaxPool2d(2),
-            *conv(w, 2 * w), *conv(2 * w, 2 * w), nn.MaxPool2d(2),
-            *conv(2 * w, 4 * w), nn.MaxPool2d(2),
+            *conv(3, w),
+            *conv(w, w),
+            nn.MaxPool2d(2),
+            *conv(w, 2 * w),
+            *conv(2 * w, 2 * w),
+            nn.MaxPool2d(2),
+            *conv(2 * w, 4 * w),
+            nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout), nn.Linear(4 * w * 16, 256), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(256, num_classes),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(4 * w * 16, 256),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(256, num_classes),
         )
 
     def set_normalization(self, images: torch.Tensor) -> None:
@@ -127,7 +136,11 @@ def _augment(x: torch.Tensor, config: VictimConfig, generator: torch.Generator) 
     scale = 1 + u[:, 1] * config.scale
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack(
-        [torch.stack([cos, -sin, u[:, 2] * 2 * config.shift], 1), torch.stack([sin, cos, u[:, 3] * 2 * config.shift], 1)], 1
+        [
+            torch.stack([cos, -sin, u[:, 2] * 2 * config.shift], 1),
+            torch.stack([sin, cos, u[:, 3] * 2 * config.shift], 1),
+        ],
+        1,
     )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
@@ -165,8 +178,11 @@ def train_victim(
         start, total_loss, correct = time.perf_counter(), 0.0, 0
         batches = tqdm(
             minibatches(len(y_all), config.batch_size, generator),
-            total=steps_per_epoch, desc=f"victim epoch {epoch}/{config.epochs}", unit="batch",
-            disable=not progress, leave=False,
+            total=steps_per_epoch,
+            desc=f"victim epoch {epoch}/{config.epochs}",
+            unit="batch",
+            disable=not progress,
+            leave=False,
         )
         for index in batches:
             index = index.to(device)
@@ -181,14 +197,20 @@ def train_victim(
             scheduler.step()
             total_loss += check_finite(loss.detach(), "victim", epoch) * len(y)
             correct += int((logits.argmax(1) == y).sum())
-        history.append({
-            "epoch": epoch,
-            "loss": total_loss / len(y_all),
-            "train_accuracy": correct / len(y_all),
-            "seconds": time.perf_counter() - start,
-        })
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": total_loss / len(y_all),
+                "train_accuracy": correct / len(y_all),
+                "seconds": time.perf_counter() - start,
+            }
+        )
         if log is not None:
-            log("victim epoch {epoch}: loss {loss:.4f}, train accuracy {train_accuracy:.4f}, {seconds:.0f} s".format(**history[-1]))
+            log(
+                "victim epoch {epoch}: loss {loss:.4f}, train accuracy {train_accuracy:.4f}, {seconds:.0f} s".format(
+                    **history[-1]
+                )
+            )
     model.eval()
     return model, history
 
@@ -199,7 +221,9 @@ def cache_key(data_sha256: str, config: VictimConfig, seed: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def save_checkpoint(path: str | os.PathLike, model: VictimNet, config: VictimConfig, history: list[dict], meta: dict) -> None:
+def save_checkpoint(
+    path: str | os.PathLike, model: VictimNet, config: VictimConfig, history: list[dict], meta: dict
+) -> None:
     """Write the victim (state dict on CPU, config, training history, provenance) atomically."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
@@ -214,7 +238,9 @@ def save_checkpoint(path: str | os.PathLike, model: VictimNet, config: VictimCon
         torch.save(payload, tmp)
 
 
-def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[VictimNet, VictimConfig, list[dict], dict]:
+def load_checkpoint(
+    path: str | os.PathLike, device: torch.device | str = "cpu"
+) -> tuple[VictimNet, VictimConfig, list[dict], dict]:
     """Load a victim checkpoint (weights only); DataError naming the file when it is missing or not one."""
     path = Path(path)
     if not path.is_file():
@@ -226,12 +252,16 @@ def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu")
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise DataError(f"--victim {path}: not an advbench victim checkpoint")
     if payload.get("version") != CHECKPOINT_VERSION:
-        raise DataError(f"--victim {path}: checkpoint version {payload.get('version')} is not {CHECKPOINT_VERSION}; retrain it")
+        raise DataError(
+            f"--victim {path}: checkpoint version {payload.get('version')} is not {CHECKPOINT_VERSION}; retrain it"
+        )
     try:
         config = VictimConfig.from_dict(payload["config"])
         model = VictimNet(config.width, config.dropout)
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise DataError(f"--victim {path}: damaged checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+        raise DataError(
+            f"--victim {path}: damaged checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        ) from None
     model.to(device).eval()
     return model, config, payload.get("history", []), payload.get("meta", {})

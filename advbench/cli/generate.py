@@ -69,8 +69,10 @@ def print_summary(benchmark, seconds: float, file=None) -> None:
 
     file = file or sys.stdout
     width = max([10, *map(len, benchmark.attacks)])
-    header = (f"{'attack':<{width}} {'attempted':>9} {'unrounded':>9} {'kept':>6} {'kept %':>8} {'median L2':>10} "
-              f"{'median Linf':>11} {'seconds':>8}")  # fmt: skip
+    header = (
+        f"{'attack':<{width}} {'attempted':>9} {'unrounded':>9} {'kept':>6} {'kept %':>8} {'median L2':>10} "
+        f"{'median Linf':>11} {'seconds':>8}"
+    )
     print(header, file=file)
     print("-" * len(header), file=file)
     for name, attack in benchmark.attacks.items():
@@ -102,7 +104,10 @@ def _handler(args: argparse.Namespace) -> int:
     data = gtsrb_from_args(args)
     progress = not args.quiet and sys.stderr.isatty()
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
-    log(f"GTSRB: {len(data.train.labels)} train / {len(data.test.labels)} test images ({time.perf_counter() - start:.1f} s)")
+    log(
+        f"GTSRB: {len(data.train.labels)} train / {len(data.test.labels)} test images "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
     benchmark = generate(data, args.out, config, progress=progress, log=log)
     print_summary(benchmark, time.perf_counter() - start)
     print(f"wrote {args.out} (sha256 {benchmark.sha256[:16]}...)")
@@ -123,34 +128,55 @@ def register(sub) -> None:
     add_gtsrb_arguments(parser)
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"output HDF5 file (default: {DEFAULT_OUT})")
     parser.add_argument(
-        "--attacks", default=",".join(DEFAULT_ATTACKS), metavar="LIST",
+        "--attacks",
+        default=",".join(DEFAULT_ATTACKS),
+        metavar="LIST",
         help=f"comma-separated attacks, each with optional parameters: fgsm@eps=4/255,bim@eps=32/255,alpha=4/255 "
-             f"(default: {','.join(DEFAULT_ATTACKS)}, each at its defaults; also: pgd)",
+        f"(default: {','.join(DEFAULT_ATTACKS)}, each at its defaults; also: pgd)",
     )
     parser.add_argument(
-        "--sweep", action="append", metavar="ATTACK.PARAM=V1,V2,...",
+        "--sweep",
+        action="append",
+        metavar="ATTACK.PARAM=V1,V2,...",
         help="add one variant of ATTACK per value, e.g. --sweep fgsm.eps=2/255,4/255,8/255 (repeatable)",
     )
     parser.add_argument("--normal-class", type=int, default=14, help="GTSRB class to attack (default: 14, stop)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu or cuda (default: auto)")
+    parser.add_argument(
+        "--device", default="auto", help="auto (CUDA when present, else CPU), cpu or cuda (default: auto)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for victim training and the attacks (default: 0)")
     parser.add_argument("--limit", type=positive_int, metavar="N", help="attack only the first N eligible images")
     parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
-    parser.add_argument("--victim-epochs", type=positive_int, metavar="N", help="victim training epochs (default: 8, from VictimConfig)")
+    parser.add_argument(
+        "--victim-epochs", type=positive_int, metavar="N", help="victim training epochs (default: 8, from VictimConfig)"
+    )
     parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
     parser.add_argument(
-        "--set", action="append", metavar="SECTION.KEY=VALUE",
-        help="override one parameter, e.g. --set fgsm.eps=0.02 or --set boundary.steps=5000 (repeatable; wins over --config)",
+        "--set",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="override one parameter, e.g. --set fgsm.eps=0.02 or --set boundary.steps=5000 "
+        "(repeatable; wins over --config)",
     )
     parser.add_argument(
-        "--adaptive", metavar="DETECTOR[,DETECTOR]",
+        "--adaptive",
+        metavar="DETECTOR[,DETECTOR]",
         help="also attack each pgd variant against these detectors (detector-aware PGD; differentiable detectors only)",
     )
-    parser.add_argument("--adaptive-seeds", default="0", metavar="LIST",
-                        help="seeds of the attacked detectors, one set per seed (default: 0)")
-    parser.add_argument("--adaptive-lambdas", default="0,0.1,1,10,100", metavar="LIST",
-                        help="weights of the standardized detector score tried per image (default: 0,0.1,1,10,100)")
-    parser.add_argument("--adaptive-restarts", type=positive_int, default=1, metavar="N",
-                        help="random starts per weight (default: 1)")
+    parser.add_argument(
+        "--adaptive-seeds",
+        default="0",
+        metavar="LIST",
+        help="seeds of the attacked detectors, one set per seed (default: 0)",
+    )
+    parser.add_argument(
+        "--adaptive-lambdas",
+        default="0,0.1,1,10,100",
+        metavar="LIST",
+        help="weights of the standardized detector score tried per image (default: 0,0.1,1,10,100)",
+    )
+    parser.add_argument(
+        "--adaptive-restarts", type=positive_int, default=1, metavar="N", help="random starts per weight (default: 1)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
     parser.set_defaults(handler=_handler)

@@ -35,7 +35,8 @@ def numbers(text: str, flag: str, kind: type) -> tuple:
 
 
 def device(spec: str) -> str:
-    """The device ``--device spec`` means on this machine (``torch_utils.resolve_device``); AdvbenchError naming the flag."""
+    """The device ``--device spec`` means on this machine (``torch_utils.resolve_device``);
+    AdvbenchError naming the flag."""
     from advbench.torch_utils import resolve_device
 
     try:

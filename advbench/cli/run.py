@@ -3,8 +3,24 @@
 
 from __future__ import annotations
 
-_RUN_FLAGS = ("benchmark", "data", "root", "classes", "out", "detectors", "seeds", "attacks", "jobs", "threads", "device",
-              "profile", "protocol", "executor", "ray_address", "config")  # fmt: skip
+_RUN_FLAGS = (
+    "benchmark",
+    "data",
+    "root",
+    "classes",
+    "out",
+    "detectors",
+    "seeds",
+    "attacks",
+    "jobs",
+    "threads",
+    "device",
+    "profile",
+    "protocol",
+    "executor",
+    "ray_address",
+    "config",
+)
 
 
 def _command_line(args) -> list[str]:
@@ -40,33 +56,57 @@ def register(sub) -> None:
             "status 1 when a pair failed or a worker process died, 2 for bad input (checked before the first pair)."
         ),
     )
-    run.add_argument("--benchmark", help="gtsrb (default: the stop signs and their attacks, from --data), mnist or "
-                     "fashion-mnist (one-class: each class of --classes normal in turn, the others anomalous)")
+    run.add_argument(
+        "--benchmark",
+        help="gtsrb (default: the stop signs and their attacks, from --data), mnist or "
+        "fashion-mnist (one-class: each class of --classes normal in turn, the others anomalous)",
+    )
     run.add_argument("--data", help="GTSRB benchmark HDF5 file from `advbench generate-attacks`")
-    run.add_argument("--root", help="folder of the four IDX files of --benchmark mnist|fashion-mnist (default: "
-                     "$ADVBENCH_MNIST_ROOT / $ADVBENCH_FASHION_MNIST_ROOT, then datasets/<benchmark>)")
-    run.add_argument("--classes", help="normal classes of --benchmark mnist|fashion-mnist: all (default) or a comma "
-                     "list (0,3,7)")
+    run.add_argument(
+        "--root",
+        help="folder of the four IDX files of --benchmark mnist|fashion-mnist (default: "
+        "$ADVBENCH_MNIST_ROOT / $ADVBENCH_FASHION_MNIST_ROOT, then datasets/<benchmark>)",
+    )
+    run.add_argument(
+        "--classes", help="normal classes of --benchmark mnist|fashion-mnist: all (default) or a comma list (0,3,7)"
+    )
     run.add_argument("--out", help="run folder (created; holds the results of one data file and configuration)")
-    run.add_argument("--detectors", help="names and/or groups, comma-separated: all (default), ablation, classic, "
-                     "deep, or names from `advbench list`")  # fmt: skip
+    run.add_argument(
+        "--detectors",
+        help="names and/or groups, comma-separated: all (default), ablation, classic, "
+        "deep, or names from `advbench list`",
+    )
     run.add_argument("--seeds", help="a count (10 = seeds 0..9, the default) or a comma list (3,7,11)")
     run.add_argument("--attacks", help="all (default) or a comma list of attacks in the data file")
     run.add_argument("--jobs", help="pairs run at once in worker processes (default 1)")
     run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
     run.add_argument("--device", help="auto (default: CUDA when available), cpu or cuda[:N] for the deep detectors")
     run.add_argument("--profile", help="training profile of the deep detectors: default (the default) or reference")
-    run.add_argument("--protocol", help="GTSRB: official (default: the official test images are the normal test set) "
-                     "or heldout-train (per seed, 100 held-out training images, as the paper's reference code); "
-                     "mnist|fashion-mnist: 2 (default: all training images of the class train, the whole test "
-                     "split tests) or 1 (per seed, 80%% of the class trains, the other 20%% and as many other-class "
-                     "test images test)")
-    run.add_argument("--executor", help="local (default: --jobs worker processes on this machine) or ray (each pair a "
-                     "Ray task with --threads CPUs; needs the ray extra)")
-    run.add_argument("--ray-address", dest="ray_address", help="with --executor ray: the cluster to join (auto, "
-                     "ray://host:10001); default: start Ray locally")
-    run.add_argument("--config", help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; "
-                     "the command line wins")  # fmt: skip
-    run.add_argument("--force", action="store_true",
-                     help="discard what --out holds (results, scores, tables, figures) and start over")  # fmt: skip
+    run.add_argument(
+        "--protocol",
+        help="GTSRB: official (default: the official test images are the normal test set) "
+        "or heldout-train (per seed, 100 held-out training images, as the paper's reference code); "
+        "mnist|fashion-mnist: 2 (default: all training images of the class train, the whole test "
+        "split tests) or 1 (per seed, 80%% of the class trains, the other 20%% and as many other-class "
+        "test images test)",
+    )
+    run.add_argument(
+        "--executor",
+        help="local (default: --jobs worker processes on this machine) or ray (each pair a "
+        "Ray task with --threads CPUs; needs the ray extra)",
+    )
+    run.add_argument(
+        "--ray-address",
+        dest="ray_address",
+        help="with --executor ray: the cluster to join (auto, ray://host:10001); default: start Ray locally",
+    )
+    run.add_argument(
+        "--config",
+        help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; the command line wins",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="discard what --out holds (results, scores, tables, figures) and start over",
+    )
     run.set_defaults(handler=_run)

@@ -73,7 +73,13 @@ class Benchmark:
 
 
 _ATTACK_ARRAYS = ("images", "source_index", "predicted_label", "l2", "linf")
-_ARRAY_DTYPES = {"images": np.uint8, "source_index": np.int64, "predicted_label": np.int64, "l2": np.float64, "linf": np.float64}
+_ARRAY_DTYPES = {
+    "images": np.uint8,
+    "source_index": np.int64,
+    "predicted_label": np.int64,
+    "l2": np.float64,
+    "linf": np.float64,
+}
 
 
 def _write_attrs(obj, attrs: dict) -> None:
@@ -241,8 +247,15 @@ def summary(path: str | os.PathLike) -> dict:
         "normal_test": int(bench.normal_test.shape[0]),
         "attacks": {name: attack_summary(attack) for name, attack in bench.attacks.items()},
     }
-    for key in ("schema_version", "normal_class", "seed", "device", "created", "victim_test_accuracy", "advbench_version"):
+    for key in (
+        "schema_version",
+        "normal_class",
+        "seed",
+        "device",
+        "created",
+        "victim_test_accuracy",
+        "advbench_version",
+    ):
         if key in attrs:
             info[key] = attrs[key]
     return info
-

@@ -72,10 +72,18 @@ def fetch_file(url: str, dest: Path, progress: bool, timeout: float) -> None:
         mode = "ab" if resumed else "wb"
         total = response.headers.get("Content-Length")
         total = int(total) + (offset if resumed else 0) if total else None
-        with open(part, mode) as handle, tqdm(
-            total=total, initial=offset if resumed else 0, unit="B", unit_scale=True,
-            desc=dest.name, disable=not progress, leave=False,
-        ) as bar:
+        with (
+            open(part, mode) as handle,
+            tqdm(
+                total=total,
+                initial=offset if resumed else 0,
+                unit="B",
+                unit_scale=True,
+                desc=dest.name,
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
             while block := response.read(1 << 16):
                 handle.write(block)
                 bar.update(len(block))
@@ -119,8 +127,10 @@ def download_gtsrb(
         marker = target / f".{archive.filename}.extracted"
         if marker.exists():
             continue
-        hint = (f"put {', '.join(a.filename for a in ARCHIVES)} into {target} by hand and rerun, or pass "
-                "--gtsrb-root to an extracted copy")  # fmt: skip
+        hint = (
+            f"put {', '.join(a.filename for a in ARCHIVES)} into {target} by hand and rerun, or pass "
+            "--gtsrb-root to an extracted copy"
+        )
         fetch_checked(base_url + archive.filename, path, archive.md5, hint, progress=progress, timeout=timeout)
         try:
             with zipfile.ZipFile(path) as zf:

@@ -159,7 +159,10 @@ def _official_layout(root: Path, base: Path, train_dir: Path) -> _Layout:
     candidates = [base / "Final_Test" / _TEST_GT, test_dir / _TEST_GT, base / _TEST_GT, root / _TEST_GT]
     test_csv = next((c for c in candidates if c.is_file()), None)
     if test_csv is None:
-        raise DataError(f"{base / 'Final_Test'}: labelled test CSV {_TEST_GT} not found (looked in Final_Test/, Final_Test/Images/ and the root)")
+        raise DataError(
+            f"{base / 'Final_Test'}: labelled test CSV {_TEST_GT} not found "
+            "(looked in Final_Test/, Final_Test/Images/ and the root)"
+        )
     return _Layout("official", base, train_csvs, test_csv, test_dir)
 
 
@@ -180,7 +183,16 @@ def _read_csv(csv_path: Path, columns: tuple[str, ...], image_dir: Path, delimit
             raise DataError(f"{csv_path}: line {line}: non-integer geometry or ClassId") from None
         if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
             raise DataError(f"{csv_path}: line {line}: ROI ({x1},{y1},{x2},{y2}) outside the {width}x{height} frame")
-        rows.append(Annotation(os.path.join(image_dir, row[columns[0]]), width, height, (x1, y1, x2, y2), class_id, f"{csv_path.name}:{line}"))
+        rows.append(
+            Annotation(
+                os.path.join(image_dir, row[columns[0]]),
+                width,
+                height,
+                (x1, y1, x2, y2),
+                class_id,
+                f"{csv_path.name}:{line}",
+            )
+        )
     return rows
 
 
@@ -288,15 +300,14 @@ def _read_cache(cache_file: Path | None) -> tuple[Split, Split] | None:
 
 def _write_cache(cache_file: Path, train: Split, test: Split) -> None:
     try:
-        with atomic_path(cache_file, suffix=".npz") as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(
-                    handle,
-                    train_images=train.images,
-                    train_labels=train.labels,
-                    test_images=test.images,
-                    test_labels=test.labels,
-                )
+        with atomic_path(cache_file, suffix=".npz") as tmp, open(tmp, "wb") as handle:
+            np.savez(
+                handle,
+                train_images=train.images,
+                train_labels=train.labels,
+                test_images=test.images,
+                test_labels=test.labels,
+            )
     except OSError:
         pass  # caching is an optimisation: a read-only data folder must not stop the load
 

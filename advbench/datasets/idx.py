@@ -44,6 +44,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(shape))
     if len(raw) - header != expected:
-        raise DataError(f"{path}: header says {'x'.join(map(str, shape))} = {expected} bytes of data, "
-                        f"the file holds {len(raw) - header}")  # fmt: skip
+        raise DataError(
+            f"{path}: header says {'x'.join(map(str, shape))} = {expected} bytes of data, "
+            f"the file holds {len(raw) - header}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)

@@ -17,7 +17,12 @@ import numpy as np
 from advbench.datasets.idx import read_idx
 from advbench.errors import DataError
 
-FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 
 @dataclass(frozen=True)
@@ -31,15 +36,35 @@ class Source:
 SOURCES = {
     "mnist": Source(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        dict(zip(FILES, ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
-                         "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"))),
+        dict(
+            zip(
+                FILES,
+                (
+                    "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                    "d53e105ee54ea40749a09fcbcd1e9432",
+                    "9fb629c4189551a2d022fa330f9573f3",
+                    "ec29112dd5afa0611ce80d1b7f02629c",
+                ),
+                strict=True,
+            )
+        ),
     ),
     "fashion-mnist": Source(
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        dict(zip(FILES, ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
-                         "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"))),
+        dict(
+            zip(
+                FILES,
+                (
+                    "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                    "25c81989df183df01b3e8a0aad5dffbe",
+                    "bef4ecab320f06d8554ea6380940ec79",
+                    "bb300cfdad3c16e7a12a480ee83cd310",
+                ),
+                strict=True,
+            )
+        ),
     ),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +112,9 @@ def load(benchmark: str, root: str | os.PathLike) -> ImageClasses:
     root = Path(root)
     missing = [name for name in FILES if not (root / name).is_file()]
     if missing:
-        raise DataError(f"{root}: missing {', '.join(missing)} (pass --root, or --download to fetch the official files)")
+        raise DataError(
+            f"{root}: missing {', '.join(missing)} (pass --root, or --download to fetch the official files)"
+        )
     train = _split(root, FILES[0], FILES[1])
     test = _split(root, FILES[2], FILES[3])
     return ImageClasses(benchmark, root, *train, *test, sha256=files_sha256(root))

@@ -54,9 +54,12 @@ def split(data, protocol: str, normal_class: int, seed: int) -> Split:
     others = np.flatnonzero(data.test_labels != normal_class)
     n_train = len(data.train_labels)
     if protocol == "2":
-        return Split(data.train_images[train_of], data.test_images[test_of],
-                     {OTHER_CLASSES: AnomalySet(data.test_images[others])},
-                     rows={"train_rows": train_of, "test_rows": n_train + test_of, "anomaly_rows": others})  # fmt: skip
+        return Split(
+            data.train_images[train_of],
+            data.test_images[test_of],
+            {OTHER_CLASSES: AnomalySet(data.test_images[others])},
+            rows={"train_rows": train_of, "test_rows": n_train + test_of, "anomaly_rows": others},
+        )
     if protocol != "1":
         raise ValueError(f"unknown protocol {protocol!r} (known: {', '.join(PROTOCOLS)})")
     pool = np.r_[train_of, n_train + test_of]
@@ -66,8 +69,12 @@ def split(data, protocol: str, normal_class: int, seed: int) -> Split:
     train_rows, test_rows = order[:cut], order[cut:]
     anomaly_rows = np.sort(rng.choice(others, size=min(len(test_rows), len(others)), replace=False))
     pooled = _pooled(data)
-    return Split(pooled(train_rows), pooled(test_rows), {OTHER_CLASSES: AnomalySet(data.test_images[anomaly_rows])},
-                 rows={"train_rows": train_rows, "test_rows": test_rows, "anomaly_rows": anomaly_rows})  # fmt: skip
+    return Split(
+        pooled(train_rows),
+        pooled(test_rows),
+        {OTHER_CLASSES: AnomalySet(data.test_images[anomaly_rows])},
+        rows={"train_rows": train_rows, "test_rows": test_rows, "anomaly_rows": anomaly_rows},
+    )
 
 
 def _pooled(data):

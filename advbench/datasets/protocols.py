@@ -33,8 +33,10 @@ CLEAN_TEST = "clean-test"
 def check_size(protocol: str, n_train: int, where: str) -> None:
     """AdvbenchError naming ``where`` when its ``n_train`` training images are too few for ``protocol``."""
     if protocol == "heldout-train" and n_train <= HELDOUT_TEST:
-        raise AdvbenchError(f"{where}: --protocol heldout-train holds out {HELDOUT_TEST} training images and needs "
-                            f"more than that; the file has {n_train}")  # fmt: skip
+        raise AdvbenchError(
+            f"{where}: --protocol heldout-train holds out {HELDOUT_TEST} training images and needs "
+            f"more than that; the file has {n_train}"
+        )
 
 
 def columns(protocol: str, attacks: list[str]) -> list[str]:
@@ -53,5 +55,10 @@ def gtsrb_split(bench, protocol: str, seed: int, attacks: list[str]) -> Split:
     order = np.random.default_rng(seed).permutation(len(bench.normal_train))
     test_rows, train_rows = order[:HELDOUT_TEST], order[HELDOUT_TEST:]
     sets[CLEAN_TEST] = AnomalySet(bench.normal_test)
-    return Split(bench.normal_train[train_rows], bench.normal_train[test_rows], sets, sources=bench.normal_test,
-                 rows={"train_rows": train_rows, "test_rows": test_rows})  # fmt: skip
+    return Split(
+        bench.normal_train[train_rows],
+        bench.normal_train[test_rows],
+        sets,
+        sources=bench.normal_test,
+        rows={"train_rows": train_rows, "test_rows": test_rows},
+    )

@@ -51,7 +51,17 @@ _REGISTRY: dict[str, tuple[str, str, dict]] = {
 
 #: Named groups accepted by ``advbench run --detectors``.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "all": ("ocsvm", "kde", "iforest", "mahalanobis", "dcae", "deep-svdd", "deep-svdd-soft", "rcae", "dual-adversarial"),
+    "all": (
+        "ocsvm",
+        "kde",
+        "iforest",
+        "mahalanobis",
+        "dcae",
+        "deep-svdd",
+        "deep-svdd-soft",
+        "rcae",
+        "dual-adversarial",
+    ),
     "ablation": ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dual-adversarial"),
     "classic": ("ocsvm", "kde", "iforest", "mahalanobis"),
     "deep": ("dcae", "deep-svdd", "deep-svdd-soft", "rcae", "dual-adversarial"),
@@ -93,9 +103,13 @@ def _lookup(name: str) -> tuple[type[BaseDetector], dict]:
     try:
         cls = entry.load()
     except Exception as exc:  # a broken third-party package: say which, in one line
-        raise ValueError(f"plug-in detector {name!r} ({entry.value}) could not be loaded: {type(exc).__name__}: {exc}") from None
+        raise ValueError(
+            f"plug-in detector {name!r} ({entry.value}) could not be loaded: {type(exc).__name__}: {exc}"
+        ) from None
     if not (isinstance(cls, type) and issubclass(cls, BaseDetector)):
-        raise ValueError(f"plug-in detector {name!r} ({entry.value}) is not a subclass of advbench.detectors.BaseDetector")
+        raise ValueError(
+            f"plug-in detector {name!r} ({entry.value}) is not a subclass of advbench.detectors.BaseDetector"
+        )
     return cls, {}
 
 

@@ -62,8 +62,9 @@ class LeNetAutoencoderDetector(BaseDetector):
         autoencoder = LeNetAutoencoder(self.rep_dim, X.shape[1:]).to(self.device_)
         self._train_autoencoder(autoencoder, inputs, generator)
 
-    def _train_autoencoder(self, autoencoder: LeNetAutoencoder, inputs: torch.Tensor,
-                           generator: torch.Generator) -> None:  # pragma: no cover - abstract
+    def _train_autoencoder(
+        self, autoencoder: LeNetAutoencoder, inputs: torch.Tensor, generator: torch.Generator
+    ) -> None:  # pragma: no cover - abstract
         """Train the freshly built ``autoencoder`` on the preprocessed training ``inputs`` with the
         schedule ``self.schedule_``, drawing mini-batch orders from ``generator``; set the fitted
         attributes the score needs and ``history_``."""

@@ -40,10 +40,19 @@ def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return ((outputs - targets) ** 2).flatten(1).sum(dim=1)
 
 
-def train_reconstruction(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-                         optimizer: torch.optim.Optimizer, *, epochs: int, batch_size: int,
-                         generator: torch.Generator, what: str, first_epoch: int = 0,
-                         scheduler=None) -> list[float]:
+def train_reconstruction(
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    *,
+    epochs: int,
+    batch_size: int,
+    generator: torch.Generator,
+    what: str,
+    first_epoch: int = 0,
+    scheduler=None,
+) -> list[float]:
     """Train ``model(inputs) ~ targets`` for ``epochs`` shuffled epochs; return the mean loss per epoch.
 
     ``scheduler`` (from ``adam``), when given, steps after every epoch. Raises DivergenceError (a

@@ -56,7 +56,7 @@ class BaseDetector(BaseEstimator):
     #: Whether ``score_tensor`` is available (a differentiable torch score).
     differentiable: bool = False
 
-    def check_params(self) -> "BaseDetector":
+    def check_params(self) -> BaseDetector:
         """Validate the hyperparameters without fitting; raise ValueError naming the bad one."""
         self._check_params()
         return self
@@ -75,7 +75,9 @@ class BaseDetector(BaseEstimator):
         check_is_fitted(self, "decision_scores_")
         X = check_images(X)
         if tuple(X.shape[1:]) != self.input_shape_:
-            raise ValueError(f"X has images of shape {tuple(X.shape[1:])}; the detector was fitted on {self.input_shape_}")
+            raise ValueError(
+                f"X has images of shape {tuple(X.shape[1:])}; the detector was fitted on {self.input_shape_}"
+            )
         return self._checked_scores(X)
 
     def score_tensor(self, x):
@@ -84,9 +86,13 @@ class BaseDetector(BaseEstimator):
         ``decision_function`` within float tolerance. TypeError for a detector without one."""
         check_is_fitted(self, "decision_scores_")
         if not self.differentiable:
-            raise TypeError(f"{type(self).__name__} has no differentiable score; attack it through a surrogate detector")
+            raise TypeError(
+                f"{type(self).__name__} has no differentiable score; attack it through a surrogate detector"
+            )
         if tuple(x.shape[1:]) != self.input_shape_:
-            raise ValueError(f"x has images of shape {tuple(x.shape[1:])}; the detector was fitted on {self.input_shape_}")
+            raise ValueError(
+                f"x has images of shape {tuple(x.shape[1:])}; the detector was fitted on {self.input_shape_}"
+            )
         return self._score_tensor(x).reshape(-1)
 
     def _checked_scores(self, X: np.ndarray) -> np.ndarray:

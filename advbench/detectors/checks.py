@@ -16,8 +16,9 @@ def check_int(name: str, value, low: int = 1) -> None:
         raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
 
 
-def check_number(name: str, value, *, low: float = 0.0, high: float = math.inf, low_open: bool = False,
-                 high_open: bool = False) -> None:
+def check_number(
+    name: str, value, *, low: float = 0.0, high: float = math.inf, low_open: bool = False, high_open: bool = False
+) -> None:
     """``value`` must be a finite real number in the interval from ``low`` to ``high``."""
     ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)

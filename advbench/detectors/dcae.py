@@ -61,10 +61,20 @@ class DCAEDetector(ReconstructionErrorDetector):
     description = "Deep convolutional autoencoder (LeNet-type, Deep SVDD's nets); reconstruction error"
     schedules = SCHEDULES
 
-    def __init__(self, rep_dim: int = 32, profile: str = "default", epochs: int | None = None,
-                 lr: float | None = None, lr_milestones=None, batch_size: int | None = None,
-                 weight_decay: float = 1e-6, gcn: bool = False, scaling="minmax", random_state=None,
-                 device: str = "cpu"):
+    def __init__(
+        self,
+        rep_dim: int = 32,
+        profile: str = "default",
+        epochs: int | None = None,
+        lr: float | None = None,
+        lr_milestones=None,
+        batch_size: int | None = None,
+        weight_decay: float = 1e-6,
+        gcn: bool = False,
+        scaling="minmax",
+        random_state=None,
+        device: str = "cpu",
+    ):
         self.rep_dim = rep_dim
         self.profile = profile
         self.epochs = epochs
@@ -80,9 +90,18 @@ class DCAEDetector(ReconstructionErrorDetector):
     def _train_autoencoder(self, autoencoder, inputs, generator):
         schedule = self.schedule_
         self.model_ = autoencoder
-        optimizer, scheduler = adam(autoencoder.parameters(), schedule["lr"], self.weight_decay,
-                                    schedule["lr_milestones"])
-        losses = train_reconstruction(autoencoder, inputs, inputs, optimizer, epochs=schedule["epochs"],
-                                      batch_size=schedule["batch_size"], generator=generator, what="DCAE",
-                                      scheduler=scheduler)
+        optimizer, scheduler = adam(
+            autoencoder.parameters(), schedule["lr"], self.weight_decay, schedule["lr_milestones"]
+        )
+        losses = train_reconstruction(
+            autoencoder,
+            inputs,
+            inputs,
+            optimizer,
+            epochs=schedule["epochs"],
+            batch_size=schedule["batch_size"],
+            generator=generator,
+            what="DCAE",
+            scheduler=scheduler,
+        )
         self.history_ = {"ae_loss": losses}

@@ -49,12 +49,25 @@ CENTRE_EPS = 0.1
 
 #: Training schedule per profile (sources in the module docstring); pretraining as DCAE's.
 SCHEDULES = {
-    "default": {"ae_epochs": 6, "ae_lr": 1e-3, "ae_lr_milestones": (), "epochs": 10, "lr": 1e-3,
-                "lr_milestones": (), "batch_size": 200},
-    "reference": {"ae_epochs": DCAE_SCHEDULES["reference"]["epochs"], "ae_lr": DCAE_SCHEDULES["reference"]["lr"],
-                  "ae_lr_milestones": DCAE_SCHEDULES["reference"]["lr_milestones"], "epochs": 150, "lr": 1e-4,
-                  "lr_milestones": (50,), "batch_size": 64},
-}  # fmt: skip
+    "default": {
+        "ae_epochs": 6,
+        "ae_lr": 1e-3,
+        "ae_lr_milestones": (),
+        "epochs": 10,
+        "lr": 1e-3,
+        "lr_milestones": (),
+        "batch_size": 200,
+    },
+    "reference": {
+        "ae_epochs": DCAE_SCHEDULES["reference"]["epochs"],
+        "ae_lr": DCAE_SCHEDULES["reference"]["lr"],
+        "ae_lr_milestones": DCAE_SCHEDULES["reference"]["lr_milestones"],
+        "epochs": 150,
+        "lr": 1e-4,
+        "lr_milestones": (50,),
+        "batch_size": 64,
+    },
+}
 
 
 class DeepSVDDDetector(LeNetAutoencoderDetector):
@@ -99,12 +112,27 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
     description = descriptions["deep-svdd"]
     schedules = SCHEDULES
 
-    def __init__(self, objective: str = "one-class", nu: float = 0.1, rep_dim: int = 32, pretrain: bool = True,
-                 profile: str = "default", epochs: int | None = None, lr: float | None = None,
-                 lr_milestones=None, ae_epochs: int | None = None, ae_lr: float | None = None,
-                 ae_lr_milestones=None, batch_size: int | None = None, weight_decay: float = 1e-6,
-                 warm_up_epochs: int = 10, gcn: bool = False, scaling="minmax", random_state=None,
-                 device: str = "cpu"):
+    def __init__(
+        self,
+        objective: str = "one-class",
+        nu: float = 0.1,
+        rep_dim: int = 32,
+        pretrain: bool = True,
+        profile: str = "default",
+        epochs: int | None = None,
+        lr: float | None = None,
+        lr_milestones=None,
+        ae_epochs: int | None = None,
+        ae_lr: float | None = None,
+        ae_lr_milestones=None,
+        batch_size: int | None = None,
+        weight_decay: float = 1e-6,
+        warm_up_epochs: int = 10,
+        gcn: bool = False,
+        scaling="minmax",
+        random_state=None,
+        device: str = "cpu",
+    ):
         self.objective = objective
         self.nu = nu
         self.rep_dim = rep_dim
@@ -135,12 +163,20 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
         schedule = self.schedule_
         self.history_ = {"ae_loss": [], "svdd_loss": [], "radius": []}
         if self.pretrain:
-            optimizer, scheduler = adam(autoencoder.parameters(), schedule["ae_lr"], self.weight_decay,
-                                        schedule["ae_lr_milestones"])
+            optimizer, scheduler = adam(
+                autoencoder.parameters(), schedule["ae_lr"], self.weight_decay, schedule["ae_lr_milestones"]
+            )
             self.history_["ae_loss"] = train_reconstruction(
-                autoencoder, inputs, inputs, optimizer, epochs=schedule["ae_epochs"],
-                batch_size=schedule["batch_size"], generator=generator, what="Deep SVDD pretraining",
-                scheduler=scheduler)
+                autoencoder,
+                inputs,
+                inputs,
+                optimizer,
+                epochs=schedule["ae_epochs"],
+                batch_size=schedule["batch_size"],
+                generator=generator,
+                what="Deep SVDD pretraining",
+                scheduler=scheduler,
+            )
         self.net_ = autoencoder.encoder
         self.c_ = self._initial_centre(inputs)
         self.R_ = 0.0
@@ -155,18 +191,16 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
     def _train(self, inputs, generator, schedule):
         soft = self.objective == "soft-boundary"
         warm_up = min(self.warm_up_epochs, schedule["epochs"] // 2)
-        optimizer, scheduler = adam(self.net_.parameters(), schedule["lr"], self.weight_decay,
-                                    schedule["lr_milestones"])
+        optimizer, scheduler = adam(
+            self.net_.parameters(), schedule["lr"], self.weight_decay, schedule["lr_milestones"]
+        )
         self.net_.train()
         for epoch in range(schedule["epochs"]):
             total = 0.0
             for index in minibatches(inputs.shape[0], schedule["batch_size"], generator):
                 optimizer.zero_grad()
                 dist = ((self.net_(inputs[index]) - self.c_) ** 2).sum(dim=1)
-                if soft:
-                    loss = self.R_**2 + torch.relu(dist - self.R_**2).mean() / self.nu
-                else:
-                    loss = dist.mean()
+                loss = self.R_**2 + torch.relu(dist - self.R_**2).mean() / self.nu if soft else dist.mean()
                 loss.backward()
                 optimizer.step()
                 total += float(loss.detach()) * len(index)

@@ -24,7 +24,9 @@ def check_pca(value) -> None:
     else:
         ok = 0.0 < value < 1.0
     if not ok:
-        raise ValueError(f"pca must be None, a number of components >= 1 or a variance fraction in (0, 1); got {value!r}")
+        raise ValueError(
+            f"pca must be None, a number of components >= 1 or a variance fraction in (0, 1); got {value!r}"
+        )
 
 
 def check_feature_params(detector) -> None:

@@ -38,8 +38,15 @@ class IForestDetector(BaseDetector):
 
     description = "Isolation Forest on pixels (100 trees, 256 samples per tree)"
 
-    def __init__(self, n_estimators: int = 100, max_samples: int = 256, pca=None, gcn: bool = False,
-                 scaling="minmax", random_state=None):
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        max_samples: int = 256,
+        pca=None,
+        gcn: bool = False,
+        scaling="minmax",
+        random_state=None,
+    ):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.pca = pca

@@ -83,8 +83,7 @@ class KDEDetector(BaseDetector):
 
     description = "Gaussian KDE on PCA(95%) pixels, bandwidth by 5-fold CV log-likelihood on train"
 
-    def __init__(self, bandwidths=None, cv: int = 5, pca=0.95, gcn: bool = False, scaling="minmax",
-                 random_state=None):
+    def __init__(self, bandwidths=None, cv: int = 5, pca=0.95, gcn: bool = False, scaling="minmax", random_state=None):
         self.bandwidths = bandwidths
         self.cv = cv
         self.pca = pca
@@ -112,7 +111,9 @@ class KDEDetector(BaseDetector):
             if Z.shape[0] < self.cv:
                 raise ValueError(f"KDE bandwidth search needs at least cv={self.cv} training images; got {Z.shape[0]}")
             folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-            totals = np.mean([log_density(Z[test], Z[train], grid).sum(axis=0) for train, test in folds.split(Z)], axis=0)
+            totals = np.mean(
+                [log_density(Z[test], Z[train], grid).sum(axis=0) for train, test in folds.split(Z)], axis=0
+            )
             self.cv_log_likelihood_ = totals.tolist()
             self.bandwidth_ = grid[int(np.argmax(totals))]
         self.train_features_ = np.asarray(Z, dtype=np.float64)

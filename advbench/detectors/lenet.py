@@ -39,27 +39,49 @@ def _conv_block(in_channels: int, out_channels: int, padding: int = 2) -> list[n
 def _encoder(rep_dim: int, shape: tuple[int, int, int]) -> nn.Sequential:
     if shape == (3, 32, 32):
         return nn.Sequential(
-            *_conv_block(3, 16), nn.MaxPool2d(2), *_conv_block(16, 32), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(32 * 8 * 8, 64, bias=False), nn.LeakyReLU(LEAKY_SLOPE), nn.Linear(64, rep_dim, bias=False),
-        )  # fmt: skip
+            *_conv_block(3, 16),
+            nn.MaxPool2d(2),
+            *_conv_block(16, 32),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 8 * 8, 64, bias=False),
+            nn.LeakyReLU(LEAKY_SLOPE),
+            nn.Linear(64, rep_dim, bias=False),
+        )
     return nn.Sequential(
-        *_conv_block(1, 8), nn.MaxPool2d(2), *_conv_block(8, 4), nn.MaxPool2d(2), nn.Flatten(),
+        *_conv_block(1, 8),
+        nn.MaxPool2d(2),
+        *_conv_block(8, 4),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
         nn.Linear(4 * 7 * 7, rep_dim, bias=False),
-    )  # fmt: skip
+    )
 
 
 def _decoder(rep_dim: int, shape: tuple[int, int, int]) -> nn.Sequential:
     if shape == (3, 32, 32):
         return nn.Sequential(
-            nn.Linear(rep_dim, 64, bias=False), nn.Unflatten(1, (1, 8, 8)), nn.LeakyReLU(LEAKY_SLOPE),
-            *_conv_block(1, 32), nn.Upsample(scale_factor=2), *_conv_block(32, 16), nn.Upsample(scale_factor=2),
-            nn.Conv2d(16, 3, 5, padding=2, bias=False), nn.Sigmoid(),
-        )  # fmt: skip
+            nn.Linear(rep_dim, 64, bias=False),
+            nn.Unflatten(1, (1, 8, 8)),
+            nn.LeakyReLU(LEAKY_SLOPE),
+            *_conv_block(1, 32),
+            nn.Upsample(scale_factor=2),
+            *_conv_block(32, 16),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(16, 3, 5, padding=2, bias=False),
+            nn.Sigmoid(),
+        )
     return nn.Sequential(
-        nn.Unflatten(1, (rep_dim // 16, 4, 4)), nn.LeakyReLU(LEAKY_SLOPE), nn.Upsample(scale_factor=2),
-        *_conv_block(rep_dim // 16, 4), nn.Upsample(scale_factor=2), *_conv_block(4, 8, padding=1),
-        nn.Upsample(scale_factor=2), nn.Conv2d(8, 1, 5, padding=2, bias=False), nn.Sigmoid(),
-    )  # fmt: skip
+        nn.Unflatten(1, (rep_dim // 16, 4, 4)),
+        nn.LeakyReLU(LEAKY_SLOPE),
+        nn.Upsample(scale_factor=2),
+        *_conv_block(rep_dim // 16, 4),
+        nn.Upsample(scale_factor=2),
+        *_conv_block(4, 8, padding=1),
+        nn.Upsample(scale_factor=2),
+        nn.Conv2d(8, 1, 5, padding=2, bias=False),
+        nn.Sigmoid(),
+    )
 
 
 def check_shape(rep_dim: int, shape) -> tuple[int, int, int]:
@@ -75,7 +97,8 @@ def check_shape(rep_dim: int, shape) -> tuple[int, int, int]:
 
 
 class LeNetAutoencoder(nn.Module):
-    """Encoder followed by decoder for ``shape`` images; ``encoder`` alone is the Deep SVDD network after pretraining."""
+    """Encoder followed by decoder for ``shape`` images; ``encoder`` alone is the Deep SVDD network
+    after pretraining."""
 
     def __init__(self, rep_dim: int = 32, shape=(3, 32, 32)):
         super().__init__()

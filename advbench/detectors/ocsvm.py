@@ -37,8 +37,9 @@ class OCSVMDetector(BaseDetector):
 
     description = "One-Class SVM, RBF kernel on pixels (nu=0.1, gamma=1/(d*var) from train)"
 
-    def __init__(self, nu: float = 0.1, gamma="scale", pca=None, gcn: bool = False, scaling="minmax",
-                 random_state=None):
+    def __init__(
+        self, nu: float = 0.1, gamma="scale", pca=None, gcn: bool = False, scaling="minmax", random_state=None
+    ):
         self.nu = nu
         self.gamma = gamma
         self.pca = pca

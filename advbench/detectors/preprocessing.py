@@ -39,7 +39,7 @@ class ImagePreprocessor:
         self.gcn = gcn
         self.scaling = scaling
 
-    def fit(self, X: np.ndarray) -> "ImagePreprocessor":
+    def fit(self, X: np.ndarray) -> ImagePreprocessor:
         X = global_contrast_normalization(X) if self.gcn else X
         if self.scaling == "minmax":
             self.shift_ = X.min(axis=(0, 2, 3), keepdims=True)
@@ -79,8 +79,13 @@ class PixelFeatures:
     explain that fraction of the variance; ``random_state`` seeds the randomized solver).
     """
 
-    def __init__(self, gcn: bool = False, scaling: str | None = "minmax", pca: int | float | None = None,
-                 random_state: int | None = None):
+    def __init__(
+        self,
+        gcn: bool = False,
+        scaling: str | None = "minmax",
+        pca: int | float | None = None,
+        random_state: int | None = None,
+    ):
         self.gcn = gcn
         self.scaling = scaling
         self.pca = pca

@@ -19,7 +19,7 @@ import importlib
 import inspect
 import io
 import pkgutil
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -51,8 +51,10 @@ def _model_class(name: str) -> type:
         pass
     found = available().get(name)
     if found is None:
-        raise ValueError(f"no PyOD model {name!r} in PyOD {getattr(importlib.import_module('pyod'), '__version__', '?')} "
-                         f"(`advbench list --pyod` lists them; names are case-sensitive)")  # fmt: skip
+        raise ValueError(
+            f"no PyOD model {name!r} in PyOD {getattr(importlib.import_module('pyod'), '__version__', '?')} "
+            f"(`advbench list --pyod` lists them; names are case-sensitive)"
+        )
     return getattr(importlib.import_module(found), name)
 
 
@@ -101,13 +103,16 @@ class PyODDetector(BaseDetector):
         return self.model_.decision_function(self.features_.transform(X))
 
 
-@lru_cache(maxsize=None)
+@cache
 def detector_class(name: str) -> type[PyODDetector]:
     """The detector class of ``pyod:<name>`` (ValueError when PyOD or the model is missing)."""
     model = _model_class(name)
     signature = inspect.signature(model.__init__)
-    model_params = [p for p in signature.parameters.values()
-                    if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in FEATURE_DEFAULTS]  # fmt: skip
+    model_params = [
+        p
+        for p in signature.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in FEATURE_DEFAULTS
+    ]
     defaults = {p.name: p.default for p in model_params} | FEATURE_DEFAULTS
 
     def __init__(self, **params):
@@ -118,10 +123,19 @@ def detector_class(name: str) -> type[PyODDetector]:
             setattr(self, key, params.get(key, default))
 
     parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    parameters += [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value) for key, value in defaults.items()]
+    parameters += [
+        inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value) for key, value in defaults.items()
+    ]
     __init__.__signature__ = inspect.Signature(parameters)
     summary = (inspect.getdoc(model) or "").split("\n\n")[0].replace("\n", " ")
-    return type(f"PyOD{name}", (PyODDetector,), {
-        "__init__": __init__, "__module__": __name__, "model_class": model, "model_params": tuple(p.name for p in model_params),
-        "description": f"PyOD {name} on pixels (min-max): {summary[:70]}",
-    })  # fmt: skip
+    return type(
+        f"PyOD{name}",
+        (PyODDetector,),
+        {
+            "__init__": __init__,
+            "__module__": __name__,
+            "model_class": model,
+            "model_params": tuple(p.name for p in model_params),
+            "description": f"PyOD {name} on pixels (min-max): {summary[:70]}",
+        },
+    )

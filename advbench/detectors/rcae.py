@@ -100,14 +100,28 @@ class RCAEDetector(ReconstructionErrorDetector):
         "objective": [per S step: mean ||X - S - AE(X)||^2 + lam ||S||_1 per image]}``.
     """
 
-    description = "Robust convolutional autoencoder (Chalapathy et al. 2017), X = AE(X) + sparse S; reconstruction error"
+    description = (
+        "Robust convolutional autoencoder (Chalapathy et al. 2017), X = AE(X) + sparse S; reconstruction error"
+    )
     schedules = SCHEDULES
 
-    def __init__(self, lam="auto", sparse_quantile: float = 0.95, profile: str = "default",
-                 pretrain_epochs: int | None = None, iterations: int | None = None,
-                 epochs_per_iteration: int | None = None, lr: float | None = None, batch_size: int | None = None,
-                 rep_dim: int = 32, weight_decay: float = 1e-6, gcn: bool = False, scaling="minmax",
-                 random_state=None, device: str = "cpu"):
+    def __init__(
+        self,
+        lam="auto",
+        sparse_quantile: float = 0.95,
+        profile: str = "default",
+        pretrain_epochs: int | None = None,
+        iterations: int | None = None,
+        epochs_per_iteration: int | None = None,
+        lr: float | None = None,
+        batch_size: int | None = None,
+        rep_dim: int = 32,
+        weight_decay: float = 1e-6,
+        gcn: bool = False,
+        scaling="minmax",
+        random_state=None,
+        device: str = "cpu",
+    ):
         self.lam = lam
         self.sparse_quantile = sparse_quantile
         self.profile = profile
@@ -137,8 +151,16 @@ class RCAEDetector(ReconstructionErrorDetector):
 
         def train(targets, epochs):
             self.history_["ae_loss"] += train_reconstruction(
-                self.model_, inputs, targets, optimizer, epochs=epochs, batch_size=schedule["batch_size"],
-                generator=generator, what="RCAE", first_epoch=len(self.history_["ae_loss"]))
+                self.model_,
+                inputs,
+                targets,
+                optimizer,
+                epochs=epochs,
+                batch_size=schedule["batch_size"],
+                generator=generator,
+                what="RCAE",
+                first_epoch=len(self.history_["ae_loss"]),
+            )
 
         train(inputs, schedule["pretrain_epochs"])
         residual = self._residual(inputs)

@@ -58,33 +58,58 @@ def _attack_frame(attack_sets: dict, family: str, points: list) -> pd.DataFrame:
         info = attack_sets[name]
         l2, linf = info.get("median_l2"), info.get("median_linf")
         rows[_column(family, value)] = [
-            name, f"{info['count']} / {info['attempted']}",
-            "-" if l2 is None else f"{l2:.3f}", "-" if linf is None else f"{255 * linf:.1f}/255",
-        ]  # fmt: skip
+            name,
+            f"{info['count']} / {info['attempted']}",
+            "-" if l2 is None else f"{l2:.3f}",
+            "-" if linf is None else f"{255 * linf:.1f}/255",
+        ]
     return pd.DataFrame(rows)
 
 
-def render(out: Path, records: list[dict], detectors: list[str], seeds: list[int], attack_sets: dict,
-           found: dict[str, list[tuple[str, float]]], where: str) -> list[Path]:  # fmt: skip
+def render(
+    out: Path,
+    records: list[dict],
+    detectors: list[str],
+    seeds: list[int],
+    attack_sets: dict,
+    found: dict[str, list[tuple[str, float]]],
+    where: str,
+) -> list[Path]:
     """Write ``budget_table.md``/``.tex`` and ``figures/budget_<family>.png`` for the families of
     ``found`` (``sweeps``); nothing when it is empty. Returns the paths written."""
     if not found:
         return []
-    markdown = ["# AUC against the attack budget", "",
-                f"Every attack family with several variants in this run, one column per budget. {where}", ""]  # fmt: skip
+    markdown = [
+        "# AUC against the attack budget",
+        "",
+        f"Every attack family with several variants in this run, one column per budget. {where}",
+        "",
+    ]
     latex, written = [], []
     for family, points in found.items():
         names = [name for name, _ in points]
         cells = {metric: tables.collect(records, detectors, names, seeds, metric) for metric in tables.METRICS}
         for metric, label in tables.METRICS.items():
-            caption = (f"{tables.attack_label(family)}: {label} in percent against the budget, mean and sample "
-                       f"standard deviation over seeds. {where}")  # fmt: skip
+            caption = (
+                f"{tables.attack_label(family)}: {label} in percent against the budget, mean and sample "
+                f"standard deviation over seeds. {where}"
+            )
             title = f"{tables.attack_label(family)}, {label}"
-            markdown.append(tables.markdown(_metric_frame(cells[metric], detectors, family, points, False), title, caption, "##"))
-            latex.append(tables.latex(_metric_frame(cells[metric], detectors, family, points, True), caption,
-                                      f"tab:advbench-budget-{family}-{metric.replace('_', '-')}"))  # fmt: skip
+            markdown.append(
+                tables.markdown(_metric_frame(cells[metric], detectors, family, points, False), title, caption, "##")
+            )
+            latex.append(
+                tables.latex(
+                    _metric_frame(cells[metric], detectors, family, points, True),
+                    caption,
+                    f"tab:advbench-budget-{family}-{metric.replace('_', '-')}",
+                )
+            )
         frame = _attack_frame(attack_sets, family, points)
-        caption = f"{tables.attack_label(family)} variants: images kept (fooling the victim after 8-bit rounding), median distances."
+        caption = (
+            f"{tables.attack_label(family)} variants: images kept (fooling the victim after 8-bit rounding), "
+            "median distances."
+        )
         markdown.append(tables.markdown(frame, f"{tables.attack_label(family)}, the attack sets", caption, "##"))
         latex.append(tables.latex(frame, caption, f"tab:advbench-budget-{family}-sets"))
         axis = _AXIS.get(ATTACKS[family].budget, ATTACKS[family].budget)

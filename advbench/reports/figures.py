@@ -34,12 +34,19 @@ FPR_GRID = np.linspace(0.0, 1.0, 201)
 #: Colour and line style per built-in detector: a colour per family (classic detectors, the
 #: autoencoders, Deep SVDD, the dual-adversarial detector and its ablations), a style per member.
 STYLES = {
-    "ocsvm": ("tab:blue", "-"), "kde": ("tab:orange", "-"), "iforest": ("tab:green", "-"),
-    "mahalanobis": ("tab:pink", "-"), "dcae": ("tab:purple", "-"), "rcae": ("tab:purple", "--"),
-    "deep-svdd": ("tab:brown", "-"), "deep-svdd-soft": ("tab:brown", "--"),
-    "dual-adversarial": ("tab:red", "-"), "ablation-single-ae": ("tab:red", ":"),
-    "ablation-single-ae-d": ("tab:red", "-."), "ablation-dual-ae-d": ("tab:red", "--"),
-}  # fmt: skip
+    "ocsvm": ("tab:blue", "-"),
+    "kde": ("tab:orange", "-"),
+    "iforest": ("tab:green", "-"),
+    "mahalanobis": ("tab:pink", "-"),
+    "dcae": ("tab:purple", "-"),
+    "rcae": ("tab:purple", "--"),
+    "deep-svdd": ("tab:brown", "-"),
+    "deep-svdd-soft": ("tab:brown", "--"),
+    "dual-adversarial": ("tab:red", "-"),
+    "ablation-single-ae": ("tab:red", ":"),
+    "ablation-single-ae-d": ("tab:red", "-."),
+    "ablation-dual-ae-d": ("tab:red", "--"),
+}
 _OTHER_COLOURS = ("tab:gray", "tab:olive", "tab:cyan", "black")
 _OTHER_STYLES = ("-", "--", ":", "-.")
 
@@ -95,10 +102,17 @@ def roc_curves(folder: Path, scores: dict[str, dict[int, dict]], attacks: list[s
             pairs = [s for s in by_seed.values() if attack in s["attacks"]]
             if pairs:
                 tpr, auc = _mean_roc(pairs, attack)
-                ax.plot(FPR_GRID, tpr, label=f"{detector} ({100 * auc:.1f}, {len(pairs)} seeds)", **style(detector, others))
+                ax.plot(
+                    FPR_GRID, tpr, label=f"{detector} ({100 * auc:.1f}, {len(pairs)} seeds)", **style(detector, others)
+                )
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-        ax.set(xlabel="false positive rate (clean flagged)", ylabel="true positive rate (adversarial flagged)",
-               title=f"ROC, {attack_label(attack)} vs. clean test (mean over seeds)", xlim=(0, 1), ylim=(0, 1))  # fmt: skip
+        ax.set(
+            xlabel="false positive rate (clean flagged)",
+            ylabel="true positive rate (adversarial flagged)",
+            title=f"ROC, {attack_label(attack)} vs. clean test (mean over seeds)",
+            xlim=(0, 1),
+            ylim=(0, 1),
+        )
         _legend_outside(ax, "detector (AUC %)")
         written.append(_save(fig, folder / f"roc_{_file_name(attack)}.png"))
     return written
@@ -127,8 +141,14 @@ def _file_name(attack: str) -> str:
     return attack.replace("/", "-")
 
 
-def budget_curves(folder: Path, family: str, points: list[tuple[str, float]], cells: dict[str, dict],
-                  detectors: list[str], xlabel: str) -> Path:  # fmt: skip
+def budget_curves(
+    folder: Path,
+    family: str,
+    points: list[tuple[str, float]],
+    cells: dict[str, dict],
+    detectors: list[str],
+    xlabel: str,
+) -> Path:
     """One panel per metric of ``cells`` (metric -> ``tables.collect`` cells): mean and one standard
     deviation over seeds against the budget (``points``: variant name and budget, ascending)."""
     from advbench.reports.tables import METRICS
@@ -187,22 +207,35 @@ def most_anomalous(folder: Path, detector: str, seed: int, scores: dict, bench, 
         ax.set_xticks([])
         ax.set_yticks([])
         if source not in clean:
-            ax.add_patch(Rectangle((-0.5, -0.5), image.shape[2], image.shape[1], fill=False, edgecolor="limegreen", linewidth=4))
+            ax.add_patch(
+                Rectangle((-0.5, -0.5), image.shape[2], image.shape[1], fill=False, edgecolor="limegreen", linewidth=4)
+            )
         ax.set_title(f"{attack_label(source)}\n{score:.3g}", fontsize=6)
     n_adv = sum(source not in clean for source, _, _ in top)
-    fig.suptitle(f"{detector}, seed {seed}: {len(top)} most anomalous test images ({n_adv} adversarial, green frame)", fontsize=9)
+    fig.suptitle(
+        f"{detector}, seed {seed}: {len(top)} most anomalous test images ({n_adv} adversarial, green frame)", fontsize=9
+    )
     return _save(fig, folder / f"most_anomalous_{detector}.png")
 
 
 def _series(history, key: str) -> tuple[list[int], list[float]]:
-    points = [(record["epoch"], record[key]) for record in history or [] if isinstance(record, dict)
-              and record.get(key) is not None and math.isfinite(record[key])]  # fmt: skip
+    points = [
+        (record["epoch"], record[key])
+        for record in history or []
+        if isinstance(record, dict) and record.get(key) is not None and math.isfinite(record[key])
+    ]
     return [p[0] for p in points], [p[1] for p in points]
 
 
 #: Gradient-norm columns of the dual detector's history and their legend labels (terms of eq. 1).
-GRAD_LABELS = {"grad_irec": "w_i L_irec", "grad_adv": "w_a L_adv", "grad_zrec": "w_z L_zrec",
-               "grad_dual": "w_d L_dual (G side)", "grad_e": "w_e L_e", "grad_total": "total"}  # fmt: skip
+GRAD_LABELS = {
+    "grad_irec": "w_i L_irec",
+    "grad_adv": "w_a L_adv",
+    "grad_zrec": "w_z L_zrec",
+    "grad_dual": "w_d L_dual (G side)",
+    "grad_e": "w_e L_e",
+    "grad_total": "total",
+}
 
 
 def training_losses(folder: Path, curves: dict[str, list[dict]], seed: int) -> Path:
@@ -227,7 +260,14 @@ def training_losses(folder: Path, curves: dict[str, list[dict]], seed: int) -> P
         for key, label in GRAD_LABELS.items():
             epochs, values = _series(history, key)
             if values:
-                ax.plot(epochs, values, marker="o", markersize=3, label=label, linestyle="--" if key == "grad_total" else "-")
+                ax.plot(
+                    epochs,
+                    values,
+                    marker="o",
+                    markersize=3,
+                    label=label,
+                    linestyle="--" if key == "grad_total" else "-",
+                )
         ax.set_yscale("log")
         ax.legend(fontsize=7)
         ax.set_title(f"{name}: gradient norm into G per term", fontsize=10)
@@ -237,8 +277,9 @@ def training_losses(folder: Path, curves: dict[str, list[dict]], seed: int) -> P
     return _save(fig, folder / "training_loss.png")
 
 
-def auc_per_class(folder: Path, classes: list[int], means: dict[str, list[float]], marks: dict[str, list[float]],
-                  title: str) -> Path:
+def auc_per_class(
+    folder: Path, classes: list[int], means: dict[str, list[float]], marks: dict[str, list[float]], title: str
+) -> Path:
     """``auc_per_class.png``: ``means[detector]`` (AUC % per class) as lines, ``marks[detector]`` as crosses."""
     fig = _figure(figsize=(7.5, 4.0))
     ax = fig.add_subplot()

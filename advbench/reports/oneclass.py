@@ -30,8 +30,11 @@ from advbench.reports import figures, paper, published, tables
 from advbench.reports.tables import Cell, cell_text
 
 #: What the one-class rendering writes (``run --force`` removes them too).
-ARTIFACTS = tuple(f"{stem}.{ext}" for stem in ("auc_table", "published_comparison", "ablation_table", "paper_table2")
-                  for ext in ("md", "tex"))  # fmt: skip
+ARTIFACTS = tuple(
+    f"{stem}.{ext}"
+    for stem in ("auc_table", "published_comparison", "ablation_table", "paper_table2")
+    for ext in ("md", "tex")
+)
 ABLATION = tuple(published.PAPER_TABLE1_MNIST)
 
 
@@ -107,13 +110,16 @@ def comparison_frame(records, detectors, classes, seeds, latex: bool) -> pd.Data
 def ablation_frame(records, classes, seeds, latex: bool) -> pd.DataFrame:
     pm = r"$\pm$" if latex else "±"
     rows = list(ABLATION)
-    return pd.DataFrame({
-        "Variant": [paper.TABLE1_NAMES[d] for d in rows],
-        "Detector": rows,
-        "Paper (Table 1, MNIST)": [f"{published.PAPER_TABLE1_MNIST[d]:.3f}" for d in rows],
-        "Ours, mean over classes": [_mean_text(*mean_cell(records, d, classes, seeds), len(classes), 1.0, 3, pm)
-                                    for d in rows],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "Variant": [paper.TABLE1_NAMES[d] for d in rows],
+            "Detector": rows,
+            "Paper (Table 1, MNIST)": [f"{published.PAPER_TABLE1_MNIST[d]:.3f}" for d in rows],
+            "Ours, mean over classes": [
+                _mean_text(*mean_cell(records, d, classes, seeds), len(classes), 1.0, 3, pm) for d in rows
+            ],
+        }
+    )
 
 
 def table2_frame(records, detectors, classes, seeds, benchmark: str, latex: bool) -> pd.DataFrame:
@@ -133,8 +139,13 @@ def table2_frame(records, detectors, classes, seeds, benchmark: str, latex: bool
         rows.append(f"({detector})")
         paper_values.append("n/a")
         our_values.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 1.0, 3, pm))
-    return pd.DataFrame({"Method": rows, f"Paper (Table 2, {registry.get(benchmark).label})": paper_values,
-                         "Ours, mean over classes": our_values})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "Method": rows,
+            f"Paper (Table 2, {registry.get(benchmark).label})": paper_values,
+            "Ours, mean over classes": our_values,
+        }
+    )
 
 
 def _write(out: Path, stem: str, title: str, caption: str, make, label: str) -> list[Path]:
@@ -148,39 +159,64 @@ def per_class_figure(folder: Path, records, detectors, classes, seeds, benchmark
     cells = _cells(records, detectors, classes, seeds)
     means = {d: [100 * cells[d, c].mean if cells[d, c].values else float("nan") for c in classes] for d in detectors}
     compared = _published(benchmark, protocol)
-    marks = {d: [published.DEEP_SVDD_MNIST[d][c][0] for c in classes]
-             for d in detectors if compared and d in published.DEEP_SVDD_MNIST}  # fmt: skip
+    marks = {
+        d: [published.DEEP_SVDD_MNIST[d][c][0] for c in classes]
+        for d in detectors
+        if compared and d in published.DEEP_SVDD_MNIST
+    }
     title = f"{registry.get(benchmark).label}, protocol {protocol}" + ("; x: Deep SVDD's Table 1" if compared else "")
     return figures.auc_per_class(folder, classes, means, marks, title)
 
 
-def render(out: Path, records: list[dict], detectors: list[str], classes: list[int], seeds: list[int], sha: str) -> list[Path]:
+def render(
+    out: Path, records: list[dict], detectors: list[str], classes: list[int], seeds: list[int], sha: str
+) -> list[Path]:
     """Every table and the figure of an MNIST-type folder (see the module docstring)."""
     benchmark, protocol, profile = records[0]["benchmark"], records[0]["protocol"], records[0].get("profile", "default")
     name = registry.get(benchmark).label
-    where = (f"{name} (files sha256 {sha[:12]}), protocol {protocol}; seeds {', '.join(map(str, seeds))}; "
-             f"training profile {profile}.")  # fmt: skip
-    written = _write(out, "auc_table", f"AUC (%) per normal class and detector, {name}, protocol {protocol}",
-                     f"One-class AUC in percent: the normal class's test images against the other classes' "
-                     f"({'all of the test split' if protocol == '2' else 'as many, drawn from the test split'}); mean "
-                     f"and sample standard deviation over seeds; the last row averages over the classes per seed. {where}",
-                     lambda latex: auc_frame(records, detectors, classes, seeds, latex), "tab:advbench-oneclass")  # fmt: skip
+    where = (
+        f"{name} (files sha256 {sha[:12]}), protocol {protocol}; seeds {', '.join(map(str, seeds))}; "
+        f"training profile {profile}."
+    )
+    written = _write(
+        out,
+        "auc_table",
+        f"AUC (%) per normal class and detector, {name}, protocol {protocol}",
+        f"One-class AUC in percent: the normal class's test images against the other classes' "
+        f"({'all of the test split' if protocol == '2' else 'as many, drawn from the test split'}); mean "
+        f"and sample standard deviation over seeds; the last row averages over the classes per seed. {where}",
+        lambda latex: auc_frame(records, detectors, classes, seeds, latex),
+        "tab:advbench-oneclass",
+    )
     if _published(benchmark, protocol) and any(d in published.DEEP_SVDD_MNIST for d in detectors):
-        written += _write(out, "published_comparison", "Ours beside Deep SVDD's Table 1 (MNIST, protocol 2)",
-                          f"Our AUC in percent beside {published.DEEP_SVDD_CITATION} (10 seeds; GCN-l1 and min-max "
-                          f"scaling as theirs where their scripts use it). {where}",
-                          lambda latex: comparison_frame(records, detectors, classes, seeds, latex),
-                          "tab:advbench-deep-svdd")  # fmt: skip
+        written += _write(
+            out,
+            "published_comparison",
+            "Ours beside Deep SVDD's Table 1 (MNIST, protocol 2)",
+            f"Our AUC in percent beside {published.DEEP_SVDD_CITATION} (10 seeds; GCN-l1 and min-max "
+            f"scaling as theirs where their scripts use it). {where}",
+            lambda latex: comparison_frame(records, detectors, classes, seeds, latex),
+            "tab:advbench-deep-svdd",
+        )
     if _published(benchmark, protocol) and any(d in ABLATION[:3] for d in detectors):
-        written += _write(out, "ablation_table", "Ablation beside the paper's Table 1 (MNIST)",
-                          f"Mean AUC over the normal classes as a fraction, beside the MNIST column of Table 1 of "
-                          f"{paper.CITATION} (protocol 2). {where}",
-                          lambda latex: ablation_frame(records, classes, seeds, latex), "tab:advbench-ablation-mnist")  # fmt: skip
+        written += _write(
+            out,
+            "ablation_table",
+            "Ablation beside the paper's Table 1 (MNIST)",
+            f"Mean AUC over the normal classes as a fraction, beside the MNIST column of Table 1 of "
+            f"{paper.CITATION} (protocol 2). {where}",
+            lambda latex: ablation_frame(records, classes, seeds, latex),
+            "tab:advbench-ablation-mnist",
+        )
     if protocol == "1":
-        written += _write(out, "paper_table2", f"Ours beside the paper's Table 2 ({name}, protocol 1)",
-                          f"Mean AUC over the normal classes as a fraction, beside Table 2 of {paper.CITATION} "
-                          f"(its COIL-100 column: no data here). {where}",
-                          lambda latex: table2_frame(records, detectors, classes, seeds, benchmark, latex),
-                          "tab:advbench-table2")  # fmt: skip
+        written += _write(
+            out,
+            "paper_table2",
+            f"Ours beside the paper's Table 2 ({name}, protocol 1)",
+            f"Mean AUC over the normal classes as a fraction, beside Table 2 of {paper.CITATION} "
+            f"(its COIL-100 column: no data here). {where}",
+            lambda latex: table2_frame(records, detectors, classes, seeds, benchmark, latex),
+            "tab:advbench-table2",
+        )
     written.append(per_class_figure(out / figures.FOLDER, records, detectors, classes, seeds, benchmark, protocol))
     return written

@@ -11,9 +11,7 @@ label of each, ``TABLE1_NAMES`` for Table 1), attack columns to advbench's attac
 
 from __future__ import annotations
 
-CITATION = (
-    'Chen et al., "Latent Regularized Generative Dual Adversarial Network For Abnormal Detection"'
-)
+CITATION = 'Chen et al., "Latent Regularized Generative Dual Adversarial Network For Abnormal Detection"'
 
 #: advbench detector name -> the row label in the paper's Table 4.
 PAPER_NAMES: dict[str, str] = {

@@ -19,8 +19,14 @@ PROTOCOL_2_PUBLISHED = frozenset({"mnist"})
 DEEP_SVDD_CITATION = 'Ruff et al., "Deep One-Class Classification", ICML 2018, Table 1'
 
 #: advbench detector -> Deep SVDD's Table 1 row label.
-DEEP_SVDD_NAMES = {"ocsvm": "OC-SVM/SVDD", "kde": "KDE", "iforest": "IF", "dcae": "DCAE",
-                   "deep-svdd-soft": "soft-bound. Deep SVDD", "deep-svdd": "one-class Deep SVDD"}  # fmt: skip
+DEEP_SVDD_NAMES = {
+    "ocsvm": "OC-SVM/SVDD",
+    "kde": "KDE",
+    "iforest": "IF",
+    "dcae": "DCAE",
+    "deep-svdd-soft": "soft-bound. Deep SVDD",
+    "deep-svdd": "one-class Deep SVDD",
+}
 
 _ROWS = {  # digit: OC-SVM, KDE, IF, DCAE, soft-boundary, one-class (mean, std)
     0: ((98.6, 0.0), (97.1, 0.0), (98.0, 0.3), (97.6, 0.7), (97.8, 0.7), (98.0, 0.7)),
@@ -41,8 +47,12 @@ DEEP_SVDD_MNIST: dict[str, dict[int, tuple[float, float]]] = {
 }
 
 #: The paper's Table 1, MNIST column (Protocol 2): detector -> mean AUC over digits (fraction).
-PAPER_TABLE1_MNIST = {"ablation-single-ae": 0.510, "ablation-single-ae-d": 0.531, "ablation-dual-ae-d": 0.972,
-                      "dual-adversarial": 0.985}  # fmt: skip
+PAPER_TABLE1_MNIST = {
+    "ablation-single-ae": 0.510,
+    "ablation-single-ae-d": 0.531,
+    "ablation-dual-ae-d": 0.972,
+    "dual-adversarial": 0.985,
+}
 
 #: The paper's Table 2 (Protocol 1): row label -> benchmark -> mean AUC over classes (fraction);
 #: ``TABLE2_DETECTORS`` maps our detectors to its rows.

@@ -14,29 +14,53 @@ import sys
 from pathlib import Path
 
 from advbench.datasets import registry
+from advbench.datasets.protocols import CLEAN_TEST
 from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
-from advbench.datasets.protocols import CLEAN_TEST
 from advbench.reports import adaptive, budget, figures, oneclass, paper, tables
 from advbench.runs import guard, history, results
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
-ARTIFACTS = tuple(sorted({f"{stem}.{ext}" for stem in ("auc_table", "paired_table", "matched_table", "paper_comparison",
-                                                       "ablation_table", budget.STEM, adaptive.STEM) for ext in ("md", "tex")}
-                         | set(oneclass.ARTIFACTS)))  # fmt: skip
+ARTIFACTS = tuple(
+    sorted(
+        {
+            f"{stem}.{ext}"
+            for stem in (
+                "auc_table",
+                "paired_table",
+                "matched_table",
+                "paper_comparison",
+                "ablation_table",
+                budget.STEM,
+                adaptive.STEM,
+            )
+            for ext in ("md", "tex")
+        }
+        | set(oneclass.ARTIFACTS)
+    )
+)
 #: The folder of the figures (``run --force`` removes it).
 FIGURES = figures.FOLDER
 #: The tables of the three AUCs (``advbench.runs.metrics``): file stem, title, what a cell compares.
 METRIC_TABLES = {
-    "auc": ("auc_table", "AUC (%) per detector and attack",
-            "clean test stop signs are negatives, the attack's adversarial images positives"),
-    "paired_auc": ("paired_table", "Paired AUC (%) per detector and attack",
-                   "share of adversarial images scored above their own clean source (ties count one half); 50 when "
-                   "the perturbation does not move the score"),
-    "matched_auc": ("matched_table", "Matched AUC (%) per detector and attack",
-                    "the attack's kept adversarial images against the clean sources of exactly those images"),
-}  # fmt: skip
+    "auc": (
+        "auc_table",
+        "AUC (%) per detector and attack",
+        "clean test stop signs are negatives, the attack's adversarial images positives",
+    ),
+    "paired_auc": (
+        "paired_table",
+        "Paired AUC (%) per detector and attack",
+        "share of adversarial images scored above their own clean source (ties count one half); 50 when "
+        "the perturbation does not move the score",
+    ),
+    "matched_auc": (
+        "matched_table",
+        "Matched AUC (%) per detector and attack",
+        "the attack's kept adversarial images against the clean sources of exactly those images",
+    ),
+}
 ABLATION_ONLY = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d")
 #: The single-autoencoder ablation drawn against the dual detector in ``training_loss.png``, first found.
 SINGLE_AE = ("ablation-single-ae-d", "ablation-single-ae")
@@ -62,12 +86,15 @@ def _where(records: list[dict], seeds: list[int], sha: str) -> str:
     (one of each per folder, see ``guard``; lines from before they were recorded count as ``official``
     and ``default``)."""
     settings = guard.line_settings(records[0])
-    return (f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; protocol {settings['protocol']}; "
-            f"training profile {settings['profile']}.")  # fmt: skip
+    return (
+        f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; protocol {settings['protocol']}; "
+        f"training profile {settings['profile']}."
+    )
 
 
-def render_tables(out: Path, records: list[dict], detectors: list[str], attacks: list[str], where: str,
-                  seeds: list[int]) -> list[Path]:  # fmt: skip
+def render_tables(
+    out: Path, records: list[dict], detectors: list[str], attacks: list[str], where: str, seeds: list[int]
+) -> list[Path]:
     """``auc_table``, ``paired_table``, ``matched_table``, ``paper_comparison`` and (when an ablation
     variant ran) ``ablation_table``, .md and .tex.
 
@@ -80,30 +107,49 @@ def render_tables(out: Path, records: list[dict], detectors: list[str], attacks:
         columns = attacks if metric == "auc" else adversarial
         cells = tables.collect(records, detectors, columns, seeds, metric)
         label = tables.METRICS[metric]
-        caption = (f"{label[0].upper()}{label[1:]} in percent of each detector (rows) against each attack (columns): {compared}; "
-                   f"mean and sample standard deviation over seeds, best mean per column in bold. {where}")  # fmt: skip
-        written += _write_table(out, stem, title, caption,
-                                tuple(tables.auc_frame(cells, detectors, columns, latex) for latex in (False, True)),
-                                f"tab:advbench-{stem.replace('_', '-')}")  # fmt: skip
+        caption = (
+            f"{label[0].upper()}{label[1:]} in percent of each detector (rows) against each attack (columns): "
+            f"{compared}; "
+            f"mean and sample standard deviation over seeds, best mean per column in bold. {where}"
+        )
+        written += _write_table(
+            out,
+            stem,
+            title,
+            caption,
+            tuple(tables.auc_frame(cells, detectors, columns, latex) for latex in (False, True)),
+            f"tab:advbench-{stem.replace('_', '-')}",
+        )
     all_cells = tables.collect(records, list(paper.TABLE4), adversarial, seeds)
     comparison_caption = (
         f"Our AUC in percent (mean and standard deviation over seeds) beside Table 4 of {paper.CITATION} "
         f"(10 seeds, GTSRB stop signs). {where}"
     )
-    written += _write_table(out, "paper_comparison", "Our AUC (%) beside the paper's Table 4", comparison_caption,
-                            tuple(tables.comparison_frame(all_cells, adversarial, latex) for latex in (False, True)),
-                            "tab:advbench-paper")  # fmt: skip
+    written += _write_table(
+        out,
+        "paper_comparison",
+        "Our AUC (%) beside the paper's Table 4",
+        comparison_caption,
+        tuple(tables.comparison_frame(all_cells, adversarial, latex) for latex in (False, True)),
+        "tab:advbench-paper",
+    )
     if any(r["detector"] in ABLATION_ONLY for r in records):
         ablation_cells = tables.collect(records, list(paper.TABLE1), adversarial, seeds)
         ablation_caption = (
             f"Ablation in the layout of Table 1 of {paper.CITATION}: AUC as a fraction. The paper gives one number "
             "per variant on STOP SIGN without saying which attack or attacks it covers; we compare it with our mean "
-            f"AUC over the attacks ({', '.join(map(tables.attack_label, adversarial))}), averaged per seed, then mean and "
+            f"AUC over the attacks ({', '.join(map(tables.attack_label, adversarial))}), averaged per seed, "
+            "then mean and "
             f"standard deviation over seeds; per-attack columns follow. {where}"
         )
-        written += _write_table(out, "ablation_table", "Ablation (Table 1 layout)", ablation_caption,
-                                tuple(tables.ablation_frame(records, ablation_cells, adversarial, latex) for latex in (False, True)),
-                                "tab:advbench-ablation")  # fmt: skip
+        written += _write_table(
+            out,
+            "ablation_table",
+            "Ablation (Table 1 layout)",
+            ablation_caption,
+            tuple(tables.ablation_frame(records, ablation_cells, adversarial, latex) for latex in (False, True)),
+            "tab:advbench-ablation",
+        )
     return written
 
 
@@ -129,7 +175,9 @@ def _benchmark_for_images(data: Path | None, sha: str):
     from advbench.datasets.benchmark_file import read_benchmark
 
     if data is None or not Path(data).is_file():
-        print(f"advbench report: data file {data} not found; skipping the most-anomalous-images figure", file=sys.stderr)
+        print(
+            f"advbench report: data file {data} not found; skipping the most-anomalous-images figure", file=sys.stderr
+        )
         return None
     bench = read_benchmark(data)
     if sha and bench.sha256 != sha:
@@ -148,11 +196,15 @@ def render_figures(out: Path, stored: dict, detectors: list[str], attacks: list[
     if "dual-adversarial" in scores:
         seed = min(scores["dual-adversarial"])
         if bench is not None:
-            written.append(figures.most_anomalous(folder, "dual-adversarial", seed, scores["dual-adversarial"][seed], bench))
+            written.append(
+                figures.most_anomalous(folder, "dual-adversarial", seed, scores["dual-adversarial"][seed], bench)
+            )
         single = next((name for name in SINGLE_AE if seed in scores.get(name, {})), None)
         if single is not None:
-            curves = {"dual-adversarial (dual autoencoder)": scores["dual-adversarial"][seed]["history"],
-                      f"{single} (single autoencoder)": scores[single][seed]["history"]}  # fmt: skip
+            curves = {
+                "dual-adversarial (dual autoencoder)": scores["dual-adversarial"][seed]["history"],
+                f"{single} (single autoencoder)": scores[single][seed]["history"],
+            }
             written.append(figures.training_losses(folder, curves, seed))
     return written
 
@@ -181,8 +233,9 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     last = runs[-1] if runs else {}
     sha = last.get("data_sha256") or records[0]["data_sha256"]
     if registry.of_record(records[0]).pairs_by_class:
-        classes = sorted(set(history.union(entry.get("classes", []) for entry in runs))
-                         | {int(r["normal_class"]) for r in records})  # fmt: skip
+        classes = sorted(
+            set(history.union(entry.get("classes", []) for entry in runs)) | {int(r["normal_class"]) for r in records}
+        )
         _check_scores(out, records)
         return oneclass.render(out, records, detectors, classes, seeds, sha)
     stored = _load_scores(out, records)

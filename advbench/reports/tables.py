@@ -25,8 +25,18 @@ from advbench.reports import paper
 TEXT_COLUMNS = ("Detector", "Paper row", "Variant", "Attack set", "Normal class", "Method", "Seeds")
 #: The numbers of a result line that tables show, and what each is called.
 METRICS = {"auc": "AUC", "paired_auc": "paired AUC", "matched_auc": "matched AUC"}
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def attack_label(name: str) -> str:
@@ -67,7 +77,9 @@ def table_seeds(records: list[dict], run_seeds: list[int]) -> list[int]:
     return sorted(set(run_seeds) | {int(record["seed"]) for record in records})
 
 
-def collect(records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], metric: str = "auc") -> dict:
+def collect(
+    records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], metric: str = "auc"
+) -> dict:
     """``{(detector, attack): Cell}`` of ``metric`` (a key of ``METRICS``) for every row and column
     of a table (``seeds``: ``table_seeds``). A line without the number (written before it existed)
     adds nothing, so its cell shows the seeds it lacks."""
@@ -125,7 +137,9 @@ def comparison_frame(cells: dict, attacks: list[str], latex: bool) -> pd.DataFra
         label = attack_label(attack)
         columns[f"{label} (ours)"] = [cell_text(cells[d, attack], pm=pm) for d in rows]
         columns[f"{label} (paper)"] = [
-            f"{paper.TABLE4[d][attack][0]:.1f} {pm} {paper.TABLE4[d][attack][1]:.1f}" if attack in paper.TABLE4[d] else "n/a"
+            f"{paper.TABLE4[d][attack][0]:.1f} {pm} {paper.TABLE4[d][attack][1]:.1f}"
+            if attack in paper.TABLE4[d]
+            else "n/a"
             for d in rows
         ]
     return pd.DataFrame(columns)
@@ -161,16 +175,21 @@ def ablation_frame(records: list[dict], cells: dict, attacks: list[str], latex: 
         "Ours, mean over attacks": [cell_text(cell, 1.0, 3, pm) for cell in means],
     }
     for attack in attacks:
-        columns[f"Ours, {attack_label(attack)}"] = [
-            cell_text(cells[d, attack], 1.0, 3, pm) for d in rows
-        ]
+        columns[f"Ours, {attack_label(attack)}"] = [cell_text(cells[d, attack], 1.0, 3, pm) for d in rows]
     return pd.DataFrame(columns)
 
 
 def markdown(frame: pd.DataFrame, title: str, caption: str, heading: str = "#") -> str:
     """A Markdown pipe table with a heading (of level ``heading``) and a caption paragraph."""
     align = ["---" if c in TEXT_COLUMNS else "---:" for c in frame.columns]
-    lines = [f"{heading} {title}", "", caption, "", "| " + " | ".join(frame.columns) + " |", "| " + " | ".join(align) + " |"]
+    lines = [
+        f"{heading} {title}",
+        "",
+        caption,
+        "",
+        "| " + " | ".join(frame.columns) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
@@ -184,6 +203,10 @@ def latex(frame: pd.DataFrame, caption: str, label: str) -> str:
     spec = "".join("l" if c in TEXT_COLUMNS else "r" for c in frame.columns)
     frame.columns = [latex_escape(c) for c in frame.columns]
     return frame.style.hide(axis="index").to_latex(
-        hrules=True, column_format=spec, caption=latex_escape(caption), label=label, position="htbp",
+        hrules=True,
+        column_format=spec,
+        caption=latex_escape(caption),
+        label=label,
+        position="htbp",
         position_float="centering",
-    )  # fmt: skip
+    )

@@ -2,7 +2,8 @@
 
 The TOML file may hold a ``[run]`` table with defaults for the flags (``benchmark``, ``data``,
 ``root``, ``classes``, ``out``, ``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``,
-``device``, ``profile``, ``protocol``, ``executor``, ``ray_address``) and one ``[detectors.<name>]`` table per detector with
+``device``, ``profile``, ``protocol``, ``executor``, ``ray_address``) and one
+``[detectors.<name>]`` table per detector with
 hyperparameters passed to its constructor::
 
     [run]
@@ -17,7 +18,8 @@ Built-in defaults (``DEFAULTS``): every detector of the ``all`` group, 10 seeds 
 Table 4 averages over 10), every attack of the data file, one job, one thread per job (see
 ``advbench.runs.runner`` for why the thread count is fixed), device ``auto``, training profile
 ``default`` (``advbench.detectors.profiles``; passed to every detector that has a ``profile``
-parameter, as the device is to every detector that has a ``device`` parameter), benchmark ``gtsrb`` with protocol ``official`` (``advbench.datasets.protocols``).
+parameter, as the device is to every detector that has a ``device`` parameter), benchmark
+``gtsrb`` with protocol ``official`` (``advbench.datasets.protocols``).
 
 ``--benchmark mnist|fashion-mnist`` reads the four IDX files from ``--root`` (default
 ``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``, then ``datasets/<benchmark>``) and runs
@@ -39,9 +41,20 @@ from pathlib import Path
 from advbench.datasets import registry
 from advbench.errors import AdvbenchError
 
-DEFAULTS = {"benchmark": registry.DEFAULT, "detectors": "all", "seeds": 10, "attacks": "all", "jobs": 1, "threads": 1,
-            "device": "auto", "profile": "default", "protocol": None, "classes": None, "executor": "local",
-            "ray_address": None}  # fmt: skip
+DEFAULTS = {
+    "benchmark": registry.DEFAULT,
+    "detectors": "all",
+    "seeds": 10,
+    "attacks": "all",
+    "jobs": 1,
+    "threads": 1,
+    "device": "auto",
+    "profile": "default",
+    "protocol": None,
+    "classes": None,
+    "executor": "local",
+    "ray_address": None,
+}
 RUN_KEYS = ("data", "root", "out", *DEFAULTS)
 #: Constructor parameters that the run sets itself (from ``--seeds``, ``--device`` and ``--profile``).
 RUN_SET_PARAMS = ("random_state", "device", "profile")
@@ -130,7 +143,9 @@ def load_toml(path: str) -> dict:
         raise AdvbenchError(f"--config {path}: not readable TOML: {exc}") from None
     unknown = set(data) - {"run", "detectors"}
     if unknown:
-        raise AdvbenchError(f"--config {path}: unknown table(s) {sorted(unknown)}; expected [run] and [detectors.<name>]")
+        raise AdvbenchError(
+            f"--config {path}: unknown table(s) {sorted(unknown)}; expected [run] and [detectors.<name>]"
+        )
     bad = set(data.get("run", {})) - set(RUN_KEYS)
     if bad:
         raise AdvbenchError(f"--config {path}: unknown key(s) {sorted(bad)} in [run]; valid: {', '.join(RUN_KEYS)}")
@@ -226,14 +241,17 @@ def _location(benchmark: registry.Benchmark, data, root, classes) -> Path:
     if benchmark.run_source == registry.ATTACK_FILE:
         if root is not None or classes is not None:
             flag = "--root" if root is not None else "--classes"
-            raise AdvbenchError(f"{flag}: only for --benchmark {'|'.join(reads_folder)} ({benchmark.label} reads --data)")
+            raise AdvbenchError(
+                f"{flag}: only for --benchmark {'|'.join(reads_folder)} ({benchmark.label} reads --data)"
+            )
         if data is None:
             raise AdvbenchError("--data: required (or `data` in the [run] table of --config)")
         return Path(data)
     if data is not None:
         reads_file = [name for name in registry.names() if name not in reads_folder]
-        raise AdvbenchError(f"--data: only for --benchmark {'|'.join(reads_file)}; {benchmark.name} reads its IDX "
-                            "files from --root")
+        raise AdvbenchError(
+            f"--data: only for --benchmark {'|'.join(reads_file)}; {benchmark.name} reads its IDX files from --root"
+        )
     return Path(root) if root is not None else benchmark.default_root()
 
 
@@ -262,8 +280,9 @@ def config_hash(data_sha256: str, detector: str, params: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def detector_params(name: str, overrides: dict, seed: int, device: str, profile: str,
-                    benchmark: str = registry.DEFAULT) -> dict:
+def detector_params(
+    name: str, overrides: dict, seed: int, device: str, profile: str, benchmark: str = registry.DEFAULT
+) -> dict:
     """The constructor parameters of one (detector, seed): the benchmark's defaults for the detector
     (``datasets.registry``), the config's overrides over them, the seed, and the device and profile
     for a detector that takes them."""

@@ -29,8 +29,14 @@ HINT = "use another --out, or --force to discard them and start over"
 LEGACY = {"threads": 1, "profile": "default", "protocol": "official"}
 
 
-def run_settings(data_sha256: str, config_hashes: dict[str, str], device: str | None, threads: int, profile: str,
-                 protocol: str = "official") -> dict:  # fmt: skip
+def run_settings(
+    data_sha256: str,
+    config_hashes: dict[str, str],
+    device: str | None,
+    threads: int,
+    profile: str,
+    protocol: str = "official",
+) -> dict:
     """The settings of a run; ``device`` None when the run computes no detector that takes one."""
     return {
         "data_sha256": data_sha256,
@@ -66,10 +72,14 @@ def differences(record: dict, settings: dict) -> list[str]:
 def _message(out: Path, record: dict, key: str, settings: dict) -> str:
     have = line_settings(record)[key]
     if key == "data_sha256":
-        return f"--out {out}: holds results for another data file (sha256 {have[:12]}, not {settings[key][:12]}); {HINT}"
+        return (
+            f"--out {out}: holds results for another data file (sha256 {have[:12]}, not {settings[key][:12]}); {HINT}"
+        )
     if key == "config_hash":
         return f"--out {out}: holds results of {record['detector']} with other parameters; {HINT}"
-    return f"--out {out}: holds results computed with --{key} {have} ({record['detector']}), not {settings[key]}; {HINT}"
+    return (
+        f"--out {out}: holds results computed with --{key} {have} ({record['detector']}), not {settings[key]}; {HINT}"
+    )
 
 
 def check(out: Path, existing: list[dict], settings: dict) -> None:

@@ -15,7 +15,7 @@ import json
 import os
 import socket
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from advbench.errors import AdvbenchError
@@ -47,12 +47,14 @@ def hold(folder: Path, where: str, command: str) -> Iterator[None]:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise AdvbenchError(f"{where}: another advbench process is writing this folder ({_holder(folder)}); "
-                            "wait for it to finish or stop it") from None  # fmt: skip
+        raise AdvbenchError(
+            f"{where}: another advbench process is writing this folder ({_holder(folder)}); "
+            "wait for it to finish or stop it"
+        ) from None
     except OSError as exc:
         raise AdvbenchError(f"{where}: cannot lock the folder ({exc})") from None
     try:
-        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        started = datetime.now(UTC).isoformat(timespec="seconds")
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": started, "command": command}
         write_text_atomic(folder / HOLDER, json.dumps(holder) + "\n")
         yield

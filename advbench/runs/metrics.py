@@ -34,7 +34,9 @@ def paired_auc(adversarial: np.ndarray, own_sources: np.ndarray) -> float:
     return float(np.mean((adversarial > own_sources) + 0.5 * (adversarial == own_sources)))
 
 
-def attack_metrics(normal_test: np.ndarray, sources: np.ndarray, adversarial: np.ndarray, source_index: np.ndarray) -> dict:
+def attack_metrics(
+    normal_test: np.ndarray, sources: np.ndarray, adversarial: np.ndarray, source_index: np.ndarray
+) -> dict:
     """``auc``, ``paired_auc`` and ``matched_auc`` of one attack set (see the module docstring)."""
     own = np.asarray(sources)[np.asarray(source_index)]
     return {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +88,7 @@ class ResultLine:
 
 def now() -> str:
     """The current UTC time as recorded in result lines and ``run.json``."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _score_split(detector, split) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -172,6 +172,8 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
         path.unlink(missing_ok=True)
     finished = now()
     return [
-        ResultLine(**common, attack=column, **found[column], n_adversarial=len(split.anomalies[column]), finished=finished)
+        ResultLine(
+            **common, attack=column, **found[column], n_adversarial=len(split.anomalies[column]), finished=finished
+        )
         for column in columns
     ]

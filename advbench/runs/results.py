@@ -55,17 +55,18 @@ def scores_path(out: Path, detector: str, seed: int, normal_class: int | None = 
     return (folder if normal_class is None else folder / f"class-{normal_class}") / f"seed-{seed}.npz"
 
 
-def write_scores(path: Path, normal_train, normal_test, attacks: dict[str, np.ndarray], history, rows: dict | None = None) -> None:
+def write_scores(
+    path: Path, normal_train, normal_test, attacks: dict[str, np.ndarray], history, rows: dict | None = None
+) -> None:
     """Write one pair's scores atomically (see the module docstring for the layout)."""
     arrays = {"normal_train": np.asarray(normal_train), "normal_test": np.asarray(normal_test)}
     arrays |= {f"attack:{name}": np.asarray(values) for name, values in attacks.items()}
     arrays |= {name: np.asarray(values) for name, values in (rows or {}).items()}
     arrays["history"] = np.array(json.dumps(history, default=float))
-    with atomic_path(path, suffix=".npz") as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def read_scores(path: Path) -> dict:
@@ -98,11 +99,10 @@ def _complete(lines: list[dict]) -> bool:
 
 
 def _write_lines(path: Path, records: list[dict]) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(record, sort_keys=True) + "\n" for record in records)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(record, sort_keys=True) + "\n" for record in records)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def read_results(out: Path) -> list[dict]:
@@ -182,8 +182,12 @@ def upgrade(out: Path, existing: list[dict], bench) -> list[dict]:
                     f"{path}: its scores give AUC {found['auc']:.6f} for {record['attack']}, the results "
                     f"line {record['auc']:.6f}; the folder is inconsistent"
                 )
-            record = {**record, "protocol": "official", "paired_auc": found["paired_auc"],
-                      "matched_auc": found["matched_auc"]}  # fmt: skip
+            record = {
+                **record,
+                "protocol": "official",
+                "paired_auc": found["paired_auc"],
+                "matched_auc": found["matched_auc"],
+            }
         updated.append(record)
     rewrite(out, updated)
     return updated

@@ -45,8 +45,9 @@ from advbench.datasets import oneclass, protocols, registry
 from advbench.errors import AdvbenchError, RunError
 from advbench.provenance import versions
 from advbench.runs import devices, guard, history, lock, results, sources
-from advbench.runs.pair import PairTask, class_key, fit_and_score, now
 from advbench.runs.config import RunConfig, config_hash, detector_params, resolve_attacks
+from advbench.runs.pair import PairTask, class_key, fit_and_score, now
+
 
 def _clear(out: Path, rendered: Iterable[str]) -> None:
     """What ``--force`` removes: the results, ``run.json``, the scores and what rendering writes
@@ -65,10 +66,12 @@ def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[
     for record in existing:
         by_pair.setdefault(results.pair_key(record), []).append(record)
     return {
-        key for key, lines in by_pair.items()
-        if all(line["error"] is None for line in lines) and set(attacks) <= {line["attack"] for line in lines}
+        key
+        for key, lines in by_pair.items()
+        if all(line["error"] is None for line in lines)
+        and set(attacks) <= {line["attack"] for line in lines}
         and results.scores_path(out, *key).is_file()
-    }  # fmt: skip
+    }
 
 
 def _log_line(lines: list[dict], done: int, total: int) -> str:
@@ -141,8 +144,9 @@ def plan(config: RunConfig) -> Plan:
     params = _checked_params(config, device)
     hashes = {name: config_hash(source.sha256, name, params[name]) for name in config.detectors}
     uses_device = any("device" in values for values in params.values())
-    settings = guard.run_settings(source.sha256, hashes, device if uses_device else None, config.threads, config.profile,
-                                  config.protocol)  # fmt: skip
+    settings = guard.run_settings(
+        source.sha256, hashes, device if uses_device else None, config.threads, config.profile, config.protocol
+    )
     return Plan(source, source.columns(config.protocol), classes, device, params, hashes, settings)
 
 
@@ -194,8 +198,14 @@ def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dic
     }
 
 
-def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, started: float, render: Render | None,
-                rendered: tuple[str, ...]) -> int:
+def _run_locked(
+    config: RunConfig,
+    command_line: list[str],
+    planned: Plan,
+    started: float,
+    render: Render | None,
+    rendered: tuple[str, ...],
+) -> int:
     out = config.out
     if config.force:
         _clear(out, rendered)
@@ -204,8 +214,11 @@ def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, start
     runs = history.read_runs(out)
     cores = os.cpu_count() or 1
     if config.jobs * config.threads > cores:
-        print(f"advbench run: warning: --jobs {config.jobs} x --threads {config.threads} exceeds the {cores} CPU "
-              "cores; the pairs will compete for them", file=sys.stderr)  # fmt: skip
+        print(
+            f"advbench run: warning: --jobs {config.jobs} x --threads {config.threads} exceeds the {cores} CPU "
+            "cores; the pairs will compete for them",
+            file=sys.stderr,
+        )
     pairs = [(name, seed, c) for seed in config.seeds for c in planned.classes for name in config.detectors]
     if isinstance(planned.source, sources.AttackFile):
         existing = results.upgrade(out, existing, planned.source.bench)
@@ -236,8 +249,11 @@ def _run_locked(config: RunConfig, command_line: list[str], planned: Plan, start
 def _closing_lines(out: Path, entry: dict, failed: list[dict]) -> int:
     """Print the run's summary and its failures; the exit code."""
     pairs = entry["pairs"]
-    print(f"advbench run: {pairs['total']} pairs ({pairs['reused']} reused, {pairs['computed']} computed) "
-          f"in {entry['wall_seconds']:.0f} s; tables in {out}", file=sys.stderr)  # fmt: skip
+    print(
+        f"advbench run: {pairs['total']} pairs ({pairs['reused']} reused, {pairs['computed']} computed) "
+        f"in {entry['wall_seconds']:.0f} s; tables in {out}",
+        file=sys.stderr,
+    )
     if not failed:
         return 0
     print(f"advbench run: {len(failed)} pair(s) failed:", file=sys.stderr)
@@ -306,8 +322,9 @@ def _run_pool(tasks: list[PairTask], config: RunConfig, device: str, record) -> 
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(config.jobs, mp_context=context, initializer=devices.configure_process,
-                                   initargs=(config.threads, device))  # fmt: skip
+    executor = ProcessPoolExecutor(
+        config.jobs, mp_context=context, initializer=devices.configure_process, initargs=(config.threads, device)
+    )
     try:
         futures = [executor.submit(fit_and_score, task) for task in tasks]
         for future in as_completed(futures):

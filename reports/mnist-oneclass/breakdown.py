@@ -34,14 +34,22 @@ def main() -> None:
     labels, ink = data.test_labels, data.test_images.reshape(len(data.test_labels), -1).mean(axis=1)
     detectors = list(dict.fromkeys(r["detector"] for r in records))
     classes = sorted({r["normal_class"] for r in records})
-    lines = ["# Per anomaly class, seed 0", "",
-             "AUC (%) of the normal class's test images against each other class's test images; `rho ink`: Spearman "
-             "correlation of the score with the image's mean pixel value over the whole test split; `ink` row: that "
-             "mean pixel value as the score. Written by `breakdown.py` from the stored scores.", ""]
+    lines = [
+        "# Per anomaly class, seed 0",
+        "",
+        "AUC (%) of the normal class's test images against each other class's test images; `rho ink`: Spearman "
+        "correlation of the score with the image's mean pixel value over the whole test split; `ink` row: that "
+        "mean pixel value as the score. Written by `breakdown.py` from the stored scores.",
+        "",
+    ]
     for c in classes:
         others = [k for k in range(10) if k != c]
-        lines += [f"## Normal class {c}", "", "| detector | " + " | ".join(map(str, others)) + " | all | rho ink |",
-                  "| --- |" + " ---: |" * (len(others) + 2)]
+        lines += [
+            f"## Normal class {c}",
+            "",
+            "| detector | " + " | ".join(map(str, others)) + " | all | rho ink |",
+            "| --- |" + " ---: |" * (len(others) + 2),
+        ]
         rows = {"ink": np.r_[ink[labels == c], ink[labels != c]]}
         for d in detectors:
             path = scores_path(args.folder, d, 0, c)
@@ -53,7 +61,11 @@ def main() -> None:
             normal = scores[: (labels == c).sum()]
             cells = [f"{100 * roc_auc(normal, scores[labels[order] == k]):.1f}" for k in others]
             rho = spearmanr(scores, ink[order]).statistic
-            lines.append(f"| {name} | " + " | ".join(cells) + f" | {100 * roc_auc(normal, scores[len(normal):]):.1f} | {rho:+.2f} |")
+            lines.append(
+                f"| {name} | "
+                + " | ".join(cells)
+                + f" | {100 * roc_auc(normal, scores[len(normal) :]):.1f} | {rho:+.2f} |"
+            )
         lines.append("")
     write_text_atomic(args.folder / "breakdown.md", "\n".join(lines))
     print(f"wrote {args.folder / 'breakdown.md'}")

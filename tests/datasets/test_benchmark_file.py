@@ -22,9 +22,22 @@ def _benchmark(seed: int = 0) -> bf.Benchmark:
             predicted_label=np.full(k, 2),
             l2=rng.random(k),
             linf=rng.random(k),
-            attrs={"family": name.partition("@")[0], "params": {"eps": 0.03, "steps": 10}, "attempted": 5, "succeeded": k, "kept": k, "nonfinite": 0},
+            attrs={
+                "family": name.partition("@")[0],
+                "params": {"eps": 0.03, "steps": 10},
+                "attempted": 5,
+                "succeeded": k,
+                "kept": k,
+                "nonfinite": 0,
+            },
         )
-    attrs = {"normal_class": 14, "seed": seed, "victim_test_accuracy": 0.97, "csv_sha256": {"a.csv": "ff"}, "limit": None}
+    attrs = {
+        "normal_class": 14,
+        "seed": seed,
+        "victim_test_accuracy": 0.97,
+        "csv_sha256": {"a.csv": "ff"},
+        "limit": None,
+    }
     return bf.Benchmark(images(6), images(5), attacks, attrs)
 
 

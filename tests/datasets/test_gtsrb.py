@@ -32,7 +32,7 @@ def test_official_layout_counts_and_crops(tmp_path, gt_in):
     assert len(data.train) == 9 and len(data.test) == 6
     assert data.layout == "official"
     for split in (data.train, data.test):
-        for image, label in zip(split.images, split.labels):
+        for image, label in zip(split.images, split.labels, strict=True):
             _assert_clean_crop(image, int(label))
 
 
@@ -45,7 +45,7 @@ def test_kaggle_layout(tmp_path):
     data = load_gtsrb(make_kaggle(tmp_path, COUNTS))
     assert data.layout == "kaggle"
     assert len(data.train) == 9 and len(data.test) == 6
-    for image, label in zip(data.train.images, data.train.labels):
+    for image, label in zip(data.train.images, data.train.labels, strict=True):
         _assert_clean_crop(image, int(label))
 
 

@@ -28,12 +28,15 @@ def test_load_shapes_counts_and_summary(tmp_path):
     assert info["train_per_class"]["0"] == 3 and info["test_per_class"]["9"] == 1
 
 
-@pytest.mark.parametrize(("damage", "message"), [
-    (lambda raw: gzip.compress(gzip.decompress(raw)[:-5]), "the file holds"),
-    (lambda raw: gzip.compress((1234).to_bytes(4, "big") + gzip.decompress(raw)[4:]), "magic number 1234"),
-    (lambda raw: raw[: len(raw) // 2], "not a readable gzip file"),
-    (lambda raw: gzip.compress(b"\x00\x00"), "too short"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda raw: gzip.compress(gzip.decompress(raw)[:-5]), "the file holds"),
+        (lambda raw: gzip.compress((1234).to_bytes(4, "big") + gzip.decompress(raw)[4:]), "magic number 1234"),
+        (lambda raw: raw[: len(raw) // 2], "not a readable gzip file"),
+        (lambda raw: gzip.compress(b"\x00\x00"), "too short"),
+    ],
+)
 def test_damaged_files_are_one_line_errors_naming_the_file(tmp_path, capsys, damage, message):
     root = write_files(tmp_path / "m")
     path = root / mnist.FILES[0]

@@ -29,7 +29,7 @@ def write_levels(folder: Path) -> Path:
         labels = np.arange(n) % 10
         images = 20 * labels[:, None, None] + rng.integers(0, 10, (n, 28, 28))
         arrays += [images, labels]
-    for name, array in zip(mnist.FILES, arrays):
+    for name, array in zip(mnist.FILES, arrays, strict=True):
         (folder / name).write_bytes(idx_bytes(array))
     return folder
 
@@ -56,7 +56,9 @@ def test_protocol_1_pools_the_class_and_draws_by_the_seed(levels):
     assert len(first.train) == int(0.8 * pool) and len(first.test) == pool - int(0.8 * pool)
     rows = first.rows
     assert not set(rows["train_rows"]) & set(rows["test_rows"])
-    assert set(rows["train_rows"]) | set(rows["test_rows"]) == set(np.flatnonzero(np.r_[data.train_labels, data.test_labels] == 4))
+    assert set(rows["train_rows"]) | set(rows["test_rows"]) == set(
+        np.flatnonzero(np.r_[data.train_labels, data.test_labels] == 4)
+    )
     assert len(first.anomalies["other-classes"]) == len(first.test)
     assert (data.test_labels[rows["anomaly_rows"]] != 4).all() and len(set(rows["anomaly_rows"])) == len(first.test)
     for key in rows:
@@ -78,8 +80,21 @@ def test_bad_classes_are_one_line_errors(spec):
 
 def test_run_writes_one_line_per_class_and_resumes(levels, tmp_path, mean_intensity, capsys):
     out = tmp_path / "p2"
-    argv = ["run", "--benchmark", "mnist", "--root", str(levels), "--classes", "0,9,4", "--detectors", "mean-intensity",
-            "--seeds", "2", "--out", str(out)]  # fmt: skip
+    argv = [
+        "run",
+        "--benchmark",
+        "mnist",
+        "--root",
+        str(levels),
+        "--classes",
+        "0,9,4",
+        "--detectors",
+        "mean-intensity",
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     records = read_results(out)
     assert len(records) == 6 and {r["normal_class"] for r in records} == {0, 4, 9}
@@ -105,22 +120,40 @@ def test_run_writes_one_line_per_class_and_resumes(levels, tmp_path, mean_intens
 
 def test_protocol_1_run_and_table_2(levels, tmp_path, mean_intensity):
     out = tmp_path / "p1"
-    argv = ["run", "--benchmark", "mnist", "--root", str(levels), "--protocol", "1", "--classes", "0",
-            "--detectors", "mean-intensity", "--seeds", "1", "--out", str(out)]  # fmt: skip
+    argv = [
+        "run",
+        "--benchmark",
+        "mnist",
+        "--root",
+        str(levels),
+        "--protocol",
+        "1",
+        "--classes",
+        "0",
+        "--detectors",
+        "mean-intensity",
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     (record,) = read_results(out)
     assert record["protocol"] == "1" and record["n_normal"] == record["n_adversarial"] == 6 and record["auc"] == 1.0
     assert "Proposed method" in (out / "paper_table2.md").read_text()
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--benchmark", "gtsrb", "--data", "x.h5", "--root", "r"], "--root: only for"),
-    (["--benchmark", "gtsrb", "--data", "x.h5", "--classes", "1"], "--classes: only for"),
-    (["--benchmark", "mnist", "--data", "x.h5"], "--data: only for --benchmark gtsrb"),
-    (["--benchmark", "mnist", "--protocol", "official"], "--protocol: expected one of 2, 1"),
-    (["--benchmark", "cifar"], "--benchmark: expected one of"),
-    (["--benchmark", "mnist", "--classes", "12"], "--classes"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--benchmark", "gtsrb", "--data", "x.h5", "--root", "r"], "--root: only for"),
+        (["--benchmark", "gtsrb", "--data", "x.h5", "--classes", "1"], "--classes: only for"),
+        (["--benchmark", "mnist", "--data", "x.h5"], "--data: only for --benchmark gtsrb"),
+        (["--benchmark", "mnist", "--protocol", "official"], "--protocol: expected one of 2, 1"),
+        (["--benchmark", "cifar"], "--benchmark: expected one of"),
+        (["--benchmark", "mnist", "--classes", "12"], "--classes"),
+    ],
+)
 def test_flags_that_do_not_fit_the_benchmark(levels, tmp_path, capsys, argv, message):
     extra = ["--root", str(levels)] if "mnist" in argv and "--data" not in argv else []
     assert main(["run", *argv, *extra, "--out", str(tmp_path / "o"), "--detectors", "iforest"]) == 2
@@ -144,8 +177,11 @@ def test_reference_preprocessing_on_mnist_and_overrides():
 def test_deep_detectors_build_their_networks_for_28_by_28(name):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, (24, 1, 28, 28), dtype=np.uint8)
-    short = {"dcae": {"epochs": 1}, "deep-svdd-soft": {"epochs": 1, "ae_epochs": 1},
-             "rcae": {"pretrain_epochs": 1, "iterations": 1, "epochs_per_iteration": 1}}.get(name, {"epochs": 1})  # fmt: skip
+    short = {
+        "dcae": {"epochs": 1},
+        "deep-svdd-soft": {"epochs": 1, "ae_epochs": 1},
+        "rcae": {"pretrain_epochs": 1, "iterations": 1, "epochs_per_iteration": 1},
+    }.get(name, {"epochs": 1})
     detector = detectors.create(name, random_state=0, device="cpu", **short).fit(X)
     scores = detector.decision_function(X[:5])
     assert scores.shape == (5,) and np.isfinite(scores).all()
@@ -169,9 +205,13 @@ def test_kde_log_density_is_exact_where_the_tree_sum_underflows():
     for h in (0.2, 3.0):
         a = -sq / (2 * h * h)
         top = a.max(axis=1, keepdims=True)
-        brute = (top[:, 0] + np.log(np.exp(a - top).sum(axis=1))) - np.log(300) - 40 * np.log(h) - 20 * np.log(2 * np.pi)
+        brute = (
+            (top[:, 0] + np.log(np.exp(a - top).sum(axis=1))) - np.log(300) - 40 * np.log(h) - 20 * np.log(2 * np.pi)
+        )
         np.testing.assert_allclose(log_density(Q, Z, [h])[:, 0], brute, rtol=1e-10)
-    np.testing.assert_allclose(log_density(Q, Z, [3.0])[:, 0], KernelDensity(bandwidth=3.0).fit(Z).score_samples(Q), rtol=1e-8)
+    np.testing.assert_allclose(
+        log_density(Q, Z, [3.0])[:, 0], KernelDensity(bandwidth=3.0).fit(Z).score_samples(Q), rtol=1e-8
+    )
     far = log_density(Q + 5.0, Z, [0.2])[:, 0]
     assert np.isfinite(far).all() and len(np.unique(far)) == len(far)
 
@@ -179,7 +219,9 @@ def test_kde_log_density_is_exact_where_the_tree_sum_underflows():
 REAL = pytest.mark.skipif(not (REAL_MNIST / mnist.FILES[0]).is_file(), reason="../shared/data/mnist not present")
 
 
-IF_GAP = pytest.mark.xfail(strict=True, reason="without PCA: 91.1 against the published 98.0; see reports/mnist-oneclass")
+IF_GAP = pytest.mark.xfail(
+    strict=True, reason="without PCA: 91.1 against the published 98.0; see reports/mnist-oneclass"
+)
 #: IF without the reference's ``--pca 1`` (PCA keeping 95 % of the variance), the MNIST default
 #: (``datasets.registry``) that its published IF numbers match on all ten digits.
 NO_PCA = {"pca": None}
@@ -187,11 +229,19 @@ NO_PCA = {"pca": None}
 
 @pytest.mark.slow
 @REAL
-@pytest.mark.parametrize(("name", "digit", "overrides"), [
-    ("ocsvm", 0, {}), ("ocsvm", 1, {}), ("kde", 0, {}), ("kde", 1, {}),
-    ("iforest", 0, {}), ("iforest", 1, {}),
-    pytest.param("iforest", 0, NO_PCA, marks=IF_GAP, id="iforest-no-pca-0"),
-    pytest.param("iforest", 1, NO_PCA, id="iforest-no-pca-1")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "digit", "overrides"),
+    [
+        ("ocsvm", 0, {}),
+        ("ocsvm", 1, {}),
+        ("kde", 0, {}),
+        ("kde", 1, {}),
+        ("iforest", 0, {}),
+        ("iforest", 1, {}),
+        pytest.param("iforest", 0, NO_PCA, marks=IF_GAP, id="iforest-no-pca-0"),
+        pytest.param("iforest", 1, NO_PCA, id="iforest-no-pca-1"),
+    ],
+)
 def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit, overrides):
     """Protocol 2, seed 0, the run's preprocessing (plus ``overrides``): within 3 points of Deep
     SVDD's published AUC."""
@@ -200,10 +250,22 @@ def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit, overrid
     from advbench.runs.pair import PairTask
 
     source = sources.open_source("mnist", REAL_MNIST)
-    task = {"benchmark": "mnist", "data": str(REAL_MNIST), "data_sha256": source.sha256, "out": str(tmp_path),
-            "attacks": None, "threads": 1, "profile": "default", "protocol": "2", "versions": {}, "detector": name,
-            "seed": 0, "normal_class": digit, "config_hash": "",
-            "params": detector_params(name, overrides, 0, "cpu", "default", "mnist")}  # fmt: skip
+    task = {
+        "benchmark": "mnist",
+        "data": str(REAL_MNIST),
+        "data_sha256": source.sha256,
+        "out": str(tmp_path),
+        "attacks": None,
+        "threads": 1,
+        "profile": "default",
+        "protocol": "2",
+        "versions": {},
+        "detector": name,
+        "seed": 0,
+        "normal_class": digit,
+        "config_hash": "",
+        "params": detector_params(name, overrides, 0, "cpu", "default", "mnist"),
+    }
     (line,) = pair.fit_and_score(PairTask(**task))
     assert line.error is None
     assert abs(100 * line.auc - DEEP_SVDD_MNIST[name][digit][0]) <= 3.0

@@ -147,8 +147,9 @@ def test_constructor_stores_parameters_unchanged_and_clone_works(name):
     passed = _params(name)
     detector = detectors.create(name, **passed)
     _, preset = detectors._lookup(name)
-    defaults = {key: p.default for key, p in inspect.signature(type(detector).__init__).parameters.items()
-                if key != "self"}  # fmt: skip
+    defaults = {
+        key: p.default for key, p in inspect.signature(type(detector).__init__).parameters.items() if key != "self"
+    }
     params = detector.get_params()
     assert params == {**defaults, **preset, **passed}
     assert all(params[key] is value for key, value in passed.items())  # the very objects passed
@@ -181,7 +182,7 @@ def test_same_random_state_gives_the_same_scores(name):
 
 @contract_test
 def test_bad_parameter_raises_before_fitting(name, monkeypatch):
-    (parameter, value), = BAD[name].items()
+    ((parameter, value),) = BAD[name].items()
     detector = detectors.create(name, **{**_params(name), parameter: value})
     with pytest.raises(ValueError, match=re.escape(parameter)):
         detector.check_params()

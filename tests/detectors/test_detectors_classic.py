@@ -54,7 +54,8 @@ def test_uint8_and_float_inputs_agree(name, data, fitted):
     np.testing.assert_allclose(
         fitted[name].decision_function(X_test.astype(np.float32) / 255.0),
         fitted[name].decision_function(X_test),
-        rtol=1e-5, atol=1e-6,
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 

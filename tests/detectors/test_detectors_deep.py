@@ -182,8 +182,9 @@ def test_profiles_set_the_schedule(name):
     from advbench.detectors import profiles
 
     module = __import__(type(detectors.create(name)).__module__, fromlist=["SCHEDULES"])
-    default, reference = (profiles.resolve(detectors.create(name, profile=p), module.SCHEDULES)
-                          for p in ("default", "reference"))  # fmt: skip
+    default, reference = (
+        profiles.resolve(detectors.create(name, profile=p), module.SCHEDULES) for p in ("default", "reference")
+    )
     assert default != reference
     explicit = profiles.resolve(detectors.create(name, profile="reference", batch_size=7), module.SCHEDULES)
     assert explicit["batch_size"] == 7  # an explicit value wins over the profile

@@ -18,8 +18,13 @@ from advbench.torch_utils import DivergenceError
 VARIANTS = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dual-adversarial")
 # Narrow networks and few images keep the whole file quick on two CPU cores.
 SMALL = {
-    "epochs": 10, "batch_size": 16, "channels": (8, 16, 32), "latent_dim": 16, "device": "cpu", "random_state": 0,
-}  # fmt: skip
+    "epochs": 10,
+    "batch_size": 16,
+    "channels": (8, 16, 32),
+    "latent_dim": 16,
+    "device": "cpu",
+    "random_state": 0,
+}
 
 
 def blobs(n: int, seed: int) -> np.ndarray:
@@ -172,8 +177,13 @@ def test_augment_is_seeded_and_can_be_switched_off():
     assert torch.equal(augment(x, 0, False, torch.Generator().manual_seed(0)), x)
 
 
-GRAD_TERMS = {"grad_irec": True, "grad_adv": "use_discriminator", "grad_zrec": "use_dual",
-              "grad_dual": "use_dual", "grad_e": "use_latent_regularizer"}  # fmt: skip
+GRAD_TERMS = {
+    "grad_irec": True,
+    "grad_adv": "use_discriminator",
+    "grad_zrec": "use_dual",
+    "grad_dual": "use_dual",
+    "grad_e": "use_latent_regularizer",
+}
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -219,10 +229,12 @@ def test_flattened_stopping_rule():
 def test_reference_profile_stops_when_losses_flatten(monkeypatch):
     from advbench.detectors.dual_adversarial import detector as module
 
-    monkeypatch.setitem(module.SCHEDULES, "reference", {"epochs": 40, "batch_size": 16, "stop_window": 2,
-                                                        "stop_tolerance": 0.5})  # fmt: skip
-    det = detectors.create("ablation-single-ae", **{**SMALL, "epochs": None, "batch_size": None},
-                           profile="reference").fit(blobs(24, seed=7))
+    monkeypatch.setitem(
+        module.SCHEDULES, "reference", {"epochs": 40, "batch_size": 16, "stop_window": 2, "stop_tolerance": 0.5}
+    )
+    det = detectors.create(
+        "ablation-single-ae", **{**SMALL, "epochs": None, "batch_size": None}, profile="reference"
+    ).fit(blobs(24, seed=7))
     assert 4 <= len(det.history_) < 40 and det.schedule_["stop_window"] == 2
 
 

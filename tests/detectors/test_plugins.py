@@ -23,14 +23,27 @@ def test_a_plugin_runs_end_to_end_with_workers_and_config(plugin, tmp_path, caps
 
     data = write_synthetic_benchmark(tmp_path / "bench.h5")
     config = tmp_path / "c.toml"
-    config.write_text('[detectors.mean-distance]\nscale = 2.0\n')
+    config.write_text("[detectors.mean-distance]\nscale = 2.0\n")
     out = tmp_path / "run"
-    argv = ["run", "--data", str(data), "--detectors", "mean-distance,iforest", "--seeds", "2", "--jobs", "2",
-            "--config", str(config), "--out", str(out)]  # fmt: skip
+    argv = [
+        "run",
+        "--data",
+        str(data),
+        "--detectors",
+        "mean-distance,iforest",
+        "--seeds",
+        "2",
+        "--jobs",
+        "2",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     records = [r for r in read_results(out) if r["detector"] == "mean-distance"]
     assert records and all(r["error"] is None and r["params"]["scale"] == 2.0 for r in records)
     assert "mean-distance" in (out / "auc_table.md").read_text()
-    config.write_text('[detectors.mean-distance]\nscale = -1.0\n')
+    config.write_text("[detectors.mean-distance]\nscale = -1.0\n")
     assert main([*argv[:-2], "--out", str(tmp_path / "bad")]) == 2
     assert "scale must be > 0" in capsys.readouterr().err

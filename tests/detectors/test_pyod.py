@@ -35,7 +35,10 @@ def test_without_pyod_the_error_says_what_to_install(monkeypatch, capsys):
     with pytest.raises(ValueError, match=r'pip install "advbench\[pyod\]"'):
         detectors.create("pyod:ECOD")
     assert main(["run", "--data", "x.h5", "--out", "o", "--detectors", "pyod:ECOD"]) == 2
-    assert 'advbench run: error: --detectors: PyOD is not installed: pip install "advbench[pyod]"' in capsys.readouterr().err
+    assert (
+        'advbench run: error: --detectors: PyOD is not installed: pip install "advbench[pyod]"'
+        in capsys.readouterr().err
+    )
     pyod_models.detector_class.cache_clear()
     pyod_models.available.cache_clear()
 
@@ -85,8 +88,19 @@ def test_config_tables_and_a_run(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('[detectors."pyod:KNN"]\nn_neighbors = 3\n')
     out = tmp_path / "run"
-    argv = ["run", "--data", str(data), "--detectors", "pyod:ECOD,pyod:KNN,ocsvm", "--seeds", "1", "--config", str(config),
-            "--out", str(out)]  # fmt: skip
+    argv = [
+        "run",
+        "--data",
+        str(data),
+        "--detectors",
+        "pyod:ECOD,pyod:KNN,ocsvm",
+        "--seeds",
+        "1",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     table = (out / "auc_table.md").read_text()
     assert "| pyod:ECOD |" in table and "| pyod:KNN |" in table and "| ocsvm |" in table

@@ -1,4 +1,5 @@
-"""Table cells never overstate (fewer seeds than the table's are said, such a cell is never best); figures tell detectors apart."""
+"""Table cells never overstate (fewer seeds than the table's are said, such a cell is never best);
+figures tell detectors apart."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def lines(detector: str, aucs: dict[int, float | None]) -> list[dict]:
 
 
 def markdown_cells(frame) -> dict[str, str]:
-    return dict(zip(frame["Detector"], frame[tables.attack_label("fgsm")]))
+    return dict(zip(frame["Detector"], frame[tables.attack_label("fgsm")], strict=True))
 
 
 def test_table_seeds_are_every_run_seed_and_every_stored_seed():
@@ -25,7 +26,9 @@ def test_table_seeds_are_every_run_seed_and_every_stored_seed():
 
 
 def test_cell_with_fewer_seeds_says_so_and_is_never_bold():
-    records = lines("ocsvm", {0: 0.60, 1: 0.62, 2: 0.61}) + lines("kde", {0: 0.90}) + lines("iforest", {0: 0.95, 1: None})
+    records = (
+        lines("ocsvm", {0: 0.60, 1: 0.62, 2: 0.61}) + lines("kde", {0: 0.90}) + lines("iforest", {0: 0.95, 1: None})
+    )
     seeds = tables.table_seeds(records, [0, 1, 2])
     cells = tables.collect(records, ["ocsvm", "kde", "iforest"], ATTACKS, seeds)
     text = markdown_cells(tables.auc_frame(cells, ["ocsvm", "kde", "iforest"], ATTACKS, latex=False))
@@ -39,7 +42,7 @@ def test_ablation_mean_over_attacks_flags_missing_seeds():
     seeds = tables.table_seeds(records, [0, 1, 2])
     cells = tables.collect(records, list(paper.TABLE1), ATTACKS, seeds)
     frame = tables.ablation_frame(records, cells, ATTACKS, latex=False)
-    means = dict(zip(frame["Detector"], frame["Ours, mean over attacks"]))
+    means = dict(zip(frame["Detector"], frame["Ours, mean over attacks"], strict=True))
     assert means["ablation-single-ae"] == "0.650 ± 0.071 (2/3 seeds)"
     assert means["dual-adversarial"] == "0.500 ± 0.000" and means["ablation-dual-ae-d"] == "not run"
 

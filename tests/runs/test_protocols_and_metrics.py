@@ -28,15 +28,24 @@ def _grey(levels) -> np.ndarray:
 
 def _attack(rows: np.ndarray, shift: int, family: str, eps: float) -> AttackSet:
     images = _grey(LEVELS[rows] + shift)
-    return AttackSet(images, rows, np.ones(len(rows)), np.full(len(rows), 1.0), np.full(len(rows), abs(shift) / 255),
-                     {"family": family, "params": {"eps": eps}, "attempted": N_TEST, "succeeded": len(rows)})  # fmt: skip
+    return AttackSet(
+        images,
+        rows,
+        np.ones(len(rows)),
+        np.full(len(rows), 1.0),
+        np.full(len(rows), abs(shift) / 255),
+        {"family": family, "params": {"eps": eps}, "attempted": N_TEST, "succeeded": len(rows)},
+    )
 
 
 @pytest.fixture(scope="module")
 def known(tmp_path_factory) -> Path:
     rng = np.random.default_rng(0)
     train = _grey(rng.integers(0, 256, size=HELDOUT_TEST + 30))
-    attacks = {"fgsm@eps=4/255": _attack(DARKER, -5, "fgsm", 4 / 255), "fgsm@eps=8/255": _attack(BRIGHTER, 5, "fgsm", 8 / 255)}
+    attacks = {
+        "fgsm@eps=4/255": _attack(DARKER, -5, "fgsm", 4 / 255),
+        "fgsm@eps=8/255": _attack(BRIGHTER, 5, "fgsm", 8 / 255),
+    }
     path = tmp_path_factory.mktemp("known") / "known.h5"
     write_benchmark(path, Benchmark(train, _grey(LEVELS), attacks, {"normal_class": 14}))
     return path
@@ -62,7 +71,7 @@ def test_paired_and_matched_auc_have_the_known_values(known, tmp_path, mean_inte
     # ten sources that is 55 of 100 pairs; over all twenty clean images 10 x 20 - 45 - ... counted here
     n = len(BRIGHTER)
     assert brighter["matched_auc"] == pytest.approx((n + 1) / (2 * n))
-    wins = sum(int((LEVELS < LEVELS[k] + 5).sum()) for k in BRIGHTER)
+    wins = sum(int((LEVELS[k] + 5 > LEVELS).sum()) for k in BRIGHTER)
     assert brighter["auc"] == pytest.approx(wins / (n * N_TEST))
     assert darker["matched_auc"] == pytest.approx((n - 1) / (2 * n))  # source k - 5 beats own sources j < k
     assert brighter["protocol"] == "official" and brighter["n_normal"] == N_TEST
@@ -94,11 +103,15 @@ def test_heldout_train_run_records_the_split_and_the_clean_test_column(known, tm
         stored = read_scores(scores_path(out, "mean-intensity", seed))
         assert not set(stored["test_rows"]) & set(stored["train_rows"]) and len(stored["test_rows"]) == HELDOUT_TEST
         clean_test = next(r for r in records if r["seed"] == seed and r["attack"] == "clean-test")
-        assert clean_test["auc"] == pytest.approx(metrics.roc_auc(stored["normal_test"], stored["attacks"]["clean-test"]))
+        assert clean_test["auc"] == pytest.approx(
+            metrics.roc_auc(stored["normal_test"], stored["attacks"]["clean-test"])
+        )
         assert clean_test["paired_auc"] is None
         brighter = next(r for r in records if r["seed"] == seed and r["attack"] == "fgsm@eps=8/255")
         assert brighter["paired_auc"] == 1.0  # the sources are the official test images under either protocol
-    assert "clean-test" in (out / "auc_table.md").read_text() and "clean-test" not in (out / "paired_table.md").read_text()
+    assert (
+        "clean-test" in (out / "auc_table.md").read_text() and "clean-test" not in (out / "paired_table.md").read_text()
+    )
     # two protocols never mix in one folder
     assert main(argv) == 2
 
@@ -135,4 +148,7 @@ def test_run_attacks_accepts_variant_names_with_several_parameters(tmp_path):
     from advbench.runs.config import resolve_attacks
 
     available = ["fgsm", "bim@alpha=2/255,eps=32/255", "bim@eps=32/255"]
-    assert resolve_attacks("bim@alpha=2/255,eps=32/255,fgsm", available, tmp_path) == ["fgsm", "bim@alpha=2/255,eps=32/255"]
+    assert resolve_attacks("bim@alpha=2/255,eps=32/255,fgsm", available, tmp_path) == [
+        "fgsm",
+        "bim@alpha=2/255,eps=32/255",
+    ]

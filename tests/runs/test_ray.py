@@ -31,7 +31,7 @@ def test_ray_reproduces_the_process_pool(tmp_path):
     key = lambda r: (r["detector"], r["seed"], r["attack"])  # noqa: E731
     ours, theirs = sorted(read_results(pool), key=key), sorted(read_results(ray_out), key=key)
     assert [key(r) for r in ours] == [key(r) for r in theirs] and len(ours) == 2 * 2 * 4
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         assert (a["auc"], a["paired_auc"], a["matched_auc"]) == (b["auc"], b["paired_auc"], b["matched_auc"])
     for detector in ("iforest", "dcae"):
         for seed in (0, 1):

@@ -23,8 +23,23 @@ from advbench.runs import results
 ROOT = REPO
 ATTACKS = list(NOISE)
 ALL = [*GROUPS["all"], *[name for name in GROUPS["ablation"] if name not in GROUPS["all"]]]
-REQUIRED_KEYS = {"detector", "seed", "attack", "auc", "n_normal", "n_adversarial", "fit_seconds", "score_seconds",
-                 "params", "data_sha256", "versions", "device", "threads", "profile", "error"}  # fmt: skip
+REQUIRED_KEYS = {
+    "detector",
+    "seed",
+    "attack",
+    "auc",
+    "n_normal",
+    "n_adversarial",
+    "fit_seconds",
+    "score_seconds",
+    "params",
+    "data_sha256",
+    "versions",
+    "device",
+    "threads",
+    "profile",
+    "error",
+}
 
 
 def lines_of(out: Path) -> list[dict]:
@@ -39,8 +54,23 @@ def by_key(records: list[dict]) -> dict:
 def full_run(data, config, tmp_path_factory) -> Path:
     """``run --detectors all,ablation --seeds 2`` once, shared by the tests that read it."""
     out = tmp_path_factory.mktemp("runs") / "full"
-    code = main(["run", "--data", str(data), "--detectors", "all,ablation", "--seeds", "2", "--out", str(out),
-                 "--config", str(config), "--device", "cpu"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--data",
+            str(data),
+            "--detectors",
+            "all,ablation",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+            "--config",
+            str(config),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     return out
 
@@ -50,12 +80,14 @@ def test_run_writes_every_artifact(full_run):
     assert len(records) == len(ALL) * 2 * len(ATTACKS)
     assert len(by_key(records)) == len(records)  # no duplicates
     for record in records:
-        assert REQUIRED_KEYS <= set(record)
+        assert set(record) >= REQUIRED_KEYS
         assert record["error"] is None and 0.0 <= record["auc"] <= 1.0
         assert record["n_normal"] == 30 and record["n_adversarial"] == 20
         assert record["params"]["random_state"] == record["seed"]
         assert record["device"] == "cpu" and record["threads"] == 1 and record["profile"] == "default"
-        assert {"python", "torch", "scikit-learn", "numpy", "advbench", "torchattacks", "foolbox"} <= set(record["versions"])
+        assert {"python", "torch", "scikit-learn", "numpy", "advbench", "torchattacks", "foolbox"} <= set(
+            record["versions"]
+        )
     for name in ("auc_table", "paper_comparison", "ablation_table"):
         assert (full_run / f"{name}.md").read_text().count("\n| ") >= 4
         assert (full_run / f"{name}.tex").is_file()
@@ -73,8 +105,14 @@ def test_run_writes_every_artifact(full_run):
     assert info["status"] == "finished" and info["config"]["seeds"] == [0, 1]
     assert info["command_line"][:2] == ["advbench", "run"] and info["pairs"]["failed"] == 0
     assert set(info["detector_params"]) == set(ALL) and info["environment"]["versions"]["torch"]
-    assert info["settings"] == {"data_sha256": records[0]["data_sha256"], "config_hash": info["config_hashes"],
-                                "device": "cpu", "threads": 1, "profile": "default", "protocol": "official"}  # fmt: skip
+    assert info["settings"] == {
+        "data_sha256": records[0]["data_sha256"],
+        "config_hash": info["config_hashes"],
+        "device": "cpu",
+        "threads": 1,
+        "profile": "default",
+        "protocol": "official",
+    }
 
 
 def test_auc_scores_match_stored_scores(full_run):
@@ -106,7 +144,7 @@ def test_markdown_numbers_equal_results(full_run):
             # one decimal, rounded: within half a unit of the last digit (plus float slack)
             assert abs(mean - np.mean(aucs)) <= 0.05 + 1e-9 and abs(std - np.std(aucs, ddof=1)) <= 0.05 + 1e-9
             best.setdefault(attack, []).append((mean, text.startswith("**")))
-    for attack, column in best.items():
+    for column in best.values():
         top = max(mean for mean, _ in column)
         assert [bold for _, bold in column] == [mean == top for mean, _ in column]
 
@@ -137,8 +175,23 @@ def test_rerun_skips_finished_pairs_and_report_reproduces_tables(full_run, data,
     tables = {p.name: p.read_bytes() for p in full_run.glob("*_table.*")} | {
         p.name: p.read_bytes() for p in full_run.glob("paper_comparison.*")
     }
-    code = main(["run", "--data", str(data), "--detectors", "all,ablation", "--seeds", "2", "--out", str(full_run),
-                 "--config", str(config), "--device", "cpu"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--data",
+            str(data),
+            "--detectors",
+            "all,ablation",
+            "--seeds",
+            "2",
+            "--out",
+            str(full_run),
+            "--config",
+            str(config),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0 and "0 computed" in capsys.readouterr().err
     assert (full_run / "results.jsonl").read_bytes() == before
     for name in tables:
@@ -167,8 +220,25 @@ def test_report_needs_a_run_folder_and_skips_image_figure_without_data(full_run,
 
 def test_jobs_2_equals_jobs_1(full_run, data, config, tmp_path):
     out = tmp_path / "jobs2"
-    code = main(["run", "--data", str(data), "--detectors", "iforest,dcae,dual-adversarial", "--seeds", "2",
-                 "--out", str(out), "--config", str(config), "--jobs", "2", "--device", "cpu"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--data",
+            str(data),
+            "--detectors",
+            "iforest,dcae,dual-adversarial",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+            "--config",
+            str(config),
+            "--jobs",
+            "2",
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     reference = by_key(lines_of(full_run))
     records = by_key(lines_of(out))
@@ -185,8 +255,19 @@ def test_failing_detector_is_recorded_and_exit_is_nonzero(data, tmp_path, capsys
     config = tmp_path / "fails.toml"  # valid parameters that fail in training: 60 images cannot make 1000 folds
     config.write_text("[detectors.kde]\ncv = 1000\n")
     out = tmp_path / "failing"
-    argv = ["run", "--data", str(data), "--detectors", "kde,iforest", "--seeds", "2", "--out", str(out),
-            "--config", str(config)]  # fmt: skip
+    argv = [
+        "run",
+        "--data",
+        str(data),
+        "--detectors",
+        "kde,iforest",
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+    ]
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "2 pair(s) failed" in err and "kde seed 0" in err and "cv=1000" in err
@@ -234,8 +315,24 @@ def test_other_data_or_config_is_refused_unless_force(data, config, tmp_path, ca
     assert main(argv_changed) == 2
     assert "dcae with other parameters" in capsys.readouterr().err
     # Adding a detector with the same data and configuration is allowed.
-    assert main(["run", "--detectors", "iforest", "--seeds", "1", "--out", str(out), "--config", str(config),
-                 "--data", str(data)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "run",
+                "--detectors",
+                "iforest",
+                "--seeds",
+                "1",
+                "--out",
+                str(out),
+                "--config",
+                str(config),
+                "--data",
+                str(data),
+            ]
+        )
+        == 0
+    )
     assert {r["detector"] for r in lines_of(out)} == {"ocsvm", "dcae", "iforest"}
     # --force starts over: only the new run's results remain.
     assert main([*argv_changed, "--force"]) == 0
@@ -260,11 +357,30 @@ def test_repair_drops_partial_line_and_incomplete_pair(full_run, tmp_path):
 def test_resume_after_killed_run(full_run, data, config, tmp_path):
     """kill -9 the run (main process and its workers) after the first pair lands; rerun; compare."""
     out = tmp_path / "killed"
-    argv = [sys.executable, "-m", "advbench", "run", "--data", str(data), "--detectors", "dual-adversarial,dcae",
-            "--seeds", "2", "--out", str(out), "--config", str(config), "--jobs", "2", "--device", "cpu"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "advbench",
+        "run",
+        "--data",
+        str(data),
+        "--detectors",
+        "dual-adversarial,dcae",
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        "--jobs",
+        "2",
+        "--device",
+        "cpu",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:

@@ -56,7 +56,9 @@ def one_error_line(capsys) -> str:
 
 def test_other_threads_device_or_profile_are_refused(data, config, tmp_path, capsys, monkeypatch):
     out = tmp_path / "guarded"
-    argv = run_argv(data, out, "--detectors", "iforest,dcae", "--seeds", "1", "--config", str(config), "--device", "cpu")
+    argv = run_argv(
+        data, out, "--detectors", "iforest,dcae", "--seeds", "1", "--config", str(config), "--device", "cpu"
+    )
     assert main(argv) == 0
     before = snapshot(out)
     capsys.readouterr()
@@ -114,9 +116,15 @@ def test_profile_is_passed_to_detectors_that_take_it_and_recorded(data, tmp_path
 
 def test_cuda_runs_use_deterministic_kernels(monkeypatch):
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
-    flags = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
-             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
-             torch.backends.cuda.matmul.allow_tf32, torch.get_num_threads())  # fmt: skip
+    flags = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.get_num_threads(),
+    )
     try:
         devices.configure_process(1, "cpu")
         assert not torch.are_deterministic_algorithms_enabled()  # CPU kernels are deterministic already
@@ -138,10 +146,18 @@ def test_cuda_runs_use_deterministic_kernels(monkeypatch):
 def test_second_writer_is_refused_and_a_killed_one_does_not_block(classic_run, data, tmp_path, capsys):
     out = copy_of(classic_run, tmp_path)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from advbench.runs.lock import hold\n"
-         "with hold(sys.argv[1], 'test', 'advbench run --test'):\n    print('held', flush=True); time.sleep(120)", str(out)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from advbench.runs.lock import hold\n"
+            "with hold(sys.argv[1], 'test', 'advbench run --test'):\n    print('held', flush=True); time.sleep(120)",
+            str(out),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "held\n"
         before = snapshot(out)

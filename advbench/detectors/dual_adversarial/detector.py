@@ -284,8 +284,9 @@ class DualAdversarialDetector(BaseDetector):
         self.generator_ = AutoEncoder(latent, channels, variational, pixel_mean, pixel_std, geometry).to(self.device_)
         self.auxiliary_ = (
             AutoEncoder(latent, channels, False, pixel_mean, pixel_std, geometry).to(self.device_)
-            if self.use_dual else None
-        )  # fmt: skip
+            if self.use_dual
+            else None
+        )
         self.discriminator_ = Discriminator(channels, geometry).to(self.device_) if self.use_discriminator else None
         self.mi_estimator_ = MIEstimator(latent, channels[1], geometry).to(self.device_) if variational else None
 
@@ -301,7 +302,9 @@ class DualAdversarialDetector(BaseDetector):
     def _fit(self, X: np.ndarray) -> None:
         geometry = Geometry.of(X.shape[1:])
         if self.crop_padding >= min(X.shape[2:]):
-            raise ValueError(f"crop_padding must be smaller than the images' sides {X.shape[2:]}; got {self.crop_padding!r}")
+            raise ValueError(
+                f"crop_padding must be smaller than the images' sides {X.shape[2:]}; got {self.crop_padding!r}"
+            )
         if X.shape[0] < 2:
             raise ValueError("at least two training images are needed")
         self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)

@@ -57,7 +57,7 @@ class Geometry(NamedTuple):
     sides: tuple[tuple[int, int], ...]
 
     @classmethod
-    def of(cls, shape) -> "Geometry":
+    def of(cls, shape) -> Geometry:
         """The geometry of ``C x H x W`` images; ValueError when a side is too small for three halvings."""
         c, h, w = (int(v) for v in shape)
         if min(h, w) < 8:
@@ -135,8 +135,15 @@ class Decoder(nn.Module):
 class AutoEncoder(nn.Module):
     """Encoder + decoder (the generator G, and the auxiliary autoencoder D' with its own weights)."""
 
-    def __init__(self, latent_dim: int, channels: tuple[int, int, int], variational: bool, pixel_mean, pixel_std,
-                 geometry: Geometry):
+    def __init__(
+        self,
+        latent_dim: int,
+        channels: tuple[int, int, int],
+        variational: bool,
+        pixel_mean,
+        pixel_std,
+        geometry: Geometry,
+    ):
         super().__init__()
         self.encoder = Encoder(latent_dim, channels, variational, geometry)
         self.decoder = Decoder(latent_dim, channels, pixel_mean, pixel_std, geometry)

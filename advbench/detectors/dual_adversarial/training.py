@@ -17,9 +17,18 @@ from advbench.torch_utils import check_finite
 
 #: Loss columns of ``history_`` (epoch means).
 LOSS_KEYS = (
-    "loss_g", "loss_d", "loss_dprime", "mi_estimate",
-    "irec", "adv", "zrec", "dual_real", "dual_fake", "kl", "mi_local",
-)  # fmt: skip
+    "loss_g",
+    "loss_d",
+    "loss_dprime",
+    "mi_estimate",
+    "irec",
+    "adv",
+    "zrec",
+    "dual_real",
+    "dual_fake",
+    "kl",
+    "mi_local",
+)
 #: The weighted terms of eq. (1) in G's loss, by history suffix -> weight parameter.
 GRAD_TERMS = {"irec": "w_i", "adv": "w_a", "zrec": "w_z", "dual": "w_d", "e": "w_e"}
 #: Gradient-norm columns of ``history_``: one per term of eq. (1), and the norm of their sum.

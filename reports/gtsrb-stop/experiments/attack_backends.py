@@ -39,15 +39,19 @@ def main() -> None:
     parser.add_argument("new")
     args = parser.parse_args()
     old, new = read_benchmark(args.old), read_benchmark(args.new)
-    print("| attack | libraries (old / new) | kept (old / new) | kept by both | identical | max diff (levels) "
-          "| median L2 (old / new) | median Linf (old / new) |")
+    print(
+        "| attack | libraries (old / new) | kept (old / new) | kept by both | identical | max diff (levels) "
+        "| median L2 (old / new) | median Linf (old / new) |"
+    )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in (name for name in old.attacks if name in new.attacks):
         row = compare(old.attacks[name], new.attacks[name])
         libraries = f"{old.attacks[name].attrs.get('library')} / {new.attacks[name].attrs.get('library')}"
-        print(f"| {name} | {libraries} | {row['kept'][0]} / {row['kept'][1]} | {row['both']} | {row['identical']} "
-              f"| {row['max_level_diff']} | {row['median_l2'][0]:.2f} / {row['median_l2'][1]:.2f} "
-              f"| {row['median_linf'][0]:.3f} / {row['median_linf'][1]:.3f} |")
+        print(
+            f"| {name} | {libraries} | {row['kept'][0]} / {row['kept'][1]} | {row['both']} | {row['identical']} "
+            f"| {row['max_level_diff']} | {row['median_l2'][0]:.2f} / {row['median_l2'][1]:.2f} "
+            f"| {row['median_linf'][0]:.3f} / {row['median_linf'][1]:.3f} |"
+        )
 
 
 if __name__ == "__main__":

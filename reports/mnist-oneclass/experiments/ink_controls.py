@@ -43,9 +43,13 @@ def main() -> None:
         test = np.r_[split.test, split.anomalies["other-classes"].images]
         labels = np.r_[np.full(len(split.test), c), data.test_labels[split.rows["anomaly_rows"]]]
         gcn = ImagePreprocessor(gcn=True, scaling="minmax").fit(split.train.astype(np.float32) / 255)
-        prepared = {"as run": (split.train, test), "no augmentation": (split.train, test),
-                    "GCN + min-max inputs": tuple(np.clip(gcn.transform(x.astype(np.float32) / 255), 0, 1)
-                                                  for x in (split.train, test))}  # fmt: skip
+        prepared = {
+            "as run": (split.train, test),
+            "no augmentation": (split.train, test),
+            "GCN + min-max inputs": tuple(
+                np.clip(gcn.transform(x.astype(np.float32) / 255), 0, 1) for x in (split.train, test)
+            ),
+        }
         for variant in args.variants.split(","):
             train, scored = prepared[variant]
             extra = {"hflip": False, "crop_padding": 0} if variant == "no augmentation" else {}
@@ -56,8 +60,11 @@ def main() -> None:
             normal, anomalies = scores[labels == c], scores[labels != c]
             versus_one = roc_auc(normal, scores[labels == 1]) if c != 1 else float("nan")
             rho = spearmanr(scores, test.reshape(len(test), -1).mean(axis=1)).statistic
-            print(f"| {args.detector} | {c} | {variant} | {100 * roc_auc(normal, anomalies):.1f} | {100 * versus_one:.1f} "
-                  f"| {rho:+.2f} | {seconds:.0f} |", flush=True)  # fmt: skip
+            auc, one = 100 * roc_auc(normal, anomalies), 100 * versus_one
+            print(
+                f"| {args.detector} | {c} | {variant} | {auc:.1f} | {one:.1f} | {rho:+.2f} | {seconds:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

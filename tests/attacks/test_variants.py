@@ -12,18 +12,28 @@ from advbench.errors import AdvbenchError
 def test_parse_attacks_with_parameters_and_fractions():
     variants = parse_attacks("fgsm@eps=4/255, bim@eps=32/255,alpha=4/255,deepfool,boundary@steps=1000")
     assert [(v.family, v.values) for v in variants] == [
-        ("fgsm", {"eps": 4 / 255}), ("bim", {"eps": 32 / 255, "alpha": 4 / 255}), ("deepfool", {}),
+        ("fgsm", {"eps": 4 / 255}),
+        ("bim", {"eps": 32 / 255, "alpha": 4 / 255}),
+        ("deepfool", {}),
         ("boundary", {"steps": 1000}),
-    ]  # fmt: skip
-    assert parse_attacks("DeepFool@overshoot=0.5,quantized_decision=false")[0].values == {"overshoot": 0.5, "quantized_decision": False}
+    ]
+    assert parse_attacks("DeepFool@overshoot=0.5,quantized_decision=false")[0].values == {
+        "overshoot": 0.5,
+        "quantized_decision": False,
+    }
 
 
 def test_names_are_canonical():
-    resolved = resolve_variants(parse_attacks("fgsm@eps=16/255,fgsm@eps=12/255,fgsm@eps=0.0627450980392157,fgsm@eps=0.1"), {})
+    resolved = resolve_variants(
+        parse_attacks("fgsm@eps=16/255,fgsm@eps=12/255,fgsm@eps=0.0627450980392157,fgsm@eps=0.1"), {}
+    )
     # 12/255 is the default (named "fgsm"); 0.0627... is 16/255 written as a decimal (one set); sorted by budget
     assert list(resolved) == ["fgsm", "fgsm@eps=16/255", "fgsm@eps=0.1"]
     assert format_value(0.5) == "0.5" and format_value(1000) == "1000" and format_value(True) == "true"
-    assert variant_name("boundary", resolve_params("boundary", {"steps": 1000, "batch_size": 10})) == "boundary@batch_size=10,steps=1000"
+    assert (
+        variant_name("boundary", resolve_params("boundary", {"steps": 1000, "batch_size": 10}))
+        == "boundary@batch_size=10,steps=1000"
+    )
     assert variant_name("fgsm", resolve_params("fgsm", {"batch_size": 10})) == "fgsm"  # does not change the images
 
 
@@ -35,18 +45,23 @@ def test_bim_step_size_follows_the_budget_unless_given():
 
 
 def test_settings_from_config_name_the_variant_too():
-    resolved = resolve_variants(parse_sweep("fgsm.eps=2/255,4/255") + parse_attacks("deepfool"), {"deepfool": {"steps": 5}})
+    resolved = resolve_variants(
+        parse_sweep("fgsm.eps=2/255,4/255") + parse_attacks("deepfool"), {"deepfool": {"steps": 5}}
+    )
     assert list(resolved) == ["fgsm@eps=2/255", "fgsm@eps=4/255", "deepfool@steps=5"]
     assert resolved["fgsm@eps=4/255"] == ("fgsm", resolve_params("fgsm", {"eps": 4 / 255}))
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("fgsm@eps=", "expected KEY=VALUE"),
-    ("fgsm@eps=4/", "'4/' is not a number"),
-    ("fgsm@eps=nan", "not a finite number"),
-    ("", "no attack given"),
-    ("jsma", "unknown attack 'jsma'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fgsm@eps=", "expected KEY=VALUE"),
+        ("fgsm@eps=4/", "'4/' is not a number"),
+        ("fgsm@eps=nan", "not a finite number"),
+        ("", "no attack given"),
+        ("jsma", "unknown attack 'jsma'"),
+    ],
+)
 def test_bad_attack_lists_are_one_line_errors(text, message):
     with pytest.raises(AdvbenchError, match=message):
         parse_attacks(text)

@@ -94,9 +94,12 @@ def test_generate_writes_one_set_per_detector_and_seed(tmp_path, data):
     generate(data, out, config, log=logs.append)
     bench = read_benchmark(out)
     plain = "pgd@alpha=0.05,eps=0.3,steps=5"
-    assert list(bench.attacks) == [plain, f"pgd-adaptive-dcae@alpha=0.05,eps=0.3,steps=5",
-                                   f"pgd-adaptive-dcae@alpha=0.05,eps=0.3,seed=1,steps=5"]  # fmt: skip
-    record = bench.attacks[f"pgd-adaptive-dcae@alpha=0.05,eps=0.3,seed=1,steps=5"].attrs
+    assert list(bench.attacks) == [
+        plain,
+        "pgd-adaptive-dcae@alpha=0.05,eps=0.3,steps=5",
+        "pgd-adaptive-dcae@alpha=0.05,eps=0.3,seed=1,steps=5",
+    ]
+    record = bench.attacks["pgd-adaptive-dcae@alpha=0.05,eps=0.3,seed=1,steps=5"].attrs
     assert record["family"] == "pgd-adaptive" and record["adaptive"]["detector_seed"] == 1
     assert record["adaptive"]["plain"] == plain and record["adaptive"]["lambdas"] == [0.0, 0.1, 1.0, 10.0, 100.0]
     assert sum(record["adaptive"]["chosen_lambda_counts"].values()) == record["kept"]
@@ -110,14 +113,30 @@ def test_generate_writes_one_set_per_detector_and_seed(tmp_path, data):
 
 def test_bad_adaptive_options_are_one_line_errors(tmp_path, capsys, data):
     root = write_official_layout(tmp_path / "gtsrb", synthetic_gtsrb(n_train=2, n_test=1))
-    base = ["generate-attacks", "--gtsrb-root", str(root), "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o.h5"),
-            "--quiet", "--attacks", "pgd@eps=16/255"]  # fmt: skip
+    base = [
+        "generate-attacks",
+        "--gtsrb-root",
+        str(root),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--out",
+        str(tmp_path / "o.h5"),
+        "--quiet",
+        "--attacks",
+        "pgd@eps=16/255",
+    ]
     cases = [
         (["--adaptive", "nope"], "--adaptive: unknown detector 'nope'"),
         (["--adaptive", "ocsvm"], "--adaptive: ocsvm has no differentiable score; attack a surrogate instead"),
         (["--adaptive", ""], "--adaptive: no detector given"),
-        (["--adaptive", "dcae", "--adaptive-lambdas", "1,10"], "--adaptive-lambdas: need finite values >= 0 that include 0"),
-        (["--adaptive", "dcae", "--adaptive-lambdas", "0,x"], "--adaptive-lambdas '0,x': expected comma-separated floats"),
+        (
+            ["--adaptive", "dcae", "--adaptive-lambdas", "1,10"],
+            "--adaptive-lambdas: need finite values >= 0 that include 0",
+        ),
+        (
+            ["--adaptive", "dcae", "--adaptive-lambdas", "0,x"],
+            "--adaptive-lambdas '0,x': expected comma-separated floats",
+        ),
         (["--adaptive", "dcae", "--adaptive-seeds", "1.5"], "--adaptive-seeds '1.5': expected comma-separated ints"),
         (["--adaptive", "dcae", "--attacks", "fgsm"], "--adaptive: needs a pgd variant in --attacks"),
     ]

@@ -50,8 +50,22 @@ def built(tmp_path_factory):
     config = base / "tiny.toml"
     config.write_text(CONFIG_TOML)
     out = base / "out" / "bench.h5"
-    argv = ["generate-attacks", "--gtsrb-root", str(root), "--data-dir", str(base / "data"), "--out", str(out),
-            "--config", str(config), "--device", "cpu", "--quiet", "--sweep", "fgsm.eps=0.1,3/10"]
+    argv = [
+        "generate-attacks",
+        "--gtsrb-root",
+        str(root),
+        "--data-dir",
+        str(base / "data"),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        "--device",
+        "cpu",
+        "--quiet",
+        "--sweep",
+        "fgsm.eps=0.1,3/10",
+    ]
     assert cli.main(argv) == 0
     return out, data
 
@@ -60,7 +74,13 @@ def test_every_attack_runs_and_is_stored(built):
     out, data = built
     bench = read_benchmark(out)
     # the --config values are not the defaults, so they name the variants; the sweep's 3/10 is --config's fgsm
-    assert [attack.attrs["family"] for attack in bench.attacks.values()] == ["boundary", "fgsm", "fgsm", "bim", "deepfool"]
+    assert [attack.attrs["family"] for attack in bench.attacks.values()] == [
+        "boundary",
+        "fgsm",
+        "fgsm",
+        "bim",
+        "deepfool",
+    ]
     assert list(bench.attacks)[1:] == ["fgsm@eps=0.1", "fgsm@eps=0.3", "bim@alpha=0.05,eps=0.3", "deepfool@steps=5"]
     assert list(bench.attacks)[0] == "boundary@batch_size=8,init_directions=20,steps=20"
     assert bench.attacks["fgsm@eps=0.1"].attrs["params"]["eps"] == 0.1
@@ -118,7 +138,10 @@ def test_seed_makes_file_reproducible_and_victim_is_cached(tmp_path):
     for name in first.attacks:
         for key in ("images", "source_index", "predicted_label", "l2", "linf"):
             np.testing.assert_array_equal(getattr(first.attacks[name], key), getattr(second.attacks[name], key))
-    weights = [load_checkpoint(tmp_path / d / b.attrs["victim"]["checkpoint"])[0].state_dict() for d, b in (("a", first), ("b", second))]
+    weights = [
+        load_checkpoint(tmp_path / d / b.attrs["victim"]["checkpoint"])[0].state_dict()
+        for d, b in (("a", first), ("b", second))
+    ]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     logs = []
     third = generate(data, tmp_path / "a" / "b.h5", config, log=logs.append)  # rerun: same output
@@ -165,7 +188,16 @@ def test_rounding_that_undoes_an_attack_drops_the_image_and_is_not_a_success():
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
     root = write_official_layout(tmp_path / "gtsrb", synthetic_gtsrb(n_train=2, n_test=1))
-    base = ["generate-attacks", "--gtsrb-root", str(root), "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o.h5"), "--quiet"]
+    base = [
+        "generate-attacks",
+        "--gtsrb-root",
+        str(root),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--out",
+        str(tmp_path / "o.h5"),
+        "--quiet",
+    ]
     cases = [
         (["--victim", str(tmp_path / "none.pt")], "none.pt: no such checkpoint"),
         (["--set", "fgsm.bogus=1"], "unknown parameter 'bogus'"),
