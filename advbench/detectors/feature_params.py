@@ -1,7 +1,8 @@
 """Checks of the parameters that the classic detectors share: their feature map and seed.
 
 ``PixelFeatures`` takes ``gcn`` (a bool), ``scaling`` (``"minmax"``, ``"standard"`` or None) and
-``pca`` (None, a number of components >= 1, or a fraction of the variance in (0, 1)); the seed
+``pca`` (None or false, no PCA: TOML has no null; a number of components >= 1; or a fraction of the
+variance in (0, 1)); the seed
 ``random_state`` is None or an integer >= 0. Each check raises ValueError naming the parameter.
 """
 
@@ -14,8 +15,9 @@ from advbench.detectors.preprocessing import SCALINGS
 
 
 def check_pca(value) -> None:
-    """None, an integer >= 1 (components kept) or a float in (0, 1) (fraction of the variance kept)."""
-    if value is None:
+    """None or False (no PCA), an integer >= 1 (components kept) or a float in (0, 1) (fraction of the
+    variance kept)."""
+    if value is None or value is False:
         return
     if isinstance(value, bool) or not isinstance(value, Real):
         ok = False
@@ -25,7 +27,7 @@ def check_pca(value) -> None:
         ok = 0.0 < value < 1.0
     if not ok:
         raise ValueError(
-            f"pca must be None, a number of components >= 1 or a variance fraction in (0, 1); got {value!r}"
+            f"pca must be None or false, a number of components >= 1 or a variance fraction in (0, 1); got {value!r}"
         )
 
 

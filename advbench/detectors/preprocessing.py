@@ -75,7 +75,7 @@ class PixelFeatures:
 
     The feature map of the classic (non-deep) detectors: ``ImagePreprocessor(gcn, scaling)``,
     flattening to ``N x (C*H*W)``, then, when ``pca`` is given, a PCA fitted on the training
-    features (an int keeps that many components, a float in (0, 1) keeps enough components to
+    features (None or False: none; an int keeps that many components, a float in (0, 1) keeps enough components to
     explain that fraction of the variance; ``random_state`` seeds the randomized solver).
     """
 
@@ -94,7 +94,7 @@ class PixelFeatures:
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         self.preprocessor_ = ImagePreprocessor(self.gcn, self.scaling)
         Z = self.preprocessor_.fit_transform(X).reshape(X.shape[0], -1)
-        if self.pca is None:
+        if self.pca is None or self.pca is False:
             self.pca_ = None
             return Z
         from sklearn.decomposition import PCA

@@ -170,7 +170,7 @@ def test_reference_preprocessing_on_mnist_and_overrides():
     assert "gcn" not in detector_params("mahalanobis", {}, 0, "cpu", "default", "mnist")
     assert detector_params("iforest", {}, 0, "cpu", "default", "mnist")["pca"] == 0.95
     assert "pca" not in detector_params("iforest", {}, 0, "cpu", "default", "gtsrb")
-    assert detector_params("iforest", {"pca": None}, 0, "cpu", "default", "mnist")["pca"] is None
+    assert detector_params("iforest", {"pca": False}, 0, "cpu", "default", "mnist")["pca"] is False
 
 
 @pytest.mark.parametrize("name", ["dcae", "deep-svdd-soft", "rcae", "dual-adversarial", "ablation-single-ae-d"])
@@ -224,7 +224,7 @@ IF_GAP = pytest.mark.xfail(
 )
 #: IF without the reference's ``--pca 1`` (PCA keeping 95 % of the variance), the MNIST default
 #: (``datasets.registry``) that its published IF numbers match on all ten digits.
-NO_PCA = {"pca": None}
+NO_PCA = {"pca": False}
 
 
 @pytest.mark.slow

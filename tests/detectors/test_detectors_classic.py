@@ -128,3 +128,12 @@ def test_bad_parameters_are_found_without_data_and_before_fitting(name, params, 
 def test_defaults_and_documented_values_pass_the_checks(name):
     detectors.create(name, random_state=0).check_params()
     detectors.create(name, pca=10, scaling="standard", gcn=True).check_params()
+
+
+def test_pca_false_is_no_pca(data):
+    """``pca = false`` is how a TOML table turns PCA off (TOML has no null): the scores of ``pca=None``."""
+    X_train, X_test, _ = data
+    off = detectors.create("iforest", pca=False, random_state=0).fit(X_train).decision_function(X_test)
+    none = detectors.create("iforest", pca=None, random_state=0).fit(X_train).decision_function(X_test)
+    reduced = detectors.create("iforest", pca=0.95, random_state=0).fit(X_train).decision_function(X_test)
+    assert np.array_equal(off, none) and not np.array_equal(off, reduced)
