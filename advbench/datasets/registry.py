@@ -54,22 +54,6 @@ def _download_gtsrb(target: Path, progress: bool) -> Path:
     return download_gtsrb(target, progress=progress)
 
 
-def _idx(name: str) -> tuple[Callable, Callable]:
-    """The loader and the download of an IDX benchmark (``datasets.mnist``)."""
-
-    def load(root: Path, data_dir: Path, progress: bool):
-        from advbench.datasets import mnist
-
-        return mnist.load(name, root)
-
-    def download(target: Path, progress: bool) -> Path:
-        from advbench.datasets import mnist
-
-        return mnist.download(name, target, progress=progress)
-
-    return load, download
-
-
 @dataclass(frozen=True)
 class Benchmark:
     """One benchmark (see the module docstring)."""
@@ -192,6 +176,36 @@ _IDX_DETECTOR_SOURCES = {
     "rcae": f"the DCAE's, {_DEEP_SVDD_SCRIPTS}/mnist_cae.sh (--gcn 1)",
 }
 
+
+def _idx_benchmark(name: str, label: str, class_names: tuple[str, ...], sources: dict[str, str]) -> Benchmark:
+    """A 28 x 28 grey-scale benchmark read from its four IDX files (``datasets.mnist``), every class
+    normal in turn under protocols 2 (the default) and 1."""
+
+    def load(root: Path, data_dir: Path, progress: bool):
+        from advbench.datasets import mnist
+
+        return mnist.load(name, root)
+
+    def download(target: Path, progress: bool) -> Path:
+        from advbench.datasets import mnist
+
+        return mnist.download(name, target, progress=progress)
+
+    return Benchmark(
+        name=name,
+        label=label,
+        image_shape=(1, 28, 28),
+        class_names=class_names,
+        env_var=f"ADVBENCH_{name.upper().replace('-', '_')}_ROOT",
+        run_source=LABELLED_IMAGES,
+        protocols=("2", "1"),
+        load=load,
+        download=download,
+        detector_defaults=_IDX_DETECTOR_DEFAULTS,
+        detector_sources=sources,
+    )
+
+
 _REGISTRY: dict[str, Benchmark] = {
     "gtsrb": Benchmark(
         name="gtsrb",
@@ -207,31 +221,12 @@ _REGISTRY: dict[str, Benchmark] = {
         victim={},
         detector_sources={"*": f"{_DEEP_SVDD_SCRIPTS}/gtsrb_*.sh (--gcn 0 for every method: each detector's default)"},
     ),
-    "mnist": Benchmark(
-        name="mnist",
-        label="MNIST",
-        image_shape=(1, 28, 28),
-        class_names=tuple(str(digit) for digit in range(10)),
-        env_var="ADVBENCH_MNIST_ROOT",
-        run_source=LABELLED_IMAGES,
-        protocols=("2", "1"),
-        load=_idx("mnist")[0],
-        download=_idx("mnist")[1],
-        detector_defaults=_IDX_DETECTOR_DEFAULTS,
-        detector_sources=_IDX_DETECTOR_SOURCES,
-    ),
-    "fashion-mnist": Benchmark(
-        name="fashion-mnist",
-        label="Fashion-MNIST",
-        image_shape=(1, 28, 28),
-        class_names=FASHION_MNIST_CLASSES,
-        env_var="ADVBENCH_FASHION_MNIST_ROOT",
-        run_source=LABELLED_IMAGES,
-        protocols=("2", "1"),
-        load=_idx("fashion-mnist")[0],
-        download=_idx("fashion-mnist")[1],
-        detector_defaults=_IDX_DETECTOR_DEFAULTS,
-        detector_sources={name: f"as MNIST: {source}" for name, source in _IDX_DETECTOR_SOURCES.items()},
+    "mnist": _idx_benchmark("mnist", "MNIST", tuple(str(digit) for digit in range(10)), _IDX_DETECTOR_SOURCES),
+    "fashion-mnist": _idx_benchmark(
+        "fashion-mnist",
+        "Fashion-MNIST",
+        FASHION_MNIST_CLASSES,
+        {name: f"as MNIST: {source}" for name, source in _IDX_DETECTOR_SOURCES.items()},
     ),
 }
 
