@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
-from _attack_data import synthetic_gtsrb, tiny_config, write_official_layout
+from _attack_data import TINY_VICTIM, synthetic_gtsrb, tiny_config, write_official_layout
 
 from advbench import cli
 from advbench.attacks.pipeline import generate, victim_cache_path
 from advbench.attacks.quantize import keep_adversarial, quantize
-from advbench.attacks.victim import cache_key, load_checkpoint, predict
+from advbench.attacks.victim import cache_key, load_checkpoint, predict, train_victim
 from advbench.datasets.benchmark_file import read_benchmark
 
 CONFIG_TOML = """
@@ -255,3 +256,11 @@ def test_second_output_in_the_same_folder_reuses_the_victim(tmp_path, monkeypatc
     second = generate(data, tmp_path / "other.h5", tiny_config(attacks=("fgsm@eps=0.2",)))
     assert not second.attrs["victim"]["trained_here"]
     assert second.attrs["victim"]["checkpoint_sha256"] == first.attrs["victim"]["checkpoint_sha256"]
+
+
+def test_victim_learning_rate_decays_to_zero_by_the_last_batch():
+    """Cosine decay over all batches (3 per epoch here): half the rate after the first of two epochs, 0 at the end."""
+    data = synthetic_gtsrb(n_train=5, n_test=1)
+    config = replace(TINY_VICTIM, epochs=2, batch_size=10)
+    _, history = train_victim(data.train.images, data.train.labels, config)
+    assert [row["lr"] for row in history] == pytest.approx([config.lr / 2, 0.0], abs=1e-12)

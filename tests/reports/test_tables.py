@@ -56,3 +56,13 @@ def test_every_detector_has_its_own_colour_and_line_style():
     pairs = [tuple(style(name, others).values()) for name in names]
     assert len(set(pairs)) == len(pairs)
     assert style("dcae", others)["color"] == style("rcae", others)["color"]  # one family, two styles
+
+
+def test_latex_table_escapes_names_and_caption():
+    import pandas as pd
+
+    frame = pd.DataFrame({"Detector": ["pyod:batch_size", "top 5%"], "AUC": ["61.0", "90.0"]})
+    tex = tables.latex(frame, "batch_size = 64 & 5% of the images", "tab:x")
+    assert r"pyod:batch\_size & 61.0 \\" in tex and r"top 5\% & 90.0 \\" in tex
+    assert r"\caption{batch\_size = 64 \& 5\% of the images}" in tex
+    assert "batch_size" not in tex and " 5%" not in tex

@@ -273,6 +273,20 @@ def test_missing_scores_file_report_writes_nothing_and_run_recomputes_it(classic
     assert missing.is_file() and (out / "auc_table.md").is_file()
 
 
+def test_rerun_with_more_attacks_computes_the_pairs_again(data, tmp_path, capsys):
+    out = tmp_path / "more"
+    argv = run_argv(data, out, "--detectors", "iforest", "--seeds", "1")
+    assert main([*argv, "--attacks", "fgsm"]) == 0
+    assert "1 computed" in capsys.readouterr().err
+    assert main([*argv, "--attacks", "fgsm"]) == 0  # the same attacks: nothing to do
+    assert "0 computed" in capsys.readouterr().err
+    assert main([*argv, "--attacks", "fgsm,bim"]) == 0  # one more attack: the pair is computed again
+    assert "(0 reused, 1 computed)" in capsys.readouterr().err
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(line["attack"] for line in lines) == ["bim", "fgsm"]
+    assert all(line["error"] is None and line["auc"] is not None for line in lines)
+
+
 def test_damaged_line_in_the_middle_is_reported_and_left_alone(classic_run, data, tmp_path, capsys):
     out = copy_of(classic_run, tmp_path)
     path = out / "results.jsonl"
