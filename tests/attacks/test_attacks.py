@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from importlib import metadata
 
 import numpy as np
 import pytest
@@ -40,6 +41,13 @@ alpha = 0.05
 steps = 5
 batch_size = 8
 """
+
+
+def _installed_version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +102,10 @@ def test_every_attack_runs_and_is_stored(built):
         assert attack.images.dtype == np.uint8
     assert bench.attrs["eligible"] == len(bench.normal_test)  # the tiny victim classifies every stop sign
     assert all(len(attack) > 0 for name, attack in bench.attacks.items() if name != "fgsm@eps=0.1")
-    assert bench.attrs["victim"]["trained_here"] and bench.attrs["versions"]["torchattacks"]
+    assert bench.attrs["victim"]["trained_here"]
+    # each package's installed version, None for one that is not installed (torchattacks is optional)
+    for package in ("torch", "numpy", "foolbox", "torchattacks"):
+        assert bench.attrs["versions"][package] == _installed_version(package), package
     assert bench.attacks[list(bench.attacks)[0]].attrs["params"]["steps"] == 20  # from the --config file
 
 
