@@ -153,6 +153,29 @@ def test_lines_without_paired_aucs_get_them_from_their_scores(known, tmp_path, m
     assert [json.loads(line) for line in path.read_text().splitlines()] == [json.loads(line) for line in fresh]
 
 
+def test_old_lines_whose_auc_disagrees_with_their_scores_are_refused(known, tmp_path, mean_intensity, capsys):
+    out = tmp_path / "inconsistent"
+    argv = ["run", "--data", str(known), "--out", str(out), "--detectors", "mean-intensity", "--seeds", "1"]
+    assert main(argv) == 0
+    path = out / "results.jsonl"
+    stripped = [json.loads(line) for line in path.read_text().splitlines()]
+    for record in stripped:  # as an older version wrote them, one AUC not from these scores
+        for key in ("paired_auc", "matched_auc", "protocol"):
+            record.pop(key)
+        if record["attack"] == "fgsm@eps=8/255":
+            true_auc, record["auc"] = record["auc"], 0.25
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in stripped))
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"advbench run: error: {scores_path(out, 'mean-intensity', 0)}: its scores give AUC {true_auc:.6f} for "
+        "fgsm@eps=8/255, the results line 0.250000; the folder is inconsistent\n"
+    )
+    assert path.read_bytes() == before  # nothing upgraded, nothing computed
+    assert len(json.loads((out / "run.json").read_text())["runs"]) == 1
+
+
 def test_run_attacks_accepts_variant_names_with_several_parameters(tmp_path):
     from advbench.runs.config import resolve_attacks
 
