@@ -169,8 +169,8 @@ def test_limit_attacks_first_eligible_images(tmp_path):
 
 
 def test_nonfinite_outputs_are_dropped_and_counted():
+    torch.manual_seed(0)  # before the model: its weights must not depend on what ran before this test
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 43)).eval()
-    torch.manual_seed(0)
     clean = np.full((3, 3, 32, 32), 128, np.uint8)
     adv = torch.rand(3, 3, 32, 32)
     adv[1, 0, 0, 0] = float("nan")

@@ -212,6 +212,7 @@ def test_reference_profile_drops_the_rate_at_250_epochs():
     from advbench.detectors.dcae import SCHEDULES
 
     reference = SCHEDULES["reference"]
+    torch.manual_seed(0)
     model = torch.nn.Linear(1, 1)
     optimizer, scheduler = adam(model.parameters(), reference["lr"], 0.0, reference["lr_milestones"])
     inputs, lrs = torch.ones(1, 1), []
