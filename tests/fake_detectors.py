@@ -1,5 +1,6 @@
 """Tiny detectors for the runner tests: one with ``device`` and ``profile`` parameters (what the
-runner passes on), one that scores the mean pixel value (AUCs known in advance).
+runner passes on), one that scores the mean pixel value (AUCs known in advance), one whose scores
+are not all finite and one whose training is interrupted (Ctrl-C).
 
 Register one for a test with ``monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)``
 (runs with ``--jobs 1`` only: worker processes import the registry afresh).
@@ -53,3 +54,31 @@ class MeanIntensityDetector(BaseDetector):
 
 
 MEAN_INTENSITY = ("fake_detectors", "MeanIntensityDetector", {})
+
+
+class NonFiniteDetector(MeanIntensityDetector):
+    """The mean pixel value, except that the last image of every set scores ``value`` (NaN by default)."""
+
+    description = "test detector: mean pixel value, the last image non-finite"
+
+    def __init__(self, value: float = float("nan"), random_state=None):
+        self.value = value
+        self.random_state = random_state
+
+    def _score(self, X):
+        scores = X.mean(axis=(1, 2, 3)).astype(np.float64)
+        scores[-1] = self.value
+        return scores
+
+
+class InterruptedDetector(MeanIntensityDetector):
+    """Training stops with KeyboardInterrupt, as when the user presses Ctrl-C."""
+
+    description = "test detector: Ctrl-C during training"
+
+    def _fit(self, X):
+        raise KeyboardInterrupt
+
+
+NON_FINITE = ("fake_detectors", "NonFiniteDetector", {})
+INTERRUPTED = ("fake_detectors", "InterruptedDetector", {})

@@ -18,7 +18,8 @@ def test_everything_listed_is_accepted_by_run_and_generate_attacks(capsys):
     out = capsys.readouterr().out
     for name in _listed(out, "Detectors"):
         assert detectors.expand(name) == [name]
-        assert detectors.create(name).check_params() is not None
+        detector = detectors.create(name)
+        assert detector.check_params() is detector  # accepted with its defaults; check_params returns self
     for group in _listed(out, "Detector groups"):
         assert detectors.expand(group) == list(detectors.GROUPS[group])
     assert _listed(out, "Attacks") == list(attacks.DESCRIPTIONS)

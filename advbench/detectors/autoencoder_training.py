@@ -35,6 +35,11 @@ def adam(parameters, lr: float, weight_decay: float, lr_milestones=()):
     return optimizer, scheduler
 
 
+def current_lr(optimizer: torch.optim.Optimizer) -> float:
+    """The learning rate the optimizer's next step uses (what ``history_`` records per epoch as ``lr``)."""
+    return float(optimizer.param_groups[0]["lr"])
+
+
 def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Per-image sum of squared differences (the reference code's L2 reconstruction loss)."""
     return ((outputs - targets) ** 2).flatten(1).sum(dim=1)
@@ -52,15 +57,19 @@ def train_reconstruction(
     what: str,
     first_epoch: int = 0,
     scheduler=None,
+    lrs: list[float] | None = None,
 ) -> list[float]:
     """Train ``model(inputs) ~ targets`` for ``epochs`` shuffled epochs; return the mean loss per epoch.
 
-    ``scheduler`` (from ``adam``), when given, steps after every epoch. Raises DivergenceError (a
+    ``scheduler`` (from ``adam``), when given, steps after every epoch; ``lrs``, when given, gets the
+    learning rate each epoch trained at appended (``current_lr``). Raises DivergenceError (a
     RuntimeError) when an epoch's loss is NaN or infinite.
     """
     model.train()
     losses = []
     for epoch in range(first_epoch, first_epoch + epochs):
+        if lrs is not None:
+            lrs.append(current_lr(optimizer))
         total = 0.0
         for index in minibatches(inputs.shape[0], batch_size, generator):
             optimizer.zero_grad()

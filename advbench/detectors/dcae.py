@@ -55,7 +55,7 @@ class DCAEDetector(ReconstructionErrorDetector):
     schedule_ : dict
         The schedule used (the profile's values with explicit parameters applied).
     history_ : dict
-        ``{"ae_loss": [mean training loss per epoch]}``.
+        ``{"ae_loss": [mean training loss per epoch], "lr": [learning rate of each epoch]}``.
     """
 
     description = "Deep convolutional autoencoder (LeNet-type, Deep SVDD's nets); reconstruction error"
@@ -93,6 +93,7 @@ class DCAEDetector(ReconstructionErrorDetector):
         optimizer, scheduler = adam(
             autoencoder.parameters(), schedule["lr"], self.weight_decay, schedule["lr_milestones"]
         )
+        lrs: list[float] = []
         losses = train_reconstruction(
             autoencoder,
             inputs,
@@ -103,5 +104,6 @@ class DCAEDetector(ReconstructionErrorDetector):
             generator=generator,
             what="DCAE",
             scheduler=scheduler,
+            lrs=lrs,
         )
-        self.history_ = {"ae_loss": losses}
+        self.history_ = {"ae_loss": losses, "lr": lrs}

@@ -39,7 +39,7 @@ from __future__ import annotations
 import torch
 
 from advbench.detectors.autoencoder_detector import LeNetAutoencoderDetector
-from advbench.detectors.autoencoder_training import adam, train_reconstruction
+from advbench.detectors.autoencoder_training import adam, current_lr, train_reconstruction
 from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.dcae import SCHEDULES as DCAE_SCHEDULES
 from advbench.torch_utils import batched_apply, check_finite, evaluating, minibatches
@@ -102,7 +102,8 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
     c_ : tensor, R_ : float
         Centre and radius (``R_`` stays 0 for the one-class objective).
     history_ : dict
-        ``{"ae_loss": [...], "svdd_loss": [...], "radius": [...]}``, one value per epoch.
+        ``{"ae_loss": [...], "ae_lr": [...], "svdd_loss": [...], "lr": [...], "radius": [...]}``, one value
+        per epoch: pretraining's loss and learning rate, then Deep SVDD's, and the radius.
     """
 
     descriptions = {
@@ -161,7 +162,7 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
 
     def _train_autoencoder(self, autoencoder, inputs, generator):
         schedule = self.schedule_
-        self.history_ = {"ae_loss": [], "svdd_loss": [], "radius": []}
+        self.history_ = {"ae_loss": [], "ae_lr": [], "svdd_loss": [], "lr": [], "radius": []}
         if self.pretrain:
             optimizer, scheduler = adam(
                 autoencoder.parameters(), schedule["ae_lr"], self.weight_decay, schedule["ae_lr_milestones"]
@@ -176,6 +177,7 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
                 generator=generator,
                 what="Deep SVDD pretraining",
                 scheduler=scheduler,
+                lrs=self.history_["ae_lr"],
             )
         self.net_ = autoencoder.encoder
         self.c_ = self._initial_centre(inputs)
@@ -196,6 +198,7 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
         )
         self.net_.train()
         for epoch in range(schedule["epochs"]):
+            self.history_["lr"].append(current_lr(optimizer))
             total = 0.0
             for index in minibatches(inputs.shape[0], schedule["batch_size"], generator):
                 optimizer.zero_grad()

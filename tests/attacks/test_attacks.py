@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from importlib import metadata
 
 import numpy as np
 import pytest
 import torch
-from _attack_data import synthetic_gtsrb, tiny_config, write_official_layout
+from _attack_data import TINY_VICTIM, synthetic_gtsrb, tiny_config, write_official_layout
 
 from advbench import cli
 from advbench.attacks.pipeline import generate, victim_cache_path
 from advbench.attacks.quantize import keep_adversarial, quantize
-from advbench.attacks.victim import cache_key, load_checkpoint, predict
+from advbench.attacks.victim import cache_key, load_checkpoint, predict, train_victim
 from advbench.datasets.benchmark_file import read_benchmark
 
 CONFIG_TOML = """
@@ -39,6 +41,13 @@ alpha = 0.05
 steps = 5
 batch_size = 8
 """
+
+
+def _installed_version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +102,10 @@ def test_every_attack_runs_and_is_stored(built):
         assert attack.images.dtype == np.uint8
     assert bench.attrs["eligible"] == len(bench.normal_test)  # the tiny victim classifies every stop sign
     assert all(len(attack) > 0 for name, attack in bench.attacks.items() if name != "fgsm@eps=0.1")
-    assert bench.attrs["victim"]["trained_here"] and bench.attrs["versions"]["torchattacks"]
+    assert bench.attrs["victim"]["trained_here"]
+    # each package's installed version, None for one that is not installed (torchattacks is optional)
+    for package in ("torch", "numpy", "foolbox", "torchattacks"):
+        assert bench.attrs["versions"][package] == _installed_version(package), package
     assert bench.attacks[list(bench.attacks)[0]].attrs["params"]["steps"] == 20  # from the --config file
 
 
@@ -157,8 +169,8 @@ def test_limit_attacks_first_eligible_images(tmp_path):
 
 
 def test_nonfinite_outputs_are_dropped_and_counted():
+    torch.manual_seed(0)  # before the model: its weights must not depend on what ran before this test
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 43)).eval()
-    torch.manual_seed(0)
     clean = np.full((3, 3, 32, 32), 128, np.uint8)
     adv = torch.rand(3, 3, 32, 32)
     adv[1, 0, 0, 0] = float("nan")
@@ -255,3 +267,11 @@ def test_second_output_in_the_same_folder_reuses_the_victim(tmp_path, monkeypatc
     second = generate(data, tmp_path / "other.h5", tiny_config(attacks=("fgsm@eps=0.2",)))
     assert not second.attrs["victim"]["trained_here"]
     assert second.attrs["victim"]["checkpoint_sha256"] == first.attrs["victim"]["checkpoint_sha256"]
+
+
+def test_victim_learning_rate_decays_to_zero_by_the_last_batch():
+    """Cosine decay over all batches (3 per epoch here): half the rate after the first of two epochs, 0 at the end."""
+    data = synthetic_gtsrb(n_train=5, n_test=1)
+    config = replace(TINY_VICTIM, epochs=2, batch_size=10)
+    _, history = train_victim(data.train.images, data.train.labels, config)
+    assert [row["lr"] for row in history] == pytest.approx([config.lr / 2, 0.0], abs=1e-12)

@@ -180,8 +180,10 @@ def test_cli_root_from_environment(tmp_path, capsys, monkeypatch):
     root = make_official(tmp_path / "data", COUNTS)
     monkeypatch.setenv("ADVBENCH_GTSRB_ROOT", str(root))
     assert cli.main(["info", "--data-dir", str(tmp_path / "d"), "--normal-class", "0"]) == 0
-    out = capsys.readouterr().out
-    assert "normal_train" in out and "train" in out
+    fields = dict(line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines())
+    assert fields["root"] == str(root) and fields["layout"] == "official"
+    assert (fields["train"], fields["test"], fields["classes"]) == ("9", "6", "3")
+    assert (fields["normal_class"], fields["normal_train"], fields["normal_test"]) == ("0", "3", "2")  # COUNTS[0]
 
 
 @pytest.mark.parametrize(

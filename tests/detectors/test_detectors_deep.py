@@ -191,6 +191,43 @@ def test_profiles_set_the_schedule(name):
 
 
 def test_learning_rate_drops_at_milestones(data):
-    detector = make("dcae", epochs=3, lr=1e-3, lr_milestones=[1, 2]).fit(data[0])
-    assert detector.schedule_["lr_milestones"] == (1, 2)
-    assert detector.history_["ae_loss"] and len(detector.history_["ae_loss"]) == 3
+    """The optimizer's rate, as each epoch trained at (``history_["lr"]``), is divided by 10 at each milestone."""
+    detector = make("dcae", epochs=4, lr=1e-3, lr_milestones=[1, 3]).fit(data[0][:32])
+    assert detector.history_["lr"] == pytest.approx([1e-3, 1e-4, 1e-4, 1e-5], rel=1e-9)
+    assert len(detector.history_["ae_loss"]) == 4
+
+
+def test_deep_svdd_learning_rates_drop_at_their_own_milestones(data):
+    detector = make("deep-svdd", ae_epochs=3, ae_lr=1e-3, ae_lr_milestones=[2], epochs=3, lr=1e-2, lr_milestones=[1])
+    history = detector.fit(data[0][:32]).history_
+    assert history["ae_lr"] == pytest.approx([1e-3, 1e-3, 1e-4], rel=1e-9)
+    assert history["lr"] == pytest.approx([1e-2, 1e-3, 1e-3], rel=1e-9)
+    assert len(history["svdd_loss"]) == len(history["radius"]) == 3
+
+
+def test_reference_profile_drops_the_rate_at_250_epochs():
+    """DCAE's reference schedule, run by the shared training loop on a one-weight model (350 epochs in well under a
+    second): the optimizer trains at 1e-4 for 250 epochs, then at 1e-5."""
+    from advbench.detectors.autoencoder_training import adam, train_reconstruction
+    from advbench.detectors.dcae import SCHEDULES
+
+    reference = SCHEDULES["reference"]
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    optimizer, scheduler = adam(model.parameters(), reference["lr"], 0.0, reference["lr_milestones"])
+    inputs, lrs = torch.ones(1, 1), []
+    train_reconstruction(
+        model,
+        inputs,
+        inputs,
+        optimizer,
+        epochs=reference["epochs"],
+        batch_size=1,
+        generator=torch.Generator().manual_seed(0),
+        what="test",
+        scheduler=scheduler,
+        lrs=lrs,
+    )
+    assert reference["epochs"] == 350 and reference["lr_milestones"] == (250,)
+    assert lrs[:250] == pytest.approx([1e-4] * 250, rel=1e-9) and lrs[250:] == pytest.approx([1e-5] * 100, rel=1e-9)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(1e-5, rel=1e-9)

@@ -56,3 +56,33 @@ def test_every_detector_has_its_own_colour_and_line_style():
     pairs = [tuple(style(name, others).values()) for name in names]
     assert len(set(pairs)) == len(pairs)
     assert style("dcae", others)["color"] == style("rcae", others)["color"]  # one family, two styles
+
+
+def test_latex_table_escapes_names_and_caption():
+    import pandas as pd
+
+    frame = pd.DataFrame({"Detector": ["pyod:batch_size", "top 5%"], "AUC": ["61.0", "90.0"]})
+    tex = tables.latex(frame, "batch_size = 64 & 5% of the images", "tab:x")
+    assert r"pyod:batch\_size & 61.0 \\" in tex and r"top 5\% & 90.0 \\" in tex
+    assert r"\caption{batch\_size = 64 \& 5\% of the images}" in tex
+    assert "batch_size" not in tex and " 5%" not in tex
+
+
+def test_latex_escape_escapes_every_special_character():
+    assert tables.latex_escape("a\\b&c%d$e#f_g{h}i~j^k") == (
+        r"a\textbackslash{}b\&c\%d\$e\#f\_g\{h\}i\textasciitilde{}j\textasciicircum{}k"
+    )
+    for char, escaped in {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }.items():
+        assert tables.latex_escape(f"x{char}y") == f"x{escaped}y"
+    assert tables.latex_escape("plain text, 0.5 ± 1 (ok)") == "plain text, 0.5 ± 1 (ok)"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from run_fixtures import mann_whitney_auc
 
 from advbench.cli import main
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
@@ -58,6 +59,9 @@ def _records(out: Path) -> dict[str, dict]:
 def test_metrics_by_hand():
     assert metrics.paired_auc(np.array([2.0, 1.0, 3.0]), np.array([1.0, 1.0, 4.0])) == pytest.approx(0.5)  # 1 + 1/2 + 0
     assert metrics.roc_auc(np.array([0.0, 1.0]), np.array([0.5])) == pytest.approx(0.5)
+    # positives 2 and 4 against negatives 1, 2, 3: (1 + 1/2 + 0) + 3 = 4.5 of 6 pairs
+    negatives, positives = np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0])
+    assert metrics.roc_auc(negatives, positives) == mann_whitney_auc(negatives, positives) == pytest.approx(0.75)
 
 
 def test_paired_and_matched_auc_have_the_known_values(known, tmp_path, mean_intensity):
@@ -92,7 +96,7 @@ def test_heldout_train_split_is_decided_by_the_seed_and_disjoint(known):
     np.testing.assert_array_equal(first.anomalies["clean-test"].images, bench.normal_test)
 
 
-def test_heldout_train_run_records_the_split_and_the_clean_test_column(known, tmp_path, mean_intensity):
+def test_heldout_train_run_records_the_split_and_the_clean_test_column(known, tmp_path, mean_intensity, capsys):
     out = tmp_path / "heldout"
     argv = ["run", "--data", str(known), "--out", str(out), "--detectors", "mean-intensity", "--seeds", "2"]
     assert main([*argv, "--protocol", "heldout-train"]) == 0
@@ -104,7 +108,7 @@ def test_heldout_train_run_records_the_split_and_the_clean_test_column(known, tm
         assert not set(stored["test_rows"]) & set(stored["train_rows"]) and len(stored["test_rows"]) == HELDOUT_TEST
         clean_test = next(r for r in records if r["seed"] == seed and r["attack"] == "clean-test")
         assert clean_test["auc"] == pytest.approx(
-            metrics.roc_auc(stored["normal_test"], stored["attacks"]["clean-test"])
+            mann_whitney_auc(stored["normal_test"], stored["attacks"]["clean-test"]), abs=1e-12
         )
         assert clean_test["paired_auc"] is None
         brighter = next(r for r in records if r["seed"] == seed and r["attack"] == "fgsm@eps=8/255")
@@ -113,7 +117,12 @@ def test_heldout_train_run_records_the_split_and_the_clean_test_column(known, tm
         "clean-test" in (out / "auc_table.md").read_text() and "clean-test" not in (out / "paired_table.md").read_text()
     )
     # two protocols never mix in one folder
+    capsys.readouterr()
     assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"advbench run: error: --out {out}: holds results computed with --protocol heldout-train (mean-intensity), "
+        "not official; use another --out, or --force to discard them and start over\n"
+    )
 
 
 def test_budget_table_and_figure_follow_the_variants(known, tmp_path, mean_intensity):
@@ -142,6 +151,29 @@ def test_lines_without_paired_aucs_get_them_from_their_scores(known, tmp_path, m
     assert main(argv) == 0
     assert json.loads((out / "run.json").read_text())["runs"][-1]["pairs"]["computed"] == 0
     assert [json.loads(line) for line in path.read_text().splitlines()] == [json.loads(line) for line in fresh]
+
+
+def test_old_lines_whose_auc_disagrees_with_their_scores_are_refused(known, tmp_path, mean_intensity, capsys):
+    out = tmp_path / "inconsistent"
+    argv = ["run", "--data", str(known), "--out", str(out), "--detectors", "mean-intensity", "--seeds", "1"]
+    assert main(argv) == 0
+    path = out / "results.jsonl"
+    stripped = [json.loads(line) for line in path.read_text().splitlines()]
+    for record in stripped:  # as an older version wrote them, one AUC not from these scores
+        for key in ("paired_auc", "matched_auc", "protocol"):
+            record.pop(key)
+        if record["attack"] == "fgsm@eps=8/255":
+            true_auc, record["auc"] = record["auc"], 0.25
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in stripped))
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"advbench run: error: {scores_path(out, 'mean-intensity', 0)}: its scores give AUC {true_auc:.6f} for "
+        "fgsm@eps=8/255, the results line 0.250000; the folder is inconsistent\n"
+    )
+    assert path.read_bytes() == before  # nothing upgraded, nothing computed
+    assert len(json.loads((out / "run.json").read_text())["runs"]) == 1
 
 
 def test_run_attacks_accepts_variant_names_with_several_parameters(tmp_path):

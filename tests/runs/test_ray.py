@@ -19,7 +19,7 @@ def test_without_ray_the_error_says_what_to_install(monkeypatch, capsys, tmp_pat
     assert "--ray-address: only with --executor ray" in capsys.readouterr().err
 
 
-def test_ray_reproduces_the_process_pool(tmp_path):
+def test_ray_reproduces_the_process_pool(tmp_path, capsys):
     pytest.importorskip("ray")
     from run_fixtures import write_synthetic_benchmark
 
@@ -39,4 +39,6 @@ def test_ray_reproduces_the_process_pool(tmp_path):
             np.testing.assert_array_equal(a["normal_test"], b["normal_test"])
             for name in a["attacks"]:
                 np.testing.assert_array_equal(a["attacks"][name], b["attacks"][name])
+    capsys.readouterr()
     assert main([*common, "--executor", "ray", "--out", str(ray_out)]) == 0  # resume: nothing left to compute
+    assert "4 pairs (4 reused, 0 computed)" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -14,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from paths import REPO
-from run_fixtures import NOISE, write_config, write_synthetic_benchmark
+from run_fixtures import NOISE, mann_whitney_auc, write_config, write_synthetic_benchmark
 
 from advbench.cli import main
 from advbench.detectors import GROUPS
 from advbench.runs import results
+from advbench.runs.config import config_hash
 
 ROOT = REPO
 ATTACKS = list(NOISE)
@@ -75,7 +77,7 @@ def full_run(data, config, tmp_path_factory) -> Path:
     return out
 
 
-def test_run_writes_every_artifact(full_run):
+def test_run_writes_every_artifact(full_run, data):
     records = lines_of(full_run)
     assert len(records) == len(ALL) * 2 * len(ATTACKS)
     assert len(by_key(records)) == len(records)  # no duplicates
@@ -105,9 +107,15 @@ def test_run_writes_every_artifact(full_run):
     assert info["status"] == "finished" and info["config"]["seeds"] == [0, 1]
     assert info["command_line"][:2] == ["advbench", "run"] and info["pairs"]["failed"] == 0
     assert set(info["detector_params"]) == set(ALL) and info["environment"]["versions"]["torch"]
+    # the data file's own sha256, and each detector's hash recomputed from the parameters in its result lines
+    sha256 = hashlib.sha256(data.read_bytes()).hexdigest()
+    hashes = {r["detector"]: config_hash(sha256, r["detector"], r["params"]) for r in records}
+    assert {r["data_sha256"] for r in records} == {sha256} and len(set(hashes.values())) == len(ALL)
+    assert {(r["detector"], r["config_hash"]) for r in records} == set(hashes.items())
+    assert info["data_sha256"] == sha256 and info["config_hashes"] == hashes
     assert info["settings"] == {
-        "data_sha256": records[0]["data_sha256"],
-        "config_hash": info["config_hashes"],
+        "data_sha256": sha256,
+        "config_hash": hashes,
         "device": "cpu",
         "threads": 1,
         "profile": "default",
@@ -116,13 +124,9 @@ def test_run_writes_every_artifact(full_run):
 
 
 def test_auc_scores_match_stored_scores(full_run):
-    from sklearn.metrics import roc_auc_score
-
     record = by_key(lines_of(full_run))["dcae", 1, "fgsm"]
     stored = results.read_scores(results.scores_path(full_run, "dcae", 1))
-    clean, adversarial = stored["normal_test"], stored["attacks"]["fgsm"]
-    labels = np.r_[np.zeros(len(clean)), np.ones(len(adversarial))]
-    assert record["auc"] == roc_auc_score(labels, np.r_[clean, adversarial])
+    assert record["auc"] == pytest.approx(mann_whitney_auc(stored["normal_test"], stored["attacks"]["fgsm"]), abs=1e-12)
 
 
 def _markdown_cells(path: Path) -> dict[tuple[str, str], str]:

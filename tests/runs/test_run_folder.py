@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from fake_detectors import REGISTRY_ENTRY
@@ -273,6 +274,20 @@ def test_missing_scores_file_report_writes_nothing_and_run_recomputes_it(classic
     assert missing.is_file() and (out / "auc_table.md").is_file()
 
 
+def test_rerun_with_more_attacks_computes_the_pairs_again(data, tmp_path, capsys):
+    out = tmp_path / "more"
+    argv = run_argv(data, out, "--detectors", "iforest", "--seeds", "1")
+    assert main([*argv, "--attacks", "fgsm"]) == 0
+    assert "1 computed" in capsys.readouterr().err
+    assert main([*argv, "--attacks", "fgsm"]) == 0  # the same attacks: nothing to do
+    assert "0 computed" in capsys.readouterr().err
+    assert main([*argv, "--attacks", "fgsm,bim"]) == 0  # one more attack: the pair is computed again
+    assert "(0 reused, 1 computed)" in capsys.readouterr().err
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(line["attack"] for line in lines) == ["bim", "fgsm"]
+    assert all(line["error"] is None and line["auc"] is not None for line in lines)
+
+
 def test_damaged_line_in_the_middle_is_reported_and_left_alone(classic_run, data, tmp_path, capsys):
     out = copy_of(classic_run, tmp_path)
     path = out / "results.jsonl"
@@ -294,3 +309,108 @@ def test_unknown_run_keys_are_refused_with_the_valid_ones(data, tmp_path, capsys
     err = one_error_line(capsys)
     assert str(config) in err and "['seed']" in err and "seeds" in err and "profile" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_force_removes_only_the_runs_own_files(classic_run, data, tmp_path, capsys):
+    out = copy_of(classic_run, tmp_path)
+    (out / "notes.txt").write_text("mine")
+    (out / "analysis").mkdir()
+    (out / "analysis" / "plot.py").write_text("print(1)")
+    assert scores_path(out, "iforest", 0).is_file() and (out / "figures").is_dir()
+    assert main(run_argv(data, out, "--detectors", "ocsvm", "--seeds", "1", "--force")) == 0
+    assert "(0 reused, 1 computed)" in capsys.readouterr().err
+    # the stranger files survive; the former run's results, scores and history are gone
+    assert (out / "notes.txt").read_text() == "mine" and (out / "analysis" / "plot.py").read_text() == "print(1)"
+    assert not (out / "scores" / "iforest").exists() and not scores_path(out, "ocsvm", 1).exists()
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert {(line["detector"], line["seed"]) for line in lines} == {("ocsvm", 0)}
+    assert [entry["config"]["seeds"] for entry in history.read_runs(out)] == [[0]]
+    assert "| iforest |" not in (out / "auc_table.md").read_text()
+
+
+# 7. A pair that fails, a run that is interrupted, data that cannot be run.
+
+
+def test_non_finite_scores_make_the_pair_a_failure(data, tmp_path, capsys, monkeypatch):
+    from fake_detectors import NON_FINITE
+
+    monkeypatch.setitem(detectors._REGISTRY, "non-finite", NON_FINITE)
+    config = tmp_path / "inf.toml"
+    config.write_text("[detectors.non-finite]\nvalue = inf\n")
+    out = tmp_path / "out"
+    argv = run_argv(data, out, "--detectors", "non-finite,iforest", "--seeds", "1", "--attacks", "fgsm,bim")
+    for more in ([], ["--config", str(config), "--force"]):  # NaN, then +inf
+        assert main([*argv, *more]) == 1
+        err = capsys.readouterr().err
+        assert err.endswith(
+            "advbench run: 1 pair(s) failed:\n"
+            "  non-finite seed 0: ValueError: the detector returned non-finite scores\n"
+        )
+        lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        failed = [line for line in lines if line["detector"] == "non-finite"]
+        assert [line["attack"] for line in failed] == ["fgsm", "bim"]
+        assert all(line["error"] == "ValueError: the detector returned non-finite scores" for line in failed)
+        assert all(line["auc"] is line["paired_auc"] is line["matched_auc"] is None for line in failed)
+        assert all(line["error"] is None and line["auc"] is not None for line in lines if line["detector"] == "iforest")
+        assert not scores_path(out, "non-finite", 0).exists() and scores_path(out, "iforest", 0).is_file()
+
+
+def test_ctrl_c_is_exit_130_and_recorded_in_run_json(data, tmp_path, capsys, monkeypatch):
+    from fake_detectors import INTERRUPTED
+
+    monkeypatch.setitem(detectors._REGISTRY, "interrupted", INTERRUPTED)
+    out = tmp_path / "out"
+    try:
+        code = main(run_argv(data, out, "--detectors", "iforest,interrupted", "--seeds", "1"))
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped advbench.cli.main")
+    assert code == 130
+    assert capsys.readouterr().err.endswith("\nadvbench run: interrupted\n")
+    (entry,) = history.read_runs(out)
+    assert entry["status"] == "failed: KeyboardInterrupt" and entry["finished"] and "pairs" not in entry
+    # the pair finished before the interruption is kept; the folder is not locked: a rerun resumes
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert {line["detector"] for line in lines} == {"iforest"}
+    assert main(run_argv(data, out, "--detectors", "iforest", "--seeds", "1")) == 0
+    assert "(1 reused, 0 computed)" in capsys.readouterr().err
+
+
+def test_an_attack_set_without_images_is_one_line_exit_2(data, tmp_path, capsys):
+    from advbench.datasets.benchmark_file import AttackSet, Benchmark, read_benchmark, write_benchmark
+
+    bench = read_benchmark(data)
+    empty = AttackSet(np.zeros((0, 3, 32, 32), np.uint8), *(np.zeros(0) for _ in range(4)), {"attempted": 30})
+    path = tmp_path / "with-empty.h5"
+    write_benchmark(path, Benchmark(bench.normal_train, bench.normal_test, {**bench.attacks, "cw": empty}, bench.attrs))
+    out = tmp_path / "out"
+    assert main(run_argv(path, out, "--detectors", "iforest", "--seeds", "1")) == 2
+    assert one_error_line(capsys) == (
+        f"advbench run: error: {path}: attack(s) ['cw'] hold no images; leave them out with --attacks\n"
+    )
+    assert not out.exists()
+    assert main(run_argv(path, out, "--detectors", "iforest", "--seeds", "1", "--attacks", "fgsm,bim")) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "later"),
+    [
+        ("[run]\nseeds = 1\nseeds 2\n", "not readable TOML: ", "(at line 3, column 7)"),
+        ("[runs]\nseeds = 2\n", "unknown table(s) ['runs']; expected [run] and [detectors.<name>]", ""),
+        ("[detectors.nope]\nx = 1\n", "[detectors.nope]: unknown detector; valid: ocsvm, kde,", "dual-adversarial"),
+        (
+            "[detectors.dcae]\nepochs = 1\nrandom_state = 3\n",
+            "[detectors.dcae] has unknown or reserved parameter(s) ['random_state'] (random_state comes from "
+            "--seeds, device from --device, profile from --profile); valid: batch_size, epochs,",
+            "weight_decay",
+        ),
+        ("[detectors.dcae]\ndevice = 'cpu'\n", "[detectors.dcae] has unknown or reserved parameter(s) ['device']", ""),
+    ],
+)
+def test_config_file_errors_are_one_line_exit_2(data, tmp_path, capsys, text, message, later):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    out = tmp_path / "out"
+    assert main(run_argv(data, out, "--detectors", "dcae", "--config", str(config))) == 2
+    err = one_error_line(capsys)
+    assert err.startswith(f"advbench run: error: --config {config}: {message}") and later in err
+    assert not out.exists()
