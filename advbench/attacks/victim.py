@@ -157,8 +157,7 @@ def train_victim(
     progress: bool = False,
     log=None,
 ) -> tuple[VictimNet, list[dict]]:
-    """Train the victim on uint8 images; return the model (eval mode) and per-epoch loss, accuracy, seconds
-    and ``lr`` (the learning rate at the epoch's end: the cosine decay steps after every batch).
+    """Train the victim on uint8 images; return the model (eval mode) and per-epoch loss/accuracy/seconds.
 
     ``log``, when given, receives one line per finished epoch.
     """
@@ -204,7 +203,6 @@ def train_victim(
                 "loss": total_loss / len(y_all),
                 "train_accuracy": correct / len(y_all),
                 "seconds": time.perf_counter() - start,
-                "lr": float(optimizer.param_groups[0]["lr"]),
             }
         )
         if log is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from importlib import metadata
 
@@ -269,9 +270,19 @@ def test_second_output_in_the_same_folder_reuses_the_victim(tmp_path, monkeypatc
     assert second.attrs["victim"]["checkpoint_sha256"] == first.attrs["victim"]["checkpoint_sha256"]
 
 
-def test_victim_learning_rate_decays_to_zero_by_the_last_batch():
-    """Cosine decay over all batches (3 per epoch here): half the rate after the first of two epochs, 0 at the end."""
+def test_victim_learning_rate_follows_the_cosine_decay(monkeypatch):
+    """Cosine decay over all batches (3 per epoch here): the rate of each optimizer step, read from
+    the optimizer as it steps (the checkpoint's history stays as it was)."""
+    seen = []
+    step = torch.optim.AdamW.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", spy)
     data = synthetic_gtsrb(n_train=5, n_test=1)
     config = replace(TINY_VICTIM, epochs=2, batch_size=10)
-    _, history = train_victim(data.train.images, data.train.labels, config)
-    assert [row["lr"] for row in history] == pytest.approx([config.lr / 2, 0.0], abs=1e-12)
+    train_victim(data.train.images, data.train.labels, config)
+    expected = [config.lr * (1 + math.cos(math.pi * i / len(seen))) / 2 for i in range(len(seen))]
+    assert len(seen) == 6 and seen == pytest.approx(expected, rel=1e-9)
