@@ -1,5 +1,6 @@
 """Tiny detectors for the runner tests: one with ``device`` and ``profile`` parameters (what the
-runner passes on), one that scores the mean pixel value (AUCs known in advance).
+runner passes on), one that scores the mean pixel value (AUCs known in advance), and the same with a
+score variant (minus the mean pixel value).
 
 Register one for a test with ``monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)``
 (runs with ``--jobs 1`` only: worker processes import the registry afresh).
@@ -53,3 +54,20 @@ class MeanIntensityDetector(BaseDetector):
 
 
 MEAN_INTENSITY = ("fake_detectors", "MeanIntensityDetector", {})
+
+
+class MeanIntensityVariantsDetector(MeanIntensityDetector):
+    """``MeanIntensityDetector`` with a second score variant from the same fit: ``darker``, minus the
+    mean pixel value (darker is more anomalous), so its AUC is one minus the default's."""
+
+    description = "test detector: mean pixel value, and minus it as a score variant"
+
+    def _variant_names(self):
+        return ("paper", "darker")
+
+    def _score_variants(self, X):
+        mean = self._score(X)
+        return {"paper": mean, "darker": -mean}
+
+
+MEAN_INTENSITY_VARIANTS = ("fake_detectors", "MeanIntensityVariantsDetector", {})
