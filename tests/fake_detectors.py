@@ -2,6 +2,10 @@
 runner passes on), one that scores the mean pixel value (AUCs known in advance), one whose scores
 are not all finite and one whose training is interrupted (Ctrl-C).
 
+
+runner passes on), one that scores the mean pixel value (AUCs known in advance), and the same with a
+score variant (minus the mean pixel value).
+
 Register one for a test with ``monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)``
 (runs with ``--jobs 1`` only: worker processes import the registry afresh).
 """
@@ -82,3 +86,20 @@ class InterruptedDetector(MeanIntensityDetector):
 
 NON_FINITE = ("fake_detectors", "NonFiniteDetector", {})
 INTERRUPTED = ("fake_detectors", "InterruptedDetector", {})
+
+
+class MeanIntensityVariantsDetector(MeanIntensityDetector):
+    """``MeanIntensityDetector`` with a second score variant from the same fit: ``darker``, minus the
+    mean pixel value (darker is more anomalous), so its AUC is one minus the default's."""
+
+    description = "test detector: mean pixel value, and minus it as a score variant"
+
+    def _variant_names(self):
+        return ("paper", "darker")
+
+    def _score_variants(self, X):
+        mean = self._score(X)
+        return {"paper": mean, "darker": -mean}
+
+
+MEAN_INTENSITY_VARIANTS = ("fake_detectors", "MeanIntensityVariantsDetector", {})

@@ -12,6 +12,9 @@ of a run, so ``--jobs N`` runs them too.
 
 Any PyOD model runs as ``pyod:<Class>`` (``pyod_models``; PyOD is an optional extra); the group
 ``pyod`` holds a few that take well under a minute per seed on the stop signs.
+
+A detector may give several scores from one fit (score variants, ``base.py``): their rows are named
+``<detector>[<variant>]`` (``variant_name``, ``split_variant``); such names are not registry names.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 
-from advbench.detectors.base import BaseDetector
+from advbench.detectors.base import DEFAULT_VARIANT, BaseDetector, split_variant, variant_name
 
 # name -> (module, class, preset parameters). Ablation variants are presets of one class.
 _REGISTRY: dict[str, tuple[str, str, dict]] = {
@@ -148,4 +151,16 @@ def expand(spec: str) -> list[str]:
     return out
 
 
-__all__ = ["BaseDetector", "ENTRY_POINT_GROUP", "GROUPS", "create", "describe", "expand", "names", "plugins"]
+__all__ = [
+    "BaseDetector",
+    "DEFAULT_VARIANT",
+    "ENTRY_POINT_GROUP",
+    "GROUPS",
+    "create",
+    "describe",
+    "expand",
+    "names",
+    "plugins",
+    "split_variant",
+    "variant_name",
+]

@@ -7,7 +7,8 @@ a higher score means more anomalous.
   deep detectors) and stores them unchanged, so ``sklearn.base.clone`` works.
 - ``check_params()`` validates the hyperparameters without fitting (a ValueError naming the
   parameter); ``fit`` calls it first, and ``advbench run`` calls it before the first pair.
-- ``fit(X)`` returns ``self`` and sets ``decision_scores_`` (the training images' scores).
+- ``fit(X)`` returns ``self`` and sets ``decision_scores_`` (the training images' scores) and
+  ``variant_scores_`` (the training images' scores of every score variant, below).
 - ``decision_function(X)`` returns one float64 per image.
 - ``X`` is an ``N x C x H x W`` array (``3 x 32 x 32`` for GTSRB, ``1 x 28 x 28`` for MNIST), ``uint8``
   in [0, 255] or float in [0, 1]. Classic detectors take any shape; the deep ones build their
@@ -17,6 +18,19 @@ Subclasses implement ``_fit(X)`` and ``_score(X)`` on float32 images in [0, 1]. 
 score is a differentiable function of the image (the deep ones) also implement
 ``_score_tensor(x)`` and set ``differentiable = True``: ``score_tensor(x)`` then gives the same
 scores as ``decision_function`` as a torch tensor with gradients, for detector-aware attacks.
+
+Score variants: a detector may give several anomaly scores of each image from its one fit
+(``score_variants(X)``, a dict by name, ``variant_names()`` the names from the hyperparameters
+alone, no fit needed). The first is always ``DEFAULT_VARIANT`` (``"paper"``): the detector's own
+score, exactly ``decision_function(X)``, the one the benchmark's tables report under the
+detector's name. A detector without variants gives only that one, and needs nothing more;
+one with variants implements ``_variant_names()`` and ``_score_variants(X)`` (float32 images in
+[0, 1], one array per name), computing them together so that one forward pass feeds all.
+``fit`` scores the training images' variants in that same pass (``variant_scores_``, of which
+``decision_scores_`` is the default's entry), so a run scores each image once.
+``advbench run`` records every other variant as a row of its own, ``<detector>[<variant>]``
+(``advbench.score_variants``, whose names this module re-exports). Variant names are lowercase
+words joined by hyphens (``VARIANT_NAME``).
 """
 
 from __future__ import annotations
@@ -24,6 +38,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+
+from advbench.score_variants import DEFAULT_VARIANT, VARIANT_NAME, split_variant, variant_name
+
+__all__ = ["DEFAULT_VARIANT", "BaseDetector", "check_images", "split_variant", "variant_name"]
 
 
 def check_images(X, *, name: str = "X") -> np.ndarray:
@@ -67,18 +85,51 @@ class BaseDetector(BaseEstimator):
         X = check_images(X)
         self.input_shape_ = tuple(X.shape[1:])
         self._fit(X)
-        self.decision_scores_ = self._checked_scores(X)
+        self.variant_scores_ = self._variant_scores(X)
+        self.decision_scores_ = self.variant_scores_[DEFAULT_VARIANT]
         return self
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each image (higher = more anomalous)."""
+        return self._checked_scores(self._fitted_input(X))
+
+    def variant_names(self) -> tuple[str, ...]:
+        """The names of the score variants (``score_variants``), ``DEFAULT_VARIANT`` first; known from
+        the hyperparameters, before fitting. ``(DEFAULT_VARIANT,)`` for a detector without variants."""
+        names = tuple(self._variant_names())
+        if not names or names[0] != DEFAULT_VARIANT or len(set(names)) != len(names):
+            raise RuntimeError(
+                f"{type(self).__name__} gives score variants {names!r}: distinct names, {DEFAULT_VARIANT!r} first"
+            )
+        bad = [name for name in names if not VARIANT_NAME.fullmatch(name)]
+        if bad:
+            raise RuntimeError(f"{type(self).__name__}: score variant names {bad!r} are not {VARIANT_NAME.pattern}")
+        return names
+
+    def score_variants(self, X) -> dict[str, np.ndarray]:
+        """Every score variant of each image from the one fit: ``{name: float64 scores}`` in the order of
+        ``variant_names()``; ``DEFAULT_VARIANT``'s scores equal ``decision_function(X)`` exactly."""
+        return self._variant_scores(self._fitted_input(X))
+
+    def _variant_scores(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """``score_variants`` of checked images; for a detector without variants, ``_score`` alone."""
+        names = self.variant_names()
+        if names == (DEFAULT_VARIANT,):
+            return {DEFAULT_VARIANT: self._checked_scores(X)}
+        found = self._score_variants(X)
+        if set(found) != set(names):
+            raise RuntimeError(f"{type(self).__name__} returned score variants {sorted(found)}, not {list(names)}")
+        return {name: self._as_scores(found[name], X) for name in names}
+
+    def _fitted_input(self, X) -> np.ndarray:
+        """``X`` checked (``check_images``) against a fitted detector's image shape, as float32 in [0, 1]."""
         check_is_fitted(self, "decision_scores_")
         X = check_images(X)
         if tuple(X.shape[1:]) != self.input_shape_:
             raise ValueError(
                 f"X has images of shape {tuple(X.shape[1:])}; the detector was fitted on {self.input_shape_}"
             )
-        return self._checked_scores(X)
+        return X
 
     def score_tensor(self, x):
         """The anomaly scores of float images ``x`` (a torch tensor ``N x C x H x W`` in [0, 1] on the
@@ -96,7 +147,11 @@ class BaseDetector(BaseEstimator):
         return self._score_tensor(x).reshape(-1)
 
     def _checked_scores(self, X: np.ndarray) -> np.ndarray:
-        scores = np.asarray(self._score(X), dtype=np.float64).reshape(-1)
+        return self._as_scores(self._score(X), X)
+
+    def _as_scores(self, values, X: np.ndarray) -> np.ndarray:
+        """One float64 score per image of ``X`` (RuntimeError for another count)."""
+        scores = np.asarray(values, dtype=np.float64).reshape(-1)
         if scores.shape[0] != X.shape[0]:
             raise RuntimeError(f"{type(self).__name__} returned {scores.shape[0]} scores for {X.shape[0]} images")
         return scores
@@ -111,4 +166,12 @@ class BaseDetector(BaseEstimator):
         raise NotImplementedError
 
     def _score_tensor(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _variant_names(self) -> tuple[str, ...]:
+        """Subclasses with score variants return their names, ``DEFAULT_VARIANT`` first."""
+        return (DEFAULT_VARIANT,)
+
+    def _score_variants(self, X: np.ndarray) -> dict:  # pragma: no cover - abstract
+        """Subclasses with score variants return one array per name of ``_variant_names()``."""
         raise NotImplementedError

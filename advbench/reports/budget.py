@@ -4,7 +4,8 @@ A family's variants (``advbench.attacks.variants``) are placed by the family's b
 (its registry entry's ``budget``: ``eps`` for FGSM, BIM and PGD, in 8-bit levels, ``steps`` for
 Boundary, ``overshoot`` for DeepFool). For each such family ``budget_table.md``/``.tex`` holds one table
 per AUC (rows detectors, columns budgets) and one of the variants' kept images and median L2 and
-L-inf distances; ``figures/budget_<family>.png`` draws the same numbers. The variants' families,
+L-inf distances; ``figures/budget_<family>.png`` draws the same numbers (for the detectors'
+own scores: score variants, ``<detector>[<variant>]``, are table rows only). The variants' families,
 parameters and distances come from ``run.json`` (the run records them from the data file).
 """
 
@@ -17,6 +18,7 @@ import pandas as pd
 from advbench.attacks.registry import ATTACKS
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, tables
+from advbench.score_variants import without_variants
 
 STEM = "budget_table"
 #: How each budget parameter is shown (eps in 8-bit levels: 4/255 shows as 4).
@@ -113,7 +115,8 @@ def render(
         markdown.append(tables.markdown(frame, f"{tables.attack_label(family)}, the attack sets", caption, "##"))
         latex.append(tables.latex(frame, caption, f"tab:advbench-budget-{family}-sets"))
         axis = _AXIS.get(ATTACKS[family].budget, ATTACKS[family].budget)
-        written.append(figures.budget_curves(out / figures.FOLDER, family, points, cells, detectors, axis))
+        drawn = without_variants(detectors)  # score variants are rows of the tables only
+        written.append(figures.budget_curves(out / figures.FOLDER, family, points, cells, drawn, axis))
     write_text_atomic(out / f"{STEM}.md", "\n".join(markdown))
     write_text_atomic(out / f"{STEM}.tex", "\n".join(latex))
     return [out / f"{STEM}.md", out / f"{STEM}.tex", *written]

@@ -14,7 +14,9 @@
 - ``paper_table2`` (Protocol 1): the paper's Table 2 column of the benchmark beside our mean over
   classes for the detectors it has a row for, its other rows for context.
 - ``figures/auc_per_class.png``: AUC against the normal class, a line per detector (mean over
-  seeds), Deep SVDD's published numbers as markers where they exist.
+  seeds), Deep SVDD's published numbers as markers where they exist; the detectors' own scores
+  only (a detector's score variants, ``<detector>[<variant>]``, are columns of ``auc_table`` and
+  rows of ``paper_table2`` after their detector, not lines of the figure).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from advbench.datasets import registry
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, paper, published, tables
 from advbench.reports.tables import Cell, cell_text
+from advbench.score_variants import without_variants
 
 #: What the one-class rendering writes (``run --force`` removes them too).
 ARTIFACTS = tuple(
@@ -218,5 +221,6 @@ def render(
             lambda latex: table2_frame(records, detectors, classes, seeds, benchmark, latex),
             "tab:advbench-table2",
         )
-    written.append(per_class_figure(out / figures.FOLDER, records, detectors, classes, seeds, benchmark, protocol))
+    drawn = without_variants(detectors)
+    written.append(per_class_figure(out / figures.FOLDER, records, drawn, classes, seeds, benchmark, protocol))
     return written

@@ -6,6 +6,11 @@ figure only, the data file named in ``run.json``'s last run (or ``--data``), che
 stored sha256. Every input is read and checked before the first file is written, so a missing
 scores file or another data file leaves the folder as it was. Folders of MNIST-type benchmarks
 (one AUC per normal class) are rendered by ``oneclass``.
+
+Rows are in table order (``table_order``): the registry's (Table 4's rows, then the ablation
+presets), then other detectors as they first appear; each detector's score variants
+(``<detector>[<variant>]``, ``advbench.score_variants``) right after it, in the order it gives them.
+Score variants are rows of the tables only; the figures draw the detectors' own scores.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
 from advbench.reports import adaptive, budget, figures, oneclass, paper, tables
 from advbench.runs import guard, history, results
+from advbench.score_variants import DEFAULT_VARIANT, split_variant, without_variants
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
 ARTIFACTS = tuple(
@@ -72,6 +78,20 @@ def _ordered(first: list[str], records: list[dict], key: str) -> list[str]:
         if record[key] not in out:
             out.append(record[key])
     return out
+
+
+def table_order(detectors: list[str]) -> list[str]:
+    """``detectors`` (row names) in table order (see the module docstring); the order within a
+    detector's score variants, and among detectors the registry does not know, is kept."""
+    known = names()  # Table 4's rows, then the ablation presets
+    first_seen = list(dict.fromkeys(split_variant(name)[0] for name in detectors))
+
+    def key(name: str) -> tuple[int, int, bool]:
+        detector, variant = split_variant(name)
+        rank = known.index(detector) if detector in known else len(known)
+        return rank, first_seen.index(detector), variant != DEFAULT_VARIANT
+
+    return sorted(detectors, key=key)
 
 
 def _write_table(out: Path, stem: str, title: str, caption: str, frames: tuple, label: str) -> list[Path]:
@@ -226,9 +246,9 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     runs = history.read_runs(out)
     configs = [entry.get("config", {}) for entry in runs]
     seeds = tables.table_seeds(records, history.union(config.get("seeds", []) for config in configs))
-    detectors = _ordered(history.union(config.get("detectors", []) for config in configs), records, "detector")
-    known = names()  # table order: Table 4's rows, then the ablation variants, whatever ran first
-    detectors.sort(key=lambda name: known.index(name) if name in known else len(known))
+    detectors = table_order(
+        _ordered(history.union(config.get("detectors", []) for config in configs), records, "detector")
+    )
     attacks = _ordered(history.union(entry.get("attacks", []) for entry in runs), records, "attack")
     last = runs[-1] if runs else {}
     sha = last.get("data_sha256") or records[0]["data_sha256"]
@@ -247,7 +267,7 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     sweeps = budget.sweeps(attack_sets, attacks)
     written += budget.render(out, records, detectors, seeds, attack_sets, sweeps, where)
     written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where)
-    return written + render_figures(out, stored, detectors, _drawn(attacks, sweeps), bench)
+    return written + render_figures(out, stored, without_variants(detectors), _drawn(attacks, sweeps), bench)
 
 
 def _drawn(attacks: list[str], sweeps: dict[str, list]) -> list[str]:

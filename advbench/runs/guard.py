@@ -5,7 +5,8 @@ otherwise it stops with one line naming the setting (``--force`` starts the fold
 settings are those that change the numbers, as a small dict (``run_settings``):
 
 - ``data_sha256``: the benchmark file;
-- ``config_hash``: per detector, its hyperparameters (compared for the detectors the run computes);
+- ``config_hash``: per detector, its hyperparameters (compared for the detectors the run computes,
+  and for the lines of their score variants, ``<detector>[<variant>]``, which carry their detector's);
 - ``device``: the kind of device (``cpu``, ``cuda``) the deep detectors run on, compared between
   lines of detectors that take a ``device`` and only when the run computes such a detector (the
   classic detectors always run on the CPU);
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from advbench.errors import AdvbenchError
 from advbench.runs.devices import device_kind
+from advbench.score_variants import split_variant
 
 HINT = "use another --out, or --force to discard them and start over"
 #: What a line written before a setting existed was computed with.
@@ -65,7 +67,7 @@ def line_settings(record: dict) -> dict:
 def differences(record: dict, settings: dict) -> list[str]:
     """The settings in which ``record`` differs from a run's (keys that apply to both)."""
     have = line_settings(record)
-    want = {**settings, "config_hash": settings["config_hash"].get(record["detector"])}
+    want = {**settings, "config_hash": settings["config_hash"].get(split_variant(record["detector"])[0])}
     return [key for key in want if None not in (want[key], have[key]) and want[key] != have[key]]
 
 
@@ -76,7 +78,7 @@ def _message(out: Path, record: dict, key: str, settings: dict) -> str:
             f"--out {out}: holds results for another data file (sha256 {have[:12]}, not {settings[key][:12]}); {HINT}"
         )
     if key == "config_hash":
-        return f"--out {out}: holds results of {record['detector']} with other parameters; {HINT}"
+        return f"--out {out}: holds results of {split_variant(record['detector'])[0]} with other parameters; {HINT}"
     return (
         f"--out {out}: holds results computed with --{key} {have} ({record['detector']}), not {settings[key]}; {HINT}"
     )

@@ -7,6 +7,13 @@ protocol's clean test images, the attacks' clean sources and every anomaly set, 
 scores file, and gives each anomaly set the three AUCs of ``metrics`` (unpaired, paired, matched;
 the last two only for sets made from clean images, the attacks) as one ``ResultLine``.
 
+A detector with score variants (``BaseDetector.score_variants``: several scores from its one
+fit) is fitted once as any other; each of its variants is scored on every set (one call per set
+gives them all; ``fit`` gives the training images', ``variant_scores_``), stored in the same
+scores file (``results.write_scores``) and gets its own result lines, named
+``<detector>[<variant>]`` (``advbench.score_variants``) with the same provenance fields. The
+default variant's lines are the detector's lines, exactly as without variants.
+
 A detector that raises is recorded, not fatal: its lines carry ``error`` (and ``traceback``) with
 the AUCs None, and its scores file is removed. ``PairTask`` is what a worker process or Ray task
 receives (picklable); ``ResultLine`` what it returns.
@@ -24,6 +31,7 @@ import numpy as np
 
 from advbench.datasets import registry
 from advbench.runs import metrics, results, sources
+from advbench.score_variants import DEFAULT_VARIANT, variant_name
 
 _AUCS = ("auc", "paired_auc", "matched_auc")
 
@@ -91,17 +99,26 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _score_split(detector, split) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Scores of the normal test images, of the attacks' clean sources (the normal test images
-    themselves unless the protocol tests on others) and of every anomaly set (``clean-test``, whose
-    images are the sources, is not scored twice)."""
-    normal_test = detector.decision_function(split.test)
-    clean_sources = normal_test if split.sources is None else detector.decision_function(split.sources)
+def _score_split(detector, split) -> dict[str, tuple[np.ndarray, np.ndarray, dict]]:
+    """Per score variant (``detector.variant_names()``, the default first): the scores of the normal
+    test images, of the attacks' clean sources (the normal test images themselves unless the protocol
+    tests on others) and of every anomaly set (``clean-test``, whose images are the sources, is not
+    scored twice). The default variant's scores are ``decision_function``'s."""
+    score = detector.score_variants
+    normal_test = score(split.test)
+    clean_sources = normal_test if split.sources is None else score(split.sources)
     anomalies = {
-        name: clean_sources if aset.images is split.sources else detector.decision_function(aset.images)
+        name: clean_sources if aset.images is split.sources else score(aset.images)
         for name, aset in split.anomalies.items()
     }
-    return normal_test, clean_sources, anomalies
+    return {
+        variant: (
+            normal_test[variant],
+            clean_sources[variant],
+            {name: found[variant] for name, found in anomalies.items()},
+        )
+        for variant in normal_test
+    }
 
 
 def _metrics(split, normal_test, clean_sources, anomalies: dict) -> dict[str, dict]:
@@ -123,7 +140,8 @@ def class_key(benchmark: str, normal_class: int) -> int | None:
 
 
 def fit_and_score(task: PairTask) -> list[ResultLine]:
-    """Run one (detector, seed, normal class), write its scores file, and return its result lines (not yet written)."""
+    """Run one (detector, seed, normal class), write its scores file, and return its result lines (not yet
+    written): the detector's, then those of each other score variant."""
     from advbench import detectors
 
     source = sources.cached(task.benchmark, task.data, task.data_sha256, task.attacks)
@@ -133,7 +151,6 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
     common = {
         "benchmark": source.benchmark,
         "normal_class": task.normal_class,
-        "detector": task.detector,
         "seed": task.seed,
         "params": task.params,
         "data_sha256": task.data_sha256,
@@ -147,33 +164,47 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
         "n_train": int(len(split.train)),
         "n_normal": int(len(split.test)),
     }
+    variants: tuple[str, ...] = (DEFAULT_VARIANT,)
     try:
         detector = detectors.create(task.detector, **task.params)
         common["params"] = detector.get_params()
+        variants = detector.variant_names()
         start = time.perf_counter()
         detector.fit(split.train)
         common["fit_seconds"] = time.perf_counter() - start
         common["device"] = str(getattr(detector, "device_", "cpu"))
         start = time.perf_counter()
-        normal_test, clean_sources, anomalies = _score_split(detector, split)
+        scored = _score_split(detector, split)
+        train = detector.variant_scores_  # scored by ``fit``, every variant in one pass
         common["score_seconds"] = time.perf_counter() - start
-        for values in (normal_test, clean_sources, *anomalies.values()):
-            if not np.isfinite(values).all():
-                raise ValueError("the detector returned non-finite scores")
-        found = _metrics(split, normal_test, clean_sources, anomalies)
-        results.write_scores(
-            path, detector.decision_scores_, normal_test, anomalies, getattr(detector, "history_", None), split.rows
-        )
+        for normal_test, clean_sources, anomalies in scored.values():
+            for values in (normal_test, clean_sources, *anomalies.values()):
+                if not np.isfinite(values).all():
+                    raise ValueError("the detector returned non-finite scores")
+        found = {variant: _metrics(split, *scored[variant]) for variant in variants}
+        normal_test, _, anomalies = scored[DEFAULT_VARIANT]
+        others = {
+            variant: {"normal_train": train[variant], "normal_test": scored[variant][0], "attacks": scored[variant][2]}
+            for variant in variants[1:]
+        }
+        history = getattr(detector, "history_", None)
+        results.write_scores(path, train[DEFAULT_VARIANT], normal_test, anomalies, history, split.rows, others)
     except Exception as exc:  # a failing detector is recorded, not fatal: the run goes on
         message = str(exc).strip().splitlines()
         common["error"] = f"{type(exc).__name__}: {message[0] if message else ''}".rstrip(": ")
         common["traceback"] = traceback.format_exc(limit=-8)
-        found = {column: dict.fromkeys(_AUCS) for column in columns}
+        found = {variant: {column: dict.fromkeys(_AUCS) for column in columns} for variant in variants}
         path.unlink(missing_ok=True)
     finished = now()
     return [
         ResultLine(
-            **common, attack=column, **found[column], n_adversarial=len(split.anomalies[column]), finished=finished
+            **common,
+            detector=variant_name(task.detector, variant),
+            attack=column,
+            **found[variant][column],
+            n_adversarial=len(split.anomalies[column]),
+            finished=finished,
         )
+        for variant in variants
         for column in columns
     ]

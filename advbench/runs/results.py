@@ -12,6 +12,14 @@ class, so its pairs are keyed by detector and seed alone (lines written before t
 recorded lack it), and pairs of benchmarks whose every class is normal in turn (MNIST-type, the
 registry's ``pairs_by_class``) by all three.
 
+A detector with score variants (``advbench.score_variants``) writes, besides its own lines, the
+lines of each other variant under the name ``<detector>[<variant>]``; they belong to the
+detector's pair (``pair_key`` keys them by the detector), which is complete when every name among
+its lines has a line per attack of ``pair_attacks`` and the detector's own lines are there.
+``write_pair`` writes the variants' lines first and the detector's own last, so a write cut short
+always leaves the detector's own lines incomplete: a pair whose own lines are complete has all its
+variants' lines (``runner._finished`` looks at the pair as before).
+
 Folders written before ``paired_auc`` and ``matched_auc`` existed are brought up to date from their
 stored scores (``upgrade``) without fitting again.
 
@@ -22,7 +30,10 @@ protocol; otherwise the rows ``train_rows`` and ``test_rows`` stored beside them
 ``datasets.protocols`` and ``datasets.oneclass``), ``attack:<name>`` for every anomaly set (row
 ``i`` scores row ``i`` of ``/attacks/<name>/images``; ``attack:clean-test`` the official test
 images; ``attack:other-classes`` the rows ``anomaly_rows``) and ``history`` (the detector's
-per-epoch training losses as a JSON string, ``null`` for classic detectors).
+per-epoch training losses as a JSON string, ``null`` for classic detectors). Each other score
+variant of the detector adds ``variant:<variant>:normal_train``, ``variant:<variant>:normal_test``
+and ``variant:<variant>:attack:<name>`` to the same file, row for row as the default's
+(``read_scores(path, variant)``); a detector without variants writes exactly the arrays above.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from advbench.datasets import registry
 from advbench.errors import DataError
 from advbench.fileio import atomic_path
 from advbench.runs import metrics
+from advbench.score_variants import DEFAULT_VARIANT, split_variant
 
 RESULTS = "results.jsonl"
 SCORES = "scores"
@@ -45,43 +57,79 @@ RUN_JSON = "run.json"
 
 
 def pair_key(record: dict) -> tuple[str, int, int | None]:
-    """``(detector, seed, normal class)``; the class is None for a benchmark file (see the module docstring)."""
+    """``(detector, seed, normal class)``; the class is None for a benchmark file (see the module docstring).
+    A score variant's line (``<detector>[<variant>]``) has the key of its detector's pair."""
     by_class = registry.of_record(record).pairs_by_class
-    return record["detector"], int(record["seed"]), int(record["normal_class"]) if by_class else None
+    detector = split_variant(record["detector"])[0]
+    return detector, int(record["seed"]), int(record["normal_class"]) if by_class else None
 
 
 def scores_path(out: Path, detector: str, seed: int, normal_class: int | None = None) -> Path:
-    folder = Path(out) / SCORES / detector
+    """The scores file of a pair (that of its detector for a score variant's name)."""
+    folder = Path(out) / SCORES / split_variant(detector)[0]
     return (folder if normal_class is None else folder / f"class-{normal_class}") / f"seed-{seed}.npz"
 
 
+def _variant_prefix(variant: str) -> str:
+    return "" if variant == DEFAULT_VARIANT else f"variant:{variant}:"
+
+
 def write_scores(
-    path: Path, normal_train, normal_test, attacks: dict[str, np.ndarray], history, rows: dict | None = None
+    path: Path,
+    normal_train,
+    normal_test,
+    attacks: dict[str, np.ndarray],
+    history,
+    rows: dict | None = None,
+    variants: dict[str, dict] | None = None,
 ) -> None:
-    """Write one pair's scores atomically (see the module docstring for the layout)."""
+    """Write one pair's scores atomically (see the module docstring for the layout); ``variants``:
+    ``{variant: {"normal_train", "normal_test", "attacks": {name: scores}}}`` of each other score variant."""
     arrays = {"normal_train": np.asarray(normal_train), "normal_test": np.asarray(normal_test)}
     arrays |= {f"attack:{name}": np.asarray(values) for name, values in attacks.items()}
     arrays |= {name: np.asarray(values) for name, values in (rows or {}).items()}
     arrays["history"] = np.array(json.dumps(history, default=float))
+    for variant, scores in (variants or {}).items():
+        prefix = _variant_prefix(variant)
+        arrays[f"{prefix}normal_train"] = np.asarray(scores["normal_train"])
+        arrays[f"{prefix}normal_test"] = np.asarray(scores["normal_test"])
+        arrays |= {f"{prefix}attack:{name}": np.asarray(values) for name, values in scores["attacks"].items()}
     with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
         handle.flush()
         os.fsync(handle.fileno())
 
 
-def read_scores(path: Path) -> dict:
+def read_scores(path: Path, variant: str = DEFAULT_VARIANT) -> dict:
     """``{"normal_train", "normal_test", "attacks": {name: scores}, "history"}`` of one pair, and its
-    stored rows (``train_rows``, ``test_rows``, ``anomaly_rows``) where the protocol has them."""
+    stored rows (``train_rows``, ``test_rows``, ``anomaly_rows``) where the protocol has them; the
+    scores are those of the score variant ``variant`` (DataError when the file has none of it)."""
+    prefix = _variant_prefix(variant)
     try:
         with np.load(path) as data:
             return {
-                "normal_train": data["normal_train"],
-                "normal_test": data["normal_test"],
-                "attacks": {key.split(":", 1)[1]: data[key] for key in data.files if key.startswith("attack:")},
+                "normal_train": data[f"{prefix}normal_train"],
+                "normal_test": data[f"{prefix}normal_test"],
+                "attacks": {
+                    key.removeprefix(f"{prefix}attack:"): data[key]
+                    for key in data.files
+                    if key.startswith(f"{prefix}attack:")
+                },
                 "history": json.loads(str(data["history"])),
             } | {key: data[key] for key in data.files if key.endswith("_rows")}
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path}: unreadable scores file ({exc})") from None
+
+
+def stored_variants(path: Path) -> list[str]:
+    """The score variants whose scores a pair's file holds, ``DEFAULT_VARIANT`` first."""
+    try:
+        with np.load(path) as data:
+            files = data.files
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable scores file ({exc})") from None
+    others = [key.split(":")[1] for key in files if key.startswith("variant:") and key.endswith(":normal_test")]
+    return [DEFAULT_VARIANT, *others]
 
 
 def _parse(path: Path, text: str) -> list[dict]:
@@ -95,7 +143,14 @@ def _parse(path: Path, text: str) -> list[dict]:
 
 
 def _complete(lines: list[dict]) -> bool:
-    return sorted(line["attack"] for line in lines) == sorted(lines[0].get("pair_attacks", ()))
+    """Whether a pair's lines (its detector's and its score variants') hold every attack of the pair
+    once per name, its detector's own lines among them."""
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for line in lines:
+        by_name[line["detector"]].append(line["attack"])
+    expected = sorted(lines[0].get("pair_attacks", ()))
+    own = pair_key(lines[0])[0]
+    return own in by_name and all(sorted(attacks) == expected for attacks in by_name.values())
 
 
 def _write_lines(path: Path, records: list[dict]) -> None:
@@ -146,9 +201,12 @@ def rewrite(out: Path, records: list[dict]) -> None:
 
 
 def write_pair(out: Path, records: list[dict]) -> None:
-    """Record one pair's lines: an fsync'd append, or an atomic rewrite when the pair had lines already."""
+    """Record one pair's lines: an fsync'd append, or an atomic rewrite when the pair had lines already
+    (its score variants' lines too). Its score variants' lines go first, its detector's own last (see
+    the module docstring)."""
     path = Path(out) / RESULTS
     key = pair_key(records[0])
+    records = sorted(records, key=lambda record: split_variant(record["detector"])[1] == DEFAULT_VARIANT)
     existing = read_results(out)
     if any(pair_key(record) == key for record in existing):
         _write_lines(path, [record for record in existing if pair_key(record) != key] + records)

@@ -19,6 +19,11 @@ is what makes ``--jobs N`` reproduce ``--jobs 1`` to the last bit; parallelism c
 ``--executor ray``, from Ray tasks on one machine or a cluster (``ray_executor``). Keep
 ``jobs * threads`` at most the number of cores.
 
+A detector with score variants (``advbench.score_variants``) is fitted once per pair; its
+variants' lines (``<detector>[<variant>]``) belong to the pair, which is finished when the
+detector's own lines are (``results`` writes them last). A pair recorded before its detector had
+variants stays finished (the run does not fit it again for them; ``--force`` does).
+
 A detector that raises on a pair is recorded (one line per attack with ``error`` set and
 ``auc`` null) and the run goes on; failed pairs, and finished pairs whose scores file is
 missing, are computed again on the next run. A worker process that dies stops the run (exit 1).
@@ -75,13 +80,17 @@ def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[
 
 
 def _log_line(lines: list[dict], done: int, total: int) -> str:
+    """One pair's progress line: its detector's own AUCs (``lines[0]`` is the detector's first line)."""
     head = f"[{done}/{total}] {lines[0]['detector']} seed {lines[0]['seed']}"
     if results.pair_key(lines[0])[2] is not None:
         head += f" class {lines[0]['normal_class']}"
     if lines[0]["error"]:
         return f"{head}: FAILED: {lines[0]['error']}"
-    aucs = ", ".join(f"{line['attack']} {100 * line['auc']:.1f}" for line in lines)
-    return f"{head}: AUC % {aucs} (fit {lines[0]['fit_seconds']:.1f} s)"
+    own = [line for line in lines if line["detector"] == lines[0]["detector"]]
+    aucs = ", ".join(f"{line['attack']} {100 * line['auc']:.1f}" for line in own)
+    variants = len({line["detector"] for line in lines}) - 1
+    more = f", {variants} score variant(s) recorded" if variants else ""
+    return f"{head}: AUC % {aucs} (fit {lines[0]['fit_seconds']:.1f} s{more})"
 
 
 def _environment() -> dict:

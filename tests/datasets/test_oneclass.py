@@ -118,6 +118,33 @@ def test_run_writes_one_line_per_class_and_resumes(levels, tmp_path, mean_intens
     assert entry["benchmark"] == "mnist" and entry["classes"] == [0, 9, 4]
 
 
+def test_score_variants_of_a_one_class_run(levels, tmp_path, monkeypatch, capsys):
+    """A detector with a score variant (``fake_detectors``: ``darker`` is minus the mean pixel value) on
+    MNIST-type pairs: its lines per class, its scores in the class's scores file, its column in the table."""
+    from fake_detectors import MEAN_INTENSITY_VARIANTS
+
+    monkeypatch.setitem(detectors._REGISTRY, "mean-intensity", MEAN_INTENSITY_VARIANTS)
+    out = tmp_path / "variants"
+    argv = ["run", "--benchmark", "mnist", "--root", str(levels), "--classes", "0,9", "--detectors", "mean-intensity"]
+    assert main([*argv, "--seeds", "1", "--out", str(out)]) == 0
+    aucs = {(r["detector"], r["normal_class"]): r["auc"] for r in read_results(out)}
+    assert aucs == {
+        ("mean-intensity", 0): 1.0,
+        ("mean-intensity", 9): 0.0,
+        ("mean-intensity[darker]", 0): 0.0,
+        ("mean-intensity[darker]", 9): 1.0,
+    }
+    path = scores_path(out, "mean-intensity[darker]", 0, 9)
+    assert path == scores_path(out, "mean-intensity", 0, 9)
+    np.testing.assert_array_equal(read_scores(path, "darker")["normal_test"], -read_scores(path)["normal_test"])
+    table = (out / "auc_table.md").read_text()
+    assert "| Normal class | mean-intensity | mean-intensity[darker] |" in table
+    assert "| 0 | 100.0 | 0.0 |\n| 9 | 0.0 | 100.0 |" in table
+    capsys.readouterr()
+    assert main([*argv, "--seeds", "1", "--out", str(out)]) == 0
+    assert "2 pairs (2 reused, 0 computed)" in capsys.readouterr().err
+
+
 def test_protocol_1_run_and_table_2(levels, tmp_path, mean_intensity):
     out = tmp_path / "p1"
     argv = [

@@ -10,6 +10,9 @@ members of the ``pyod`` group (skipped without PyOD) must
   planted outlier a higher score than every normal image;
 - give exactly the same scores for the same ``random_state``;
 - when ``differentiable``, give the same scores with gradients from ``score_tensor`` (else a TypeError);
+- give their score variants (``score_variants``) under the names of ``variant_names()``, the default
+  (``"paper"``) first and bit for bit ``decision_function``'s (the only one for most detectors), and
+  the training images' in ``variant_scores_``;
 - reject a bad parameter with a ValueError naming it from ``check_params()``, and from ``fit``
   before any fitting starts.
 
@@ -208,3 +211,60 @@ def test_score_tensor_matches_decision_function_or_is_refused(name):
     np.testing.assert_allclose(scores.detach().numpy(), detector.decision_function(X_TEST), rtol=1e-4, atol=1e-4)
     scores.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+@contract_test
+def test_score_variants_start_with_decision_function_bit_for_bit(name):
+    detector = _fitted(name)
+    names = detector.variant_names()
+    assert names[0] == detectors.DEFAULT_VARIANT and len(set(names)) == len(names)
+    found = detector.score_variants(X_TEST)
+    assert list(found) == list(names)
+    for values in found.values():
+        assert isinstance(values, np.ndarray) and values.dtype == np.float64 and values.shape == (len(X_TEST),)
+        assert np.isfinite(values).all()
+    np.testing.assert_array_equal(found[detectors.DEFAULT_VARIANT], detector.decision_function(X_TEST))
+    train = detector.variant_scores_  # the training images', scored by fit
+    assert list(train) == list(names) and train[detectors.DEFAULT_VARIANT] is detector.decision_scores_
+    for name, values in detector.score_variants(X_TRAIN).items():
+        np.testing.assert_array_equal(train[name], values)
+    with pytest.raises(ValueError, match="shape"):
+        detector.score_variants(X_TEST[:, :, :20, :20])
+
+
+class _Variants(detectors.BaseDetector):
+    """A detector whose score variants are set per instance (``names``, ``give``), to test the contract's checks."""
+
+    def __init__(self, names=("paper", "double"), give=None, random_state=None):
+        self.names = names
+        self.give = give
+        self.random_state = random_state
+
+    def _fit(self, X):
+        pass
+
+    def _score(self, X):
+        return X.mean(axis=(1, 2, 3))
+
+    def _variant_names(self):
+        return self.names
+
+    def _score_variants(self, X):
+        found = {"paper": self._score(X), "double": 2 * self._score(X)}
+        return found if self.give is None else self.give(X)
+
+
+def test_score_variants_are_checked():
+    good = _Variants().fit(X_TRAIN)
+    found = good.score_variants(X_TEST)
+    assert list(found) == ["paper", "double"] and found["double"].dtype == np.float64
+    np.testing.assert_array_equal(found["paper"], good.decision_function(X_TEST))
+    for names in (("double", "paper"), ("paper", "paper"), (), ("paper", "Double"), ("paper", "a[b]")):
+        with pytest.raises(RuntimeError, match="score variant"):
+            _Variants(names=names).variant_names()
+    with pytest.raises(RuntimeError, match="returned score variants"):
+        _Variants(give=lambda X: {"paper": X.mean(axis=(1, 2, 3))}).fit(X_TRAIN).score_variants(X_TEST)
+    with pytest.raises(RuntimeError, match="scores for"):
+        _Variants(give=lambda X: {"paper": X.mean(axis=(1, 2, 3)), "double": np.zeros(2)}).fit(X_TRAIN).score_variants(
+            X_TEST
+        )

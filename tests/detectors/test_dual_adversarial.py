@@ -44,6 +44,16 @@ def noisy(X: np.ndarray, seed: int, sigma: float = 0.25) -> np.ndarray:
     return np.clip(X + rng.normal(0, sigma, X.shape), 0, 1).astype(np.float32)
 
 
+#: The score variants of each preset (the module docstring of ``detector.py``): D' brings ``dprime-x``,
+#: ``dprime-gx`` and ``latent``, D ``discriminator``.
+SCORE_VARIANTS = {
+    "ablation-single-ae": ["paper", "g"],
+    "ablation-single-ae-d": ["paper", "g", "discriminator"],
+    "ablation-dual-ae-d": ["paper", "g", "dprime-x", "dprime-gx", "latent", "discriminator"],
+    "dual-adversarial": ["paper", "g", "dprime-x", "dprime-gx", "latent", "discriminator"],
+}
+
+
 @pytest.fixture(scope="module")
 def fitted() -> dict[str, DualAdversarialDetector]:
     # One thread: float sums, and so the trained models, otherwise depend on the core count.
@@ -253,3 +263,61 @@ def test_latent_loss_can_train_the_auxiliary_encoder():
     base = detectors.create("dual-adversarial", **{**SMALL, "epochs": 1}).fit(train)
     other = detectors.create("dual-adversarial", **{**SMALL, "epochs": 1}, zrec_trains_auxiliary=True).fit(train)
     assert not torch.equal(base.auxiliary_.encoder.mean.weight, other.auxiliary_.encoder.mean.weight)
+
+
+def _l1(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    return (a - b).abs().sum(dim=(1, 2, 3)).double().numpy()
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_score_variants_are_the_distances_they_name(fitted, name):
+    """Each variant computed by hand from the fitted networks, in the space of the paper's score (the
+    training standardization, eval mode, encoders on their means), against ``score_variants``."""
+    det = fitted[name]
+    images = np.concatenate([blobs(20, seed=9), noisy(blobs(20, seed=10), seed=11)])
+    found = det.score_variants(images)
+    assert list(found) == list(det.variant_names()) == SCORE_VARIANTS[name]
+    assert all(values.dtype == np.float64 and values.shape == (40,) for values in found.values())
+    G, Dp, D = det.generator_, det.auxiliary_, det.discriminator_
+    assert not any(net.training for net in det._networks())
+    with torch.no_grad():
+        x = torch.from_numpy(det.preprocessor_.transform(images))
+        z = G.encoder(x).mean
+        gx = G.decoder(z)  # G(x)
+        expected = {"g": _l1(x, gx)}  # ||x - G(x)||_1
+        if Dp is None:
+            expected["paper"] = expected["g"]  # a single autoencoder's own reconstruction error
+        else:
+            z_aux = Dp.encoder(gx).mean  # G'_e(G(x))
+            dp_gx = Dp.decoder(z_aux)  # D'(G(x))
+            expected["paper"] = _l1(x, dp_gx)  # ||x - D'(G(x))||_1
+            expected["dprime-x"] = _l1(x, Dp.decoder(Dp.encoder(x).mean))  # ||x - D'(x)||_1
+            expected["dprime-gx"] = _l1(gx, dp_gx)  # ||G(x) - D'(G(x))||_1
+            expected["latent"] = torch.linalg.vector_norm(z - z_aux, dim=1).double().numpy()  # reduction "sum"
+        if D is not None:
+            expected["discriminator"] = -D(x).double().numpy()  # minus D's logit: "real" scores low
+    assert set(expected) == set(found)
+    for variant, values in expected.items():
+        np.testing.assert_allclose(found[variant], values, rtol=1e-5, err_msg=variant)
+    np.testing.assert_array_equal(found["paper"], det.decision_function(images))
+
+
+def test_paper_variant_is_decision_function_bit_for_bit_across_batches(fitted):
+    """600 images: two scoring batches of ``batched_apply`` (512 + 88)."""
+    det = fitted["dual-adversarial"]
+    images = blobs(600, seed=12)
+    found = det.score_variants(images)
+    np.testing.assert_array_equal(found["paper"], det.decision_function(images))
+    np.testing.assert_array_equal(det.score_variants(images[:88])["g"], found["g"][:88])
+
+
+def test_latent_variant_follows_the_reduction():
+    z, z_aux = torch.tensor([[3.0, 4.0, 0.0, 0.0]]), torch.zeros(1, 4)
+    assert float(losses.latent_distance(z, z_aux, "sum")) == pytest.approx(5.0)
+    assert float(losses.latent_distance(z, z_aux, "mean")) == pytest.approx(2.5)  # the root mean square
+    assert float(losses.latent_loss(z.repeat(2, 1), z_aux.repeat(2, 1), "sum")) == pytest.approx(5.0)
+
+
+def test_variant_names_need_no_fit():
+    for name, expected in SCORE_VARIANTS.items():
+        assert list(detectors.create(name).variant_names()) == expected

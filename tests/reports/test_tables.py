@@ -1,5 +1,5 @@
 """Table cells never overstate (fewer seeds than the table's are said, such a cell is never best);
-figures tell detectors apart."""
+figures tell detectors apart; score variants' rows follow their detector."""
 
 from __future__ import annotations
 
@@ -86,3 +86,34 @@ def test_latex_escape_escapes_every_special_character():
     }.items():
         assert tables.latex_escape(f"x{char}y") == f"x{escaped}y"
     assert tables.latex_escape("plain text, 0.5 ± 1 (ok)") == "plain text, 0.5 ± 1 (ok)"
+
+
+def test_score_variants_sort_right_after_their_detector():
+    from advbench.reports.report import table_order
+
+    found = [
+        "my-plugin[b]",
+        "dual-adversarial[g]",
+        "my-plugin",
+        "ablation-single-ae",
+        "dual-adversarial[latent]",
+        "other-plugin",
+        "ocsvm",
+        "dual-adversarial",
+        "my-plugin[a]",
+        "ablation-single-ae[g]",
+    ]
+    assert table_order(found) == [
+        "ocsvm",
+        "dual-adversarial",
+        "dual-adversarial[g]",
+        "dual-adversarial[latent]",
+        "ablation-single-ae",
+        "ablation-single-ae[g]",
+        "my-plugin",
+        "my-plugin[b]",
+        "my-plugin[a]",
+        "other-plugin",
+    ]
+    plain = ["pyod:ECOD", "ocsvm", "zeta", "alpha", "dcae"]
+    assert table_order(plain) == ["ocsvm", "dcae", "pyod:ECOD", "zeta", "alpha"]

@@ -17,14 +17,18 @@ import pytest
 from paths import REPO
 from run_fixtures import NOISE, mann_whitney_auc, write_config, write_synthetic_benchmark
 
+from advbench import detectors
 from advbench.cli import main
 from advbench.detectors import GROUPS
 from advbench.runs import results
 from advbench.runs.config import config_hash
+from advbench.score_variants import variant_name
 
 ROOT = REPO
 ATTACKS = list(NOISE)
 ALL = [*GROUPS["all"], *[name for name in GROUPS["ablation"] if name not in GROUPS["all"]]]
+#: The rows of a run of ``ALL`` in table order: each detector, then its score variants (the dual family's).
+ROWS = [variant_name(name, variant) for name in ALL for variant in detectors.create(name).variant_names()]
 REQUIRED_KEYS = {
     "detector",
     "seed",
@@ -79,7 +83,9 @@ def full_run(data, config, tmp_path_factory) -> Path:
 
 def test_run_writes_every_artifact(full_run, data):
     records = lines_of(full_run)
-    assert len(records) == len(ALL) * 2 * len(ATTACKS)
+    assert len(ROWS) == len(ALL) + 5 + 1 + 2 + 5  # the variants of dual-adversarial and of the ablation presets
+    assert len(records) == len(ROWS) * 2 * len(ATTACKS)
+    assert {r["detector"] for r in records} == set(ROWS)
     assert len(by_key(records)) == len(records)  # no duplicates
     for record in records:
         assert set(record) >= REQUIRED_KEYS
@@ -140,7 +146,8 @@ def test_markdown_numbers_equal_results(full_run):
     cells = _markdown_cells(full_run / "auc_table.md")
     labels = {"boundary": "Boundary", "fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool"}
     best = {}
-    for detector in ALL:
+    assert [row for row, label in cells if label == "FGSM"][1:] == ROWS  # after the alignment row
+    for detector in ROWS:
         for attack in ATTACKS:
             aucs = [100 * r["auc"] for r in records if r["detector"] == detector and r["attack"] == attack]
             text = cells[detector, labels[attack]]
@@ -246,7 +253,7 @@ def test_jobs_2_equals_jobs_1(full_run, data, config, tmp_path):
     assert code == 0
     reference = by_key(lines_of(full_run))
     records = by_key(lines_of(out))
-    assert len(records) == 3 * 2 * 4
+    assert len(records) == (1 + 1 + 6) * 2 * 4  # dual-adversarial with its five score variants
     for key, record in records.items():
         assert record["auc"] == reference[key]["auc"], key
     for name in ("dcae", "dual-adversarial"):
@@ -400,7 +407,7 @@ def test_resume_after_killed_run(full_run, data, config, tmp_path):
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     records = lines_of(out)
-    assert len(records) == len(by_key(records)) == 2 * 2 * 4
+    assert len(records) == len(by_key(records)) == (6 + 1) * 2 * 4  # dual-adversarial with its five score variants
     assert not list(out.rglob("*.tmp"))
     reference = by_key(lines_of(full_run))
     for key, record in by_key(records).items():

@@ -92,6 +92,28 @@ un-augmented image, in eval mode without gradient; the encoders use the latent m
 sampling). Without D' (``use_dual=False``) the score is the generator's own reconstruction
 error ``||x - G(x)||_1``, the natural score of a single autoencoder.
 
+Score variants (``score_variants``, the contract in ``base.py``): besides that score, named
+``paper`` (it is ``decision_function``), the same fit gives the other distances the paper's
+networks define, each in the space the score uses (standardized, un-augmented images, eval mode,
+encoders on their means, no gradient), from one pass of G, D' and D over each batch:
+
+- ``g``: ``||x - G(x)||_1``, the generator's reconstruction error (the L_irec term of eq. 3 per
+  image); for the presets without D' it is their ``paper`` score itself;
+- ``dprime-x``: ``||x - D'(x)||_1``, D''s reconstruction of the image itself (the real term of
+  L_dual, eq. 5-6);
+- ``dprime-gx``: ``||G(x) - D'(G(x))||_1``, D''s reconstruction of G's output (the fake term of
+  L_dual, eq. 5-6);
+- ``latent``: the L_zrec distance of eq. (4) per image, ``||G_e(x) - G'_e(G(x))||_2`` between the
+  latent means (``losses.latent_distance``: the root mean square with ``reduction="mean"``);
+- ``discriminator``: minus D's logit on ``x``. D is trained to give the real training images a high
+  logit (label 1 in eq. 2) and G's reconstructions a low one (label 0), so an image that D finds
+  unlike the real normal images scores high: higher = more anomalous.
+
+A preset gets the variants of the parts it builds (``VARIANTS``): no D' (``use_dual=False``), no
+``dprime-x``, ``dprime-gx``, ``latent``; no D (``use_discriminator=False``), no ``discriminator``.
+Scoring all of them costs one more D' pass and one D pass per batch than ``paper`` alone
+(``benchmarks/bench_score_variants.py`` measures the ratio).
+
 ``history_`` holds one dict per epoch with the epoch's mean losses: ``loss_g`` (the G step's
 total), ``loss_d`` (D), ``loss_dprime`` (``L_dual``), ``mi_estimate`` (global JS estimate of
 I(X; Z), ``log 4 - L_e_g``, 0 at chance) and the components ``irec``, ``adv``, ``zrec``,
@@ -113,7 +135,7 @@ import numpy as np
 import torch
 
 from advbench.detectors import profiles
-from advbench.detectors.base import BaseDetector, check_images
+from advbench.detectors.base import DEFAULT_VARIANT, BaseDetector, check_images
 from advbench.detectors.checks import check_choice, check_int, check_number, check_random_state
 from advbench.detectors.dual_adversarial import losses
 from advbench.detectors.dual_adversarial.networks import AutoEncoder, Discriminator, Geometry, MIEstimator
@@ -122,6 +144,16 @@ from advbench.detectors.preprocessing import ImagePreprocessor
 from advbench.torch_utils import batched_apply, check_device, minibatches, resolve_device, seed_everything
 
 _HISTORY_KEYS = LOSS_KEYS + GRAD_KEYS
+
+#: Every score variant (see the module docstring) and the part it needs (None: G alone).
+VARIANTS = {
+    DEFAULT_VARIANT: None,
+    "g": None,
+    "dprime-x": "use_dual",
+    "dprime-gx": "use_dual",
+    "latent": "use_dual",
+    "discriminator": "use_discriminator",
+}
 
 #: Training schedule per profile (see the module docstring): at most ``epochs`` epochs, stopped
 #: earlier by ``training.flattened`` over ``stop_window`` epochs (0: never).
@@ -404,6 +436,35 @@ class DualAdversarialDetector(BaseDetector):
     def _score_tensor(self, x: torch.Tensor) -> torch.Tensor:
         x = self.preprocessor_.transform_tensor(x)
         return losses.per_image_l1(x, self._reconstruct(x))
+
+    def _variant_names(self) -> tuple[str, ...]:
+        return tuple(name for name, part in VARIANTS.items() if part is None or getattr(self, part))
+
+    def _variants_of_batch(self, x: torch.Tensor, names: tuple[str, ...]) -> torch.Tensor:
+        """The score variants of one standardized batch, one column per name of ``names``.
+
+        ``paper`` goes through exactly the operations of ``_score`` (``_reconstruct``), so it is
+        bit for bit ``decision_function``.
+        """
+        recon, enc, _ = self.generator_(x)
+        found = {"g": losses.per_image_l1(x, recon)}
+        if self.auxiliary_ is not None:
+            aux_recon, aux_enc, _ = self.auxiliary_(recon)
+            found[DEFAULT_VARIANT] = losses.per_image_l1(x, aux_recon)
+            found["dprime-x"] = losses.per_image_l1(x, self.auxiliary_(x)[0])
+            found["dprime-gx"] = losses.per_image_l1(recon, aux_recon)
+            found["latent"] = losses.latent_distance(enc.mean, aux_enc.mean, self.reduction)
+        else:
+            found[DEFAULT_VARIANT] = found["g"]
+        if self.discriminator_ is not None:
+            found["discriminator"] = -self.discriminator_(x)
+        return torch.stack([found[name] for name in names], dim=1)
+
+    def _score_variants(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        names = self._variant_names()
+        table = batched_apply(lambda batch: self._variants_of_batch(batch, names), self._standardized(X))
+        table = table.cpu().numpy()
+        return {name: table[:, column] for column, name in enumerate(names)}
 
     @torch.no_grad()
     def mutual_information_logits(self, X) -> tuple[np.ndarray, np.ndarray]:

@@ -51,10 +51,16 @@ def generator_adversarial_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
-def latent_loss(z: torch.Tensor, z_aux: torch.Tensor, reduction: str) -> torch.Tensor:
-    """Eq. (4): ``E ||G_e(x) - G'_e(G(x))||_2`` (smoothed at 0 by 1e-8); the RMS with ``reduction="mean"``."""
+def latent_distance(z: torch.Tensor, z_aux: torch.Tensor, reduction: str) -> torch.Tensor:
+    """``||z - z_aux||_2`` of each image (smoothed at 0 by 1e-8), the RMS with ``reduction="mean"``: the
+    distance inside eq. (4), and the ``latent`` score variant (``detector.py``)."""
     squares = (z - z_aux).flatten(1).pow(2)
-    return ((squares.mean(dim=1) if reduction == "mean" else squares.sum(dim=1)) + 1e-8).sqrt().mean()
+    return ((squares.mean(dim=1) if reduction == "mean" else squares.sum(dim=1)) + 1e-8).sqrt()
+
+
+def latent_loss(z: torch.Tensor, z_aux: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Eq. (4): ``E ||G_e(x) - G'_e(G(x))||_2``, the batch mean of ``latent_distance``."""
+    return latent_distance(z, z_aux, reduction).mean()
 
 
 def dual_loss(real_error: torch.Tensor, fake_error: torch.Tensor, k: float) -> torch.Tensor:
