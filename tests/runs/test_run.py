@@ -22,7 +22,7 @@ from advbench.cli import main
 from advbench.detectors import GROUPS
 from advbench.runs import results
 from advbench.runs.config import config_hash
-from advbench.score_variants import variant_name
+from advbench.score_variants import split_variant, variant_name
 
 ROOT = REPO
 ATTACKS = list(NOISE)
@@ -115,9 +115,12 @@ def test_run_writes_every_artifact(full_run, data):
     assert set(info["detector_params"]) == set(ALL) and info["environment"]["versions"]["torch"]
     # the data file's own sha256, and each detector's hash recomputed from the parameters in its result lines
     sha256 = hashlib.sha256(data.read_bytes()).hexdigest()
-    hashes = {r["detector"]: config_hash(sha256, r["detector"], r["params"]) for r in records}
+    own = [r for r in records if r["detector"] in ALL]
+    hashes = {r["detector"]: config_hash(sha256, r["detector"], r["params"]) for r in own}
     assert {r["data_sha256"] for r in records} == {sha256} and len(set(hashes.values())) == len(ALL)
-    assert {(r["detector"], r["config_hash"]) for r in records} == set(hashes.items())
+    assert {(r["detector"], r["config_hash"]) for r in own} == set(hashes.items())
+    # a score variant's lines carry the hash of the detector whose fit they come from
+    assert all(r["config_hash"] == hashes[split_variant(r["detector"])[0]] for r in records)
     assert info["data_sha256"] == sha256 and info["config_hashes"] == hashes
     assert info["settings"] == {
         "data_sha256": sha256,
