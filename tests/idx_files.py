@@ -11,6 +11,7 @@ from paths import SHARED_DATA
 from advbench.datasets import mnist
 
 REAL_MNIST = SHARED_DATA / "mnist"
+REAL_FASHION_MNIST = SHARED_DATA / "fashion-mnist"
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -1,7 +1,8 @@
 """The whole pipeline on the real GTSRB copy at small scale (skipped when ../shared is absent).
 
 generate-attacks (one victim epoch, 30 stop signs, a short Boundary run), then ``run`` with two
-detectors over two seeds, then ``report``: every stage on real images, in about a minute or two.
+detectors over one seed in one process (``--jobs 2`` is checked by ``runs/test_run.py``), then
+``report``: every stage on real images, in about a minute.
 Marked ``slow`` (deselect with ``-m "not slow"``). The 51,839 crops are cached in the repository's
 ``datasets/cache/`` (git-ignored), as ``advbench`` and ``test_gtsrb.py`` cache them, so only the
 first run on a machine crops the images.
@@ -76,20 +77,18 @@ def test_real_pipeline_small(tmp_path, capsys):
             "--detectors",
             "mahalanobis,dcae",
             "--seeds",
-            "2",
+            "1",
             "--attacks",
             attacks,
             "--config",
             str(config),
             "--out",
             str(out),
-            "--jobs",
-            "2",
         ]
     )
     assert code == 0
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert len(lines) == 2 * 2 * len(kept)
+    assert len(lines) == 2 * 1 * len(kept)
     assert all(line["error"] is None and 0.0 <= line["auc"] <= 1.0 for line in lines)
     assert all(0.0 <= line["paired_auc"] <= 1.0 and 0.0 <= line["matched_auc"] <= 1.0 for line in lines)
     table = (out / "auc_table.md").read_text()

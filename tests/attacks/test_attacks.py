@@ -199,6 +199,27 @@ def test_rounding_that_undoes_an_attack_drops_the_image_and_is_not_a_success():
     assert outcome.predicted_label.tolist() == [1]
 
 
+def test_rounding_that_completes_an_attack_keeps_the_image_and_is_a_success():
+    """The same linear victim with its boundary at a mean pixel of 100.8/255. Row 0 (100.6/255) is
+    classified correctly as a float but rounds to 101: misclassified, kept. Row 1 (100.4/255) fools it
+    neither way; row 2 (101.2/255) fools it both ways."""
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 2)).eval()
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].weight[1] = 1.0 / (3 * 32 * 32)
+        model[1].bias[:] = torch.tensor([0.0, -100.8 / 255])
+    clean = np.full((3, 3, 32, 32), 100, np.uint8)
+    adversarial = torch.stack([torch.full((3, 32, 32), v / 255) for v in (100.6, 100.4, 101.2)])
+    assert predict(model, adversarial).tolist() == [0, 0, 1]  # before rounding only row 2 fools the victim
+    outcome = keep_adversarial(model, clean, adversarial, np.zeros(3, np.int64))
+    assert (outcome.attempted, outcome.fooled_before_rounding, outcome.succeeded, outcome.kept) == (3, 1, 2, 2)
+    assert outcome.rows.tolist() == [0, 2] and outcome.predicted_label.tolist() == [1, 1]
+    assert (
+        [int(image.min()) for image in outcome.images] == [int(image.max()) for image in outcome.images] == [101, 101]
+    )
+    np.testing.assert_allclose(outcome.linf, [1 / 255, 1 / 255])
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     root = write_official_layout(tmp_path / "gtsrb", synthetic_gtsrb(n_train=2, n_test=1))
     base = [

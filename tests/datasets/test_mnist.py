@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 import pytest
-from idx_files import REAL_MNIST, idx_bytes, write_files
+from idx_files import REAL_FASHION_MNIST, REAL_MNIST, idx_bytes, write_files
 
 from advbench import cli
 from advbench.datasets import mnist
@@ -91,10 +91,20 @@ def test_download_checks_md5s_and_keeps_good_files(tmp_path, served):
     assert not (target / mnist.FILES[3]).exists()
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not REAL_MNIST.is_dir(), reason="the official MNIST files are not beside the checkout")
 def test_real_mnist_counts(capsys):
     assert cli.main(["info", "--benchmark", "mnist", "--root", str(REAL_MNIST), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert (info["train"], info["test"]) == (60000, 10000)
     assert (info["train_per_class"]["0"], info["test_per_class"]["0"]) == (5923, 980)
+
+
+@pytest.mark.skipif(
+    not REAL_FASHION_MNIST.is_dir(), reason="the official Fashion-MNIST files are not beside the checkout"
+)
+def test_real_fashion_mnist_counts(capsys):
+    assert cli.main(["info", "--benchmark", "fashion-mnist", "--root", str(REAL_FASHION_MNIST), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["benchmark"] == "fashion-mnist" and (info["train"], info["test"]) == (60000, 10000)
+    assert info["train_per_class"] == {str(c): 6000 for c in range(10)}
+    assert info["test_per_class"] == {str(c): 1000 for c in range(10)}

@@ -8,8 +8,6 @@ cached in the repository's ``datasets/cache/`` as ``advbench`` caches them.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from paths import REPO, SHARED_DATA
@@ -47,28 +45,22 @@ def test_rcae_sparse_part_is_sparse_on_real_stop_signs(stop_signs):
 
 
 @pytest.fixture(scope="module")
-def dual_histories(stop_signs) -> dict[str, list[dict]]:
-    """Seed 0 on one CPU thread, as ``advbench run`` trains it, so the shares are those of the published seed 0."""
+def dual_history(stop_signs) -> list[dict]:
+    """Seed 0 on one CPU thread, as ``advbench run`` trains it, so the shares are those of the published seed 0.
+
+    The switched-off MI regularizer (``ablation-dual-ae-d``: no gradient from the term, a positive
+    total) is data-independent; ``test_dual_adversarial.py`` checks it on small images."""
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return {
-            name: detectors.create(name, random_state=0, device="cpu", epochs=DUAL_EPOCHS).fit(stop_signs).history_
-            for name in ("dual-adversarial", "ablation-dual-ae-d")
-        }
+        detector = detectors.create("dual-adversarial", random_state=0, device="cpu", epochs=DUAL_EPOCHS)
+        return detector.fit(stop_signs).history_
     finally:
         torch.set_num_threads(threads)
 
 
-def test_every_term_of_eq1_gets_a_measurable_share_of_gs_gradient(dual_histories):
-    shares = _shares(dual_histories["dual-adversarial"])
+def test_every_term_of_eq1_gets_a_measurable_share_of_gs_gradient(dual_history):
+    shares = _shares(dual_history)
     assert all(share >= 0.01 for share in shares.values()), shares
-
-
-def test_mi_regularizer_switch_changes_gs_gradient(dual_histories):
-    with_mi, without = (_shares(dual_histories[name]) for name in ("dual-adversarial", "ablation-dual-ae-d"))
-    assert with_mi["e"] >= 0.01
-    assert math.isnan(without["e"])
-    assert all(row["grad_total"] > 0 for row in dual_histories["ablation-dual-ae-d"])

@@ -170,13 +170,11 @@ def test_bad_parameters_and_inputs_raise(params, X, message):
         DualAdversarialDetector(device="cpu", **params).fit(X)
 
 
-@pytest.mark.parametrize(
-    ("name", "network"), [("dual-adversarial", "auxiliary autoencoder"), ("ablation-single-ae", "generator")]
-)
-def test_diverging_loss_raises(monkeypatch, name, network):
-    monkeypatch.setattr(losses, "image_l1", lambda a, b, reduction: (a - b).abs().mean() * float("nan"))
-    with pytest.raises(DivergenceError, match=f"{network}.*epoch 1"):
-        detectors.create(name, **{**SMALL, "epochs": 1}).fit(blobs(8, seed=9))
+@pytest.mark.parametrize("name", ["dual-adversarial", "ablation-single-ae"])
+def test_diverging_loss_raises(name):
+    # A real divergence: after one Adam step of size ~1e30 the weights overflow float32 in the next batch.
+    with pytest.raises(DivergenceError, match=r"^generator G loss became nan in epoch 1$"):
+        detectors.create(name, **{**SMALL, "epochs": 1, "lr": 1e30}).fit(blobs(40, seed=9))
 
 
 def test_augment_is_seeded_and_can_be_switched_off():

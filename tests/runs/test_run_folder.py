@@ -8,8 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +15,11 @@ import pytest
 import torch
 from fake_detectors import REGISTRY_ENTRY
 from paths import REPO
+from plugin_package import install_plugin
 
 from advbench import detectors
 from advbench.cli import main
-from advbench.runs import devices, history, runner
+from advbench.runs import devices, history
 from advbench.runs.results import RUN_JSON, scores_path
 
 ROOT = REPO
@@ -205,25 +204,13 @@ def test_cuda_on_a_machine_without_it_fails_before_any_pair(data, tmp_path, caps
     assert not out.exists()
 
 
-class _DeadPool:
-    """Stands in for ProcessPoolExecutor whose worker processes were killed."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def submit(self, fn, task):
-        future = Future()
-        future.set_exception(BrokenProcessPool("a process in the process pool was terminated abruptly"))
-        return future
-
-    def shutdown(self, **kwargs):
-        pass
-
-
-def test_a_dead_worker_is_exit_1_with_one_line(data, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", _DeadPool)
+def test_a_dead_worker_is_exit_1_with_one_line_and_the_finished_pairs_stay(data, tmp_path, capsys, monkeypatch):
+    # A real worker death: the plug-in detector "dies" calls os._exit(1) in its spawned worker, once the
+    # other worker's ocsvm pair is recorded in results.jsonl.
+    monkeypatch.syspath_prepend(str(install_plugin(tmp_path / "site", {"dies": "tiny_plugin:DiesInFit"})))
     out = tmp_path / "out"
-    assert main(run_argv(data, out, "--detectors", "ocsvm,iforest", "--seeds", "1", "--jobs", "2")) == 1
+    monkeypatch.setenv("TINY_PLUGIN_DIE_AFTER", str(out / "results.jsonl"))
+    assert main(run_argv(data, out, "--detectors", "ocsvm,dies", "--seeds", "1", "--jobs", "2")) == 1
     err = capsys.readouterr().err  # after the progress bar, one line
     assert [line for line in err.splitlines() if "error" in line] == [
         "advbench run: error: a worker process died (killed, or out of memory?); run the same command again to resume"
@@ -231,6 +218,11 @@ def test_a_dead_worker_is_exit_1_with_one_line(data, tmp_path, capsys, monkeypat
     assert "Traceback" not in err
     (entry,) = history.read_runs(out)
     assert entry["status"] == "failed: RunError" and entry["finished"]
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert {(line["detector"], line["seed"], line["error"]) for line in lines} == {("ocsvm", 0, None)}
+    # Resuming reuses the recorded pair.
+    assert main(run_argv(data, out, "--detectors", "ocsvm", "--seeds", "1")) == 0
+    assert "(1 reused, 0 computed)" in capsys.readouterr().err
 
 
 # 4. run.json keeps the history; the report uses every run's seeds.
