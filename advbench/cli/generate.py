@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from advbench.attacks import DEFAULT_ATTACKS
+from advbench.attacks import DEFAULT_ATTACKS, DESCRIPTIONS
 from advbench.cli.options import add_gtsrb_arguments, device, numbers, positive_int
 from advbench.errors import AdvbenchError
 
@@ -132,7 +132,8 @@ def register(sub) -> None:
         default=",".join(DEFAULT_ATTACKS),
         metavar="LIST",
         help=f"comma-separated attacks, each with optional parameters: fgsm@eps=4/255,bim@eps=32/255,alpha=4/255 "
-        f"(default: {','.join(DEFAULT_ATTACKS)}, each at its defaults; also: pgd)",
+        f"(default: {','.join(DEFAULT_ATTACKS)}, each at its defaults; also: "
+        f"{', '.join(name for name in DESCRIPTIONS if name not in DEFAULT_ATTACKS)})",
     )
     parser.add_argument(
         "--sweep",
