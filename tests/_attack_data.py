@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from advbench.attacks.pipeline import GenerateConfig
-from advbench.attacks.victim import VictimConfig
+from advbench.attacks.victim import VictimConfig, train_victim
 from advbench.datasets.gtsrb import GTSRB, Split
 
 #: Classes present in the synthetic set (14 is the normal class, as on GTSRB).
@@ -40,6 +40,15 @@ TINY_PARAMS = {
     "bim": {"eps": 0.3, "alpha": 0.05},
     "deepfool": {"steps": 5, "batch_size": 8},
 }
+
+
+def frozen_victim(data: GTSRB):
+    """``TINY_VICTIM`` trained on ``data`` with its weights frozen, and the test stop signs (uint8) it attacks."""
+    model, _ = train_victim(data.train.images, data.train.labels, TINY_VICTIM)
+    for param in model.parameters():
+        param.requires_grad_(False)
+    stop = data.test.labels == 14
+    return model, data.test.images[stop], data.test.labels[stop]
 
 
 def tiny_config(**changes) -> GenerateConfig:

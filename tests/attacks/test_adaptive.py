@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _attack_data import TINY_VICTIM, synthetic_gtsrb, tiny_config, write_official_layout
+from _attack_data import frozen_victim, synthetic_gtsrb, tiny_config, write_official_layout
 
 from advbench import cli, detectors
 from advbench.attacks.adaptive import run_adaptive, set_name
 from advbench.attacks.pipeline import generate
 from advbench.attacks.runners import resolve_params, run_attack
-from advbench.attacks.victim import to_float, train_victim
+from advbench.attacks.victim import to_float
 from advbench.datasets.benchmark_file import read_benchmark
 
 DIFFERENTIABLE = ["dcae", "rcae", "deep-svdd", "deep-svdd-soft", "dual-adversarial", "ablation-single-ae"]
@@ -25,11 +25,8 @@ def data():
 
 @pytest.fixture(scope="module")
 def victim(data):
-    model, _ = train_victim(data.train.images, data.train.labels, TINY_VICTIM)
-    for param in model.parameters():
-        param.requires_grad_(False)
-    stop = data.test.labels == 14
-    return model, to_float(data.test.images[stop]), torch.full((int(stop.sum()),), 14)
+    model, stop_signs, _ = frozen_victim(data)
+    return model, to_float(stop_signs), torch.full((len(stop_signs),), 14)
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _attack_data import TINY_VICTIM, synthetic_gtsrb
+from _attack_data import frozen_victim, synthetic_gtsrb
 
 from advbench import cli
 from advbench.attacks import DEFAULT_ATTACKS
 from advbench.attacks.quantize import keep_adversarial
 from advbench.attacks.runners import resolve_params, run_attack
 from advbench.attacks.variants import parse_sweep, resolve_variants
-from advbench.attacks.victim import predict, to_float, train_victim
+from advbench.attacks.victim import predict, to_float
 
 #: Few steps keep the test to seconds; the large initial constant finds adversarials at once.
 FEW_STEPS = {"binary_search_steps": 3, "steps": 30, "stepsize": 0.05, "initial_const": 10.0, "batch_size": 4}
@@ -20,12 +20,7 @@ FEW_STEPS = {"binary_search_steps": 3, "steps": 30, "stepsize": 0.05, "initial_c
 
 @pytest.fixture(scope="module")
 def victim():
-    data = synthetic_gtsrb()
-    model, _ = train_victim(data.train.images, data.train.labels, TINY_VICTIM)
-    for param in model.parameters():
-        param.requires_grad_(False)
-    stop = data.test.labels == 14
-    return model, data.test.images[stop], data.test.labels[stop]
+    return frozen_victim(synthetic_gtsrb())
 
 
 @pytest.mark.parametrize("quantized", [True, False])

@@ -13,22 +13,19 @@ import importlib.util
 
 import pytest
 import torch
-from _attack_data import TINY_VICTIM, synthetic_gtsrb
+from _attack_data import frozen_victim, synthetic_gtsrb
 
 from advbench.attacks.backends import deepfool_class
 from advbench.attacks.runners import resolve_params, run_attack
-from advbench.attacks.victim import to_float, train_victim
+from advbench.attacks.victim import to_float
 from advbench.errors import AdvbenchError
 
 
 @pytest.fixture(scope="module")
 def victim():
     data = synthetic_gtsrb()
-    model, _ = train_victim(data.train.images, data.train.labels, TINY_VICTIM)
-    for param in model.parameters():
-        param.requires_grad_(False)
-    stop = data.test.labels == 14
-    return model, to_float(data.test.images[stop]), torch.full((int(stop.sum()),), 14)
+    model, stop_signs, _ = frozen_victim(data)
+    return model, to_float(stop_signs), torch.full((len(stop_signs),), 14)
 
 
 def _both_backends(victim, name: str, overrides: dict | None = None):
