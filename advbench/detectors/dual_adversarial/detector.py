@@ -73,6 +73,40 @@ Choices where the paper is silent (ours):
   ``L_dual`` and G minimizes ``||G(x) - D'(G(x))||_1`` (its outputs should be reconstructed well
   by D', as real images are), weighted by ``w_d``.
 
+Readings of the paper (parameters; the defaults above are the literal reading). Each names the
+sentence of the paper it reads; ``reports/dual-readings/`` compares them:
+
+- ``input_scaling``: "normalization (subtracted and divided sequentially by mean and standard
+  deviation of the training images)" (section 4.1) is ``"standard"``; ``"gcn-minmax"`` is
+  Deep SVDD's input space (L1 global contrast normalization, then min-max scaling to [0, 1] on
+  the training images; ``preprocessing.py``), the baselines' preprocessing. The decoders' sigmoid
+  image is then already in the input space.
+- ``dprime_bn``: "s = ||x - G'_d(G'_e(G(x)))||_1" (section 4.1) passes G(x), not x, through D',
+  while D' is trained "to reconstruct the realistic inputs x faithfully while fail to do so for
+  generated input G(x)" (section 3.1). Its batch-norm statistics after training come from the
+  real training images (``"x"``, the default, see above), from G's reconstructions of them
+  (``"gx"``, the inputs of the score), or from the training batches as they were (``"training"``).
+- ``latent_sampling``: eq. (11) takes ``(x, z) ~ p(z|x)p(x)``, so z is sampled from the
+  variational encoder (``True``); the text calls z "the input image and corresponding latent
+  feature", which reads as the deterministic mean (``False``: G decodes, and T sees, the mean;
+  the KL term stays).
+- ``k_update``: "k controls how much emphasis is put on the pixel-wise error of generated input
+  L_direc during gradient descent" (section 3.1) is BEGAN's sentence for its adaptive ``k_t``
+  (Berthelot et al., 2017); "the parameter k is set to 0.4" (section 4.1) is the fixed reading
+  (``"fixed"``). ``"began"`` starts at ``k`` and follows BEGAN's proportional control with
+  balance ``began_gamma`` and rate ``began_lambda`` (BEGAN: gamma in {0.3, 0.5, 0.7}, lambda_k =
+  0.001, k_0 = 0) per batch (``training.began_balance``); ``history_["k"]`` records it.
+- ``lr_schedule``: "set the initialized learning rate as 0.002" (section 3.3) implies a rate that
+  changes; the paper names no schedule. ``"constant"`` (default), ``"linear"`` decay to 0 or
+  ``"cosine"`` annealing over the profile's epochs (its largest number under the reference
+  profile's stopping rule), stepped once per epoch for every optimizer; ``history_["lr"]`` records it.
+- ``reduction = "mean"`` with re-balanced weights, e.g. GANomaly's ``w_i = 50`` (Akcay et al.,
+  2018) for the reconstruction: the paper's weights "are empirically chosen to yield optimum
+  results" (section 4.1) on an unstated scale.
+
+The readings that other parameters already give: no augmentation (``crop_padding = 0``,
+``hflip = False``), ``w_d = 0`` and ``zrec_trains_auxiliary = True``.
+
 Update order per batch (``x`` is the augmented, standardized batch):
 
 0. G forward once: ``G(x)`` from ``z = mean + exp(logvar/2) * eps`` (the mean only when the
@@ -155,6 +189,17 @@ VARIANTS = {
     "discriminator": "use_discriminator",
 }
 
+#: Input spaces (``input_scaling``): the ``ImagePreprocessor`` settings of each reading.
+INPUT_SCALINGS = {
+    "standard": {"gcn": False, "scaling": "standard"},
+    "gcn-minmax": {"gcn": True, "scaling": "minmax"},
+}
+#: Images on which D''s batch-norm statistics are recomputed after training (``dprime_bn``);
+#: ``"training"`` keeps the running statistics of the training batches.
+DPRIME_BN_SOURCES = ("x", "gx", "training")
+#: Learning-rate schedules over the profile's epochs (``lr_schedule``).
+LR_SCHEDULES = ("constant", "linear", "cosine")
+
 #: Training schedule per profile (see the module docstring): at most ``epochs`` epochs, stopped
 #: earlier by ``training.flattened`` over ``stop_window`` epochs (0: never).
 SCHEDULES = {
@@ -196,6 +241,18 @@ class DualAdversarialDetector(BaseDetector):
         Scale of the norms of eqs. (3)-(6) and of the KL term within an image (``losses.py``).
     zrec_trains_auxiliary : bool
         Whether L_zrec also trains D''s encoder G'_e (default False, see the module docstring).
+    input_scaling : {"standard", "gcn-minmax"}
+        Input space (paper: ``"standard"``; see "Readings" in the module docstring).
+    dprime_bn : {"x", "gx", "training"}
+        Images on which D''s batch-norm statistics are recomputed after training (ours: ``"x"``).
+    latent_sampling : bool
+        Sample z from the variational encoder during training (eq. 11: True) or use its mean.
+    k_update : {"fixed", "began"}
+        Fixed ``k`` (paper: 0.4) or BEGAN's adaptive ``k_t`` starting at ``k``.
+    began_gamma, began_lambda : float
+        BEGAN's balance gamma and rate lambda_k for ``k_update="began"`` (BEGAN: 0.5, 0.001).
+    lr_schedule : {"constant", "linear", "cosine"}
+        Per-epoch learning-rate schedule (ours: constant).
     grad_batches : int
         Batches per epoch on which the gradient norm of every term of eq. (1) is measured (2).
     lr : float
@@ -241,6 +298,13 @@ class DualAdversarialDetector(BaseDetector):
         stop_tolerance: float | None = None,
         reduction: str = "sum",
         zrec_trains_auxiliary: bool = False,
+        input_scaling: str = "standard",
+        dprime_bn: str = "x",
+        latent_sampling: bool = True,
+        k_update: str = "fixed",
+        began_gamma: float = 0.5,
+        began_lambda: float = 0.001,
+        lr_schedule: str = "constant",
         grad_batches: int = 2,
         lr: float = 0.002,
         adam_beta1: float = 0.5,
@@ -269,6 +333,13 @@ class DualAdversarialDetector(BaseDetector):
         self.stop_tolerance = stop_tolerance
         self.reduction = reduction
         self.zrec_trains_auxiliary = zrec_trains_auxiliary
+        self.input_scaling = input_scaling
+        self.dprime_bn = dprime_bn
+        self.latent_sampling = latent_sampling
+        self.k_update = k_update
+        self.began_gamma = began_gamma
+        self.began_lambda = began_lambda
+        self.lr_schedule = lr_schedule
         self.grad_batches = grad_batches
         self.lr = lr
         self.adam_beta1 = adam_beta1
@@ -289,12 +360,25 @@ class DualAdversarialDetector(BaseDetector):
 
     # ------------------------------------------------------------------ setup
     def _check_params(self) -> None:
-        for name in ("use_discriminator", "use_dual", "use_latent_regularizer", "zrec_trains_auxiliary", "hflip"):
+        for name in (
+            "use_discriminator",
+            "use_dual",
+            "use_latent_regularizer",
+            "zrec_trains_auxiliary",
+            "hflip",
+            "latent_sampling",
+        ):
             check_choice(name, getattr(self, name), (False, True))
         schedule = profiles.resolve(self, SCHEDULES)
         check_int("batch_size", schedule["batch_size"], low=2)
         check_int("epochs", schedule["epochs"])
         check_choice("reduction", self.reduction, losses.REDUCTIONS)
+        check_choice("input_scaling", self.input_scaling, tuple(INPUT_SCALINGS))
+        check_choice("dprime_bn", self.dprime_bn, DPRIME_BN_SOURCES)
+        check_choice("k_update", self.k_update, ("fixed", "began"))
+        check_number("began_gamma", self.began_gamma)
+        check_number("began_lambda", self.began_lambda)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_int("grad_batches", self.grad_batches, low=0)
         check_int("latent_dim", self.latent_dim)
         if len(self.channels) != 3:
@@ -305,6 +389,8 @@ class DualAdversarialDetector(BaseDetector):
         check_number("adam_beta1", self.adam_beta1, high=1.0, high_open=True)
         for name in ("w_i", "w_a", "w_z", "w_e", "w_d", "k", "mi_beta", "kl_gamma"):
             check_number(name, getattr(self, name))
+        if self.k_update == "began":
+            check_number("k", self.k, high=1.0)
         check_int("crop_padding", self.crop_padding, low=0)
         check_device(self.device)
         check_random_state(self.random_state)
@@ -342,21 +428,44 @@ class DualAdversarialDetector(BaseDetector):
         self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
-        self.preprocessor_ = ImagePreprocessor(scaling="standard").fit(X)
-        self._build(self.preprocessor_.shift_, self.preprocessor_.scale_, geometry)
+        self.preprocessor_ = ImagePreprocessor(**INPUT_SCALINGS[self.input_scaling]).fit(X)
+        self._build(*self._output_space(), geometry)
         data = torch.from_numpy(self.preprocessor_.transform(X)).to(self.device_)
         step = TrainStep(self, self._adam)
+        schedulers = [self._lr_scheduler(opt, schedule["epochs"]) for opt in step.optimizers()]
         for net in self._networks():
             net.train()
 
         self.history_ = []
         for epoch in range(1, schedule["epochs"] + 1):
-            self.history_.append(self._epoch(step, data, generator, epoch, schedule["batch_size"]))
+            lr = step.optimizers()[0].param_groups[0]["lr"]
+            self.history_.append({**self._epoch(step, data, generator, epoch, schedule["batch_size"]), "lr": lr})
+            for scheduler in schedulers:
+                scheduler.step()
             if self._flattened(schedule):
                 break
         self._recalibrate_auxiliary(data, schedule["batch_size"])
         for net in self._networks():
             net.eval()
+
+    def _output_space(self) -> tuple:
+        """Shift and scale that map a decoder's sigmoid image into the input space.
+
+        With ``"standard"`` inputs the sigmoid image is a raw image in [0, 1], standardized like
+        the inputs; with ``"gcn-minmax"`` the inputs are themselves scaled to [0, 1] on the
+        training images, so the sigmoid image is already in their space.
+        """
+        if self.input_scaling == "standard":
+            return self.preprocessor_.shift_, self.preprocessor_.scale_
+        return np.zeros_like(self.preprocessor_.shift_), np.ones_like(self.preprocessor_.scale_)
+
+    def _lr_scheduler(self, optimizer: torch.optim.Optimizer, epochs: int):
+        """The per-epoch schedule of ``lr_schedule`` over the profile's (largest) number of epochs."""
+        if self.lr_schedule == "linear":
+            return torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, 0.0, total_iters=epochs)
+        if self.lr_schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        return torch.optim.lr_scheduler.ConstantLR(optimizer, 1.0, total_iters=0)
 
     def _epoch(self, step: TrainStep, data: torch.Tensor, generator, epoch: int, batch_size: int) -> dict:
         """One shuffled pass over the training images; the epoch's record for ``history_``."""
@@ -391,14 +500,18 @@ class DualAdversarialDetector(BaseDetector):
 
     @torch.no_grad()
     def _recalibrate_auxiliary(self, data: torch.Tensor, batch_size: int) -> None:
-        """Recompute D''s batch-norm statistics on the real (un-augmented) training images.
+        """Recompute D''s batch-norm statistics on the images ``dprime_bn`` names.
 
         During training D' runs in train mode on real batches and on generated ones, so its
-        running statistics mix both; at scoring time it should normalize as for the real images
-        it was trained to reconstruct (see the module docstring).
+        running statistics mix both. ``"x"``: the real, un-augmented training images, which D'
+        was trained to reconstruct; ``"gx"``: G's reconstructions of them, the inputs D' gets
+        inside the paper's score; ``"training"``: keep the mixed statistics (see the module docstring).
         """
-        if self.auxiliary_ is None:
+        if self.auxiliary_ is None or self.dprime_bn == "training":
             return
+        if self.dprime_bn == "gx":
+            self.generator_.eval()
+            data = batched_apply(lambda batch: self.generator_(batch)[0], data, batch_size)
         norms = [m for m in self.auxiliary_.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
         for module in norms:
             module.reset_running_stats()
@@ -413,7 +526,7 @@ class DualAdversarialDetector(BaseDetector):
         """Whether a history column belongs to a part that this variant builds."""
         if key in ("loss_d", "adv", "grad_adv"):
             return self.use_discriminator
-        if key in ("loss_dprime", "zrec", "dual_real", "dual_fake", "grad_zrec", "grad_dual"):
+        if key in ("loss_dprime", "zrec", "dual_real", "dual_fake", "grad_zrec", "grad_dual", "k"):
             return self.use_dual
         if key in ("mi_estimate", "kl", "mi_local", "grad_e"):
             return self.use_latent_regularizer

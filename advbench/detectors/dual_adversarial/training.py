@@ -15,7 +15,7 @@ import torch
 from advbench.detectors.dual_adversarial import losses
 from advbench.torch_utils import check_finite
 
-#: Loss columns of ``history_`` (epoch means).
+#: Loss columns of ``history_`` (epoch means; ``k`` is the dual-loss factor used, BEGAN's ``k_t`` when adapted).
 LOSS_KEYS = (
     "loss_g",
     "loss_d",
@@ -28,6 +28,7 @@ LOSS_KEYS = (
     "dual_fake",
     "kl",
     "mi_local",
+    "k",
 )
 #: The weighted terms of eq. (1) in G's loss, by history suffix -> weight parameter.
 GRAD_TERMS = {"irec": "w_i", "adv": "w_a", "zrec": "w_z", "dual": "w_d", "e": "w_e"}
@@ -55,16 +56,35 @@ def flattened(values: list[float], window: int, tolerance: float) -> bool:
     return last > (1.0 - tolerance) * before
 
 
+def began_balance(k: float, real_error: float, fake_error: float, det, pixels: int) -> float:
+    """BEGAN's proportional control of ``k_t`` (Berthelot et al., 2017, eq. 4 and section 3.4).
+
+    ``k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(x))), 0, 1)`` with ``L(x) = ||x - D'(x)||_1``
+    and ``L(G(x)) = ||G(x) - D'(G(x))||_1`` (eq. 5 of the dual paper) of the current batch.
+    BEGAN's losses are per-pixel means, and its ``lambda_k = 0.001`` is sized for them, so both
+    errors are taken per pixel whatever the detector's ``reduction``.
+    """
+    if det.reduction == "sum":
+        real_error, fake_error = real_error / pixels, fake_error / pixels
+    return min(max(k + det.began_lambda * (det.began_gamma * real_error - fake_error), 0.0), 1.0)
+
+
 class TrainStep:
     """The per-batch updates of D, D' and G (+ T) for one fitted detector (see ``detector.py``)."""
 
     def __init__(self, detector, adam):
         self.det = detector
+        #: The dual-loss factor of eq. (6): fixed at ``k``, or BEGAN's ``k_t`` (``k_update="began"``).
+        self.k = float(detector.k)
         self.G, self.D = detector.generator_, detector.discriminator_
         self.Dp, self.T = detector.auxiliary_, detector.mi_estimator_
         self.opt_g = adam(*(net for net in (self.G, self.T) if net is not None))
         self.opt_d = adam(self.D) if self.D is not None else None
         self.opt_dp = adam(self.Dp) if self.Dp is not None else None
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """The optimizers of this fit, G's first (the learning-rate schedules step them all)."""
+        return [opt for opt in (self.opt_g, self.opt_d, self.opt_dp) if opt is not None]
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator, epoch: int, measure: bool) -> dict[str, float]:
         det, G, D, Dp, T = self.det, self.G, self.D, self.Dp, self.T
@@ -73,7 +93,7 @@ class TrainStep:
 
         # 0. One generator pass; z is sampled when the encoder is variational.
         noise = None
-        if T is not None:
+        if T is not None and det.latent_sampling:
             noise = torch.randn(x.shape[0], int(det.latent_dim), generator=generator).to(x.device)
         recon, enc, z = G(x, noise)
         fake = recon.detach()
@@ -89,12 +109,15 @@ class TrainStep:
             real_error = losses.image_l1(x, Dp(x)[0], reduction)
             fake_recon, fake_enc, _ = Dp(fake)
             fake_error = losses.image_l1(fake, fake_recon, reduction)
-            loss_dp = losses.dual_loss(real_error, fake_error, float(det.k))
+            loss_dp = losses.dual_loss(real_error, fake_error, self.k)
             if det.zrec_trains_auxiliary:
                 loss_dp = loss_dp + det.w_z * losses.latent_loss(enc.mean.detach(), fake_enc.mean, reduction)
             self._step(self.opt_dp, loss_dp)
             terms["loss_dprime"] = check_finite(loss_dp.detach(), "auxiliary autoencoder D'", epoch)
             terms["dual_real"], terms["dual_fake"] = float(real_error.detach()), float(fake_error.detach())
+            terms["k"] = self.k
+            if det.k_update == "began":
+                self.k = began_balance(self.k, terms["dual_real"], terms["dual_fake"], det, x[0].numel())
 
         # 3. G (+ T) step, with D and D' frozen.
         frozen = [net for net in (D, Dp) if net is not None]

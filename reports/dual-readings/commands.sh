@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The commands behind reports/dual-readings/, run from the repository root on a 2-core CPU machine.
+# Every command resumes from the pairs already in its folder. The benchmark file is the default one
+# (reports/gtsrb-stop/README.md gives its command and sha256).
+set -euo pipefail
+A=advbench
+DIR=reports/dual-readings
+ROWS=dual-adversarial,ablation
+# 1. Every one-factor reading (and `combined` once written) on the stop signs, seeds 0-2.
+for toml in "$DIR"/readings/*.toml; do
+    reading=$(basename "$toml" .toml)
+    $A run --data datasets/gtsrb_stop_adv.h5 --detectors $ROWS --seeds 3 --jobs 2 \
+        --config "$toml" --out "$DIR/gtsrb/$reading"
+done
+python "$DIR/summarize.py"
+# 2. The top reading of results.md, and `literal`, on MNIST protocol 2 and Fashion-MNIST protocol 1.
+for reading in literal "${TOP:?set TOP to the top reading of results.md}"; do
+    $A run --benchmark mnist --root ../shared/data/mnist --protocol 2 --classes all --detectors $ROWS \
+        --seeds 1 --jobs 2 --config "$DIR/readings/$reading.toml" --out "$DIR/mnist-p2/$reading"
+    $A run --benchmark fashion-mnist --root ../shared/data/fashion-mnist --protocol 1 --classes all \
+        --detectors $ROWS --seeds 1 --jobs 2 --config "$DIR/readings/$reading.toml" --out "$DIR/fashion-p1/$reading"
+done
+python "$DIR/summarize.py"

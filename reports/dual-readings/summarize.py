@@ -1,0 +1,143 @@
+"""The readings study's tables and its selection, computed from the run folders by the rule in README.md.
+
+For each reading folder under ``gtsrb/``, ``mnist-p2/`` and ``fashion-p1/`` (one folder per
+reading, named after its TOML in ``readings/``), from the finished result lines of the four
+ablation rows:
+
+- the unpaired AUC (%) of each row's ``paper`` score, averaged over the attacks (GTSRB) or the
+  normal classes (MNIST, Fashion-MNIST) and the seeds, with the number of (seed, attack or
+  class) cells behind it;
+- whether the rows come in the paper's ablation order (single AE < + D < dual + D < full);
+- the ranking of the GTSRB readings by the full detector's mean (the selection rule);
+- which one-factor readings helped (at least ``HELPED`` points above ``literal`` on the full
+  detector), the factors the combined reading must join;
+- every score variant's AUC per row and reading (the decomposition).
+
+Only complete readings are ranked: a GTSRB reading needs every (row, seed 0-2, attack) line.
+Writes ``results.md`` beside this script; reads nothing but the run folders.
+
+Usage: python reports/dual-readings/summarize.py
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from advbench.fileio import write_text_atomic
+from advbench.runs.results import read_results
+from advbench.score_variants import split_variant
+
+HERE = Path(__file__).resolve().parent
+ROWS = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dual-adversarial")
+ROW_LABELS = ("single AE", "single AE + D", "dual AE + D", "full")
+#: Table 1 of the paper (AUC, %), the order the rows should come in.
+PAPER = {"gtsrb": (19.4, 40.3, 89.4, 92.1), "mnist-p2": (51.0, 53.1, 97.2, 98.5)}
+#: Benchmarks of the study: folder -> (title, what a cell averages over, seeds of a complete reading).
+BENCHMARKS = {
+    "gtsrb": ("GTSRB stop signs, official protocol, seeds 0-2 (selection)", "attack", (0, 1, 2)),
+    "mnist-p2": ("MNIST protocol 2, ten digits, seed 0 (confirmation)", "normal_class", (0,)),
+    "fashion-p1": ("Fashion-MNIST protocol 1, ten classes, seed 0 (confirmation)", "normal_class", (0,)),
+}
+#: A one-factor reading helped when its full detector gains at least this many AUC points over ``literal``.
+HELPED = 1.0
+
+
+def cells(folder: Path) -> dict[tuple[str, str], dict[tuple[int, str], float]]:
+    """AUC (%) per (row, variant), keyed by (seed, attack or class), from the folder's finished lines."""
+    table: dict[tuple[str, str], dict] = defaultdict(dict)
+    for line in read_results(folder):
+        if line["error"] is not None:
+            continue
+        row, variant = split_variant(line["detector"])
+        if row in ROWS:
+            where = line["attack"] if line["normal_class"] is None else str(line["normal_class"])
+            table[row, variant][line["seed"], where] = 100 * line["auc"]
+    return table
+
+
+def complete(table: dict, seeds: tuple[int, ...], wheres: set[str]) -> bool:
+    """Whether every row has its ``paper`` AUC for every seed and attack (or class)."""
+    return all({(s, w) for s in seeds for w in wheres} <= set(table.get((row, "paper"), {})) for row in ROWS)
+
+
+def means(table: dict, variant: str = "paper") -> list[float | None]:
+    return [float(np.mean(list(table[row, variant].values()))) if (row, variant) in table else None for row in ROWS]
+
+
+def ordered(values: list[float | None]) -> bool:
+    return None not in values and all(a < b for a, b in zip(values, values[1:], strict=False))
+
+
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def benchmark_section(key: str) -> tuple[list[str], dict[str, list]]:
+    title, _, seeds = BENCHMARKS[key]
+    folders = sorted(p for p in (HERE / key).glob("*") if (p / "results.jsonl").is_file())
+    tables = {p.name: cells(p) for p in folders}
+    wheres = {w for t in tables.values() for cell in t.values() for _, w in cell}
+    lines = [f"## {title}", "", "| reading | " + " | ".join(ROW_LABELS) + " | paper's order | cells |"]
+    lines.append("| --- |" + " ---: |" * len(ROWS) + " :---: | ---: |")
+    found = {}
+    for name, table in tables.items():
+        values = means(table)
+        done = complete(table, seeds, wheres)
+        found[name] = values if done else None
+        n = len(table.get(("dual-adversarial", "paper"), {}))
+        label = name if done else f"{name} (incomplete)"
+        lines.append(
+            f"| {label} | " + " | ".join(map(fmt, values)) + f" | {'yes' if ordered(values) else 'no'} | {n} |"
+        )
+    if key in PAPER:
+        lines.append("| *paper, Table 1* | " + " | ".join(f"{v:.1f}" for v in PAPER[key]) + " | yes | |")
+    lines += ["", "Decomposition: every score variant's mean AUC (%) per row.", ""]
+    variants = sorted({v for t in tables.values() for _, v in t}, key=lambda v: (v != "paper", v))
+    lines += ["| reading | row | " + " | ".join(variants) + " |", "| --- | --- |" + " ---: |" * len(variants)]
+    for name, table in tables.items():
+        for row, label in zip(ROWS, ROW_LABELS, strict=True):
+            lines.append(
+                f"| {name} | {label} | " + " | ".join(fmt(means(table, v)[ROWS.index(row)]) for v in variants) + " |"
+            )
+    return lines + [""], found
+
+
+def selection(found: dict[str, list | None]) -> list[str]:
+    ranked = sorted(((v[-1], n) for n, v in found.items() if v is not None), reverse=True)
+    lines = ["## Selection (GTSRB, the rule of README.md)", ""]
+    if not ranked:
+        return lines + ["No reading is complete yet.", ""]
+    lines += ["| rank | reading | full detector | gain over literal | helped |", "| ---: | --- | ---: | ---: | :---: |"]
+    literal = found.get("literal")
+    for rank, (value, name) in enumerate(ranked, 1):
+        gain = None if literal is None else value - literal[-1]
+        helped = gain is not None and name not in ("literal", "combined") and gain >= HELPED
+        lines.append(f"| {rank} | {name} | {value:.1f} | {fmt(gain)} | {'yes' if helped else ''} |")
+    lines += ["", f"Top reading: `{ranked[0][1]}` (selected on GTSRB test AUCs: optimistic).", ""]
+    return lines
+
+
+def main() -> None:
+    lines = [
+        "# Readings study: results",
+        "",
+        "Written by `summarize.py` from the run folders; unpaired AUC (%) of each row's `paper` score, "
+        "mean over attacks (GTSRB) or normal classes and seeds. The design and the rule are in README.md.",
+        "",
+    ]
+    gtsrb = None
+    for key in BENCHMARKS:
+        if (HERE / key).is_dir():
+            section, found = benchmark_section(key)
+            lines += section
+            gtsrb = found if key == "gtsrb" else gtsrb
+    if gtsrb is not None:
+        lines += selection(gtsrb)
+    write_text_atomic(HERE / "results.md", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
