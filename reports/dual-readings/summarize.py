@@ -35,32 +35,32 @@ ROWS = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dua
 ROW_LABELS = ("single AE", "single AE + D", "dual AE + D", "full")
 #: Table 1 of the paper (AUC, %), the order the rows should come in.
 PAPER = {"gtsrb": (19.4, 40.3, 89.4, 92.1), "mnist-p2": (51.0, 53.1, 97.2, 98.5)}
-#: Benchmarks of the study: folder -> (title, what a cell averages over, seeds of a complete reading).
+#: Benchmarks of the study: folder -> (title, seeds of a complete reading, (normal class, attack) cases per seed).
 BENCHMARKS = {
-    "gtsrb": ("GTSRB stop signs, official protocol, seeds 0-2 (selection)", "attack", (0, 1, 2)),
-    "mnist-p2": ("MNIST protocol 2, ten digits, seed 0 (confirmation)", "normal_class", (0,)),
-    "fashion-p1": ("Fashion-MNIST protocol 1, ten classes, seed 0 (confirmation)", "normal_class", (0,)),
+    "gtsrb": ("GTSRB stop signs, official protocol, seeds 0-2 (selection)", (0, 1, 2), 4),
+    "mnist-p2": ("MNIST protocol 2, ten digits, seed 0 (confirmation)", (0,), 10),
+    "fashion-p1": ("Fashion-MNIST protocol 1, ten classes, seed 0 (confirmation)", (0,), 10),
 }
 #: A one-factor reading helped when its full detector gains at least this many AUC points over ``literal``.
 HELPED = 1.0
 
 
-def cells(folder: Path) -> dict[tuple[str, str], dict[tuple[int, str], float]]:
-    """AUC (%) per (row, variant), keyed by (seed, attack or class), from the folder's finished lines."""
+def cells(folder: Path) -> dict[tuple[str, str], dict[tuple[int, str, str], float]]:
+    """AUC (%) per (row, variant), keyed by (seed, normal class, attack), from the folder's finished lines."""
     table: dict[tuple[str, str], dict] = defaultdict(dict)
     for line in read_results(folder):
         if line["error"] is not None:
             continue
         row, variant = split_variant(line["detector"])
         if row in ROWS:
-            where = line["attack"] if line["normal_class"] is None else str(line["normal_class"])
-            table[row, variant][line["seed"], where] = 100 * line["auc"]
+            table[row, variant][line["seed"], str(line["normal_class"]), line["attack"]] = 100 * line["auc"]
     return table
 
 
-def complete(table: dict, seeds: tuple[int, ...], wheres: set[str]) -> bool:
-    """Whether every row has its ``paper`` AUC for every seed and attack (or class)."""
-    return all({(s, w) for s in seeds for w in wheres} <= set(table.get((row, "paper"), {})) for row in ROWS)
+def complete(table: dict, seeds: tuple[int, ...], cases: set[tuple[str, str]], size: int) -> bool:
+    """Whether every row has its ``paper`` AUC for every seed and (normal class, attack) of the benchmark."""
+    needed = {(s, *case) for s in seeds for case in cases}
+    return len(cases) == size and all(needed <= set(table.get((row, "paper"), {})) for row in ROWS)
 
 
 def means(table: dict, variant: str = "paper") -> list[float | None]:
@@ -76,16 +76,16 @@ def fmt(value: float | None) -> str:
 
 
 def benchmark_section(key: str) -> tuple[list[str], dict[str, list]]:
-    title, _, seeds = BENCHMARKS[key]
+    title, seeds, size = BENCHMARKS[key]
     folders = sorted(p for p in (HERE / key).glob("*") if (p / "results.jsonl").is_file())
     tables = {p.name: cells(p) for p in folders}
-    wheres = {w for t in tables.values() for cell in t.values() for _, w in cell}
+    cases = {key[1:] for t in tables.values() for cell in t.values() for key in cell}
     lines = [f"## {title}", "", "| reading | " + " | ".join(ROW_LABELS) + " | paper's order | cells |"]
     lines.append("| --- |" + " ---: |" * len(ROWS) + " :---: | ---: |")
     found = {}
     for name, table in tables.items():
         values = means(table)
-        done = complete(table, seeds, wheres)
+        done = complete(table, seeds, cases, size)
         found[name] = values if done else None
         n = len(table.get(("dual-adversarial", "paper"), {}))
         label = name if done else f"{name} (incomplete)"
@@ -130,7 +130,7 @@ def main() -> None:
     ]
     gtsrb = None
     for key in BENCHMARKS:
-        if (HERE / key).is_dir():
+        if any((HERE / key).glob("*/results.jsonl")):
             section, found = benchmark_section(key)
             lines += section
             gtsrb = found if key == "gtsrb" else gtsrb
