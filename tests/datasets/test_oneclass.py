@@ -145,6 +145,22 @@ def test_score_variants_of_a_one_class_run(levels, tmp_path, monkeypatch, capsys
     assert "2 pairs (2 reused, 0 computed)" in capsys.readouterr().err
 
 
+def test_report_of_a_one_class_folder_needs_every_scores_file(levels, tmp_path, mean_intensity, capsys):
+    out = tmp_path / "missing"
+    argv = ["run", "--benchmark", "mnist", "--root", str(levels), "--classes", "0,9", "--detectors", "mean-intensity"]
+    assert main([*argv, "--seeds", "1", "--out", str(out)]) == 0
+    missing = scores_path(out, "mean-intensity", 0, 9)
+    missing.unlink()
+    (out / "auc_table.md").unlink()
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"advbench report: error: {missing}: missing scores file of a finished pair; run `advbench run` again to "
+        "recompute it\n"
+    )
+    assert not (out / "auc_table.md").exists()
+
+
 def test_protocol_1_run_and_table_2(levels, tmp_path, mean_intensity):
     out = tmp_path / "p1"
     argv = [

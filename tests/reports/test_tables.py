@@ -39,11 +39,13 @@ def test_cell_with_fewer_seeds_says_so_and_is_never_bold():
 
 def test_ablation_mean_over_attacks_flags_missing_seeds():
     records = lines("ablation-single-ae", {0: 0.6, 1: 0.7}) + lines("dual-adversarial", {0: 0.5, 1: 0.5, 2: 0.5})
+    records += lines("ablation-single-ae-d", {0: 0.8}) + [record("ablation-single-ae-d", 1, "fgsm", 0.6)]
     seeds = tables.table_seeds(records, [0, 1, 2])
     cells = tables.collect(records, list(paper.TABLE1), ATTACKS, seeds)
     frame = tables.ablation_frame(records, cells, ATTACKS, latex=False)
     means = dict(zip(frame["Detector"], frame["Ours, mean over attacks"], strict=True))
     assert means["ablation-single-ae"] == "0.650 ± 0.071 (2/3 seeds)"
+    assert means["ablation-single-ae-d"] == "0.800 (1/3 seeds, 1 failed)"  # seed 1 lacks an attack: no mean
     assert means["dual-adversarial"] == "0.500 ± 0.000" and means["ablation-dual-ae-d"] == "not run"
 
 

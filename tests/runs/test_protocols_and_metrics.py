@@ -113,6 +113,9 @@ def test_heldout_train_run_records_the_split_and_the_clean_test_column(known, tm
         assert clean_test["paired_auc"] is None
         brighter = next(r for r in records if r["seed"] == seed and r["attack"] == "fgsm@eps=8/255")
         assert brighter["paired_auc"] == 1.0  # the sources are the official test images under either protocol
+        # the unpaired AUC: the held-out training images are the negatives, not the official test images
+        held_out = mann_whitney_auc(stored["normal_test"], stored["attacks"]["fgsm@eps=8/255"])
+        assert brighter["auc"] == pytest.approx(held_out, abs=1e-12)
     assert (
         "clean-test" in (out / "auc_table.md").read_text() and "clean-test" not in (out / "paired_table.md").read_text()
     )
@@ -132,9 +135,19 @@ def test_budget_table_and_figure_follow_the_variants(known, tmp_path, mean_inten
     assert "| Detector | eps 4/255 | eps 8/255 |" in table and "paired AUC" in table and "matched AUC" in table
     assert "| mean-intensity | 0.0 ± 0.0 | 100.0 ± 0.0 |" in table  # the paired AUC row
     assert (out / "figures" / "budget_fgsm.png").read_bytes()[:4] == b"\x89PNG"
+    # a family with a budget curve gets ROC curves for its largest budget only (no variant at the defaults)
+    assert [path.name for path in (out / "figures").glob("roc_*.png")] == ["roc_fgsm@eps=8-255.png"]
     assert (out / "budget_table.tex").read_text().count(r"\begin{table}") == 4  # three AUCs and the attack sets
     info = json.loads((out / "run.json").read_text())["runs"][0]
     assert info["attack_sets"]["fgsm@eps=4/255"]["family"] == "fgsm"
+
+
+def test_one_variant_of_a_family_makes_no_budget_table(known, tmp_path, mean_intensity):
+    out = tmp_path / "one"
+    argv = ["run", "--data", str(known), "--out", str(out), "--detectors", "mean-intensity", "--seeds", "1"]
+    assert main([*argv, "--attacks", "fgsm@eps=8/255"]) == 0
+    assert not (out / "budget_table.md").exists() and not (out / "budget_table.tex").exists()
+    assert [path.name for path in (out / "figures").glob("*fgsm*.png")] == ["roc_fgsm@eps=8-255.png"]
 
 
 def test_lines_without_paired_aucs_get_them_from_their_scores(known, tmp_path, mean_intensity):

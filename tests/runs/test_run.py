@@ -234,6 +234,17 @@ def test_report_needs_a_run_folder_and_skips_image_figure_without_data(full_run,
     assert tables_of(copy) == tables_of(full_run)  # report reproduces every table from results and scores
 
 
+def test_report_refuses_another_data_file_for_the_image_figure(full_run, data, tmp_path, capsys):
+    other = write_synthetic_benchmark(tmp_path / "other.h5", seed=1)
+    before = tables_of(full_run)
+    assert main(["report", str(full_run), "--data", str(other)]) == 2
+    theirs, ours = (hashlib.sha256(path.read_bytes()).hexdigest()[:12] for path in (other, data))
+    assert capsys.readouterr().err == (
+        f"advbench report: error: --data {other}: sha256 {theirs} differs from the run's data ({ours})\n"
+    )
+    assert tables_of(full_run) == before
+
+
 def test_jobs_2_equals_jobs_1(full_run, data, config, tmp_path):
     out = tmp_path / "jobs2"
     code = main(
@@ -294,6 +305,10 @@ def test_failing_detector_is_recorded_and_exit_is_nonzero(data, tmp_path, capsys
     assert not results.scores_path(out, "kde", 0).exists()
     cells = _markdown_cells(out / "auc_table.md")
     assert cells["kde", "FGSM"] == "failed (2/2 seeds)"
+    (entry,) = json.loads((out / "run.json").read_text())["runs"]
+    assert entry["pairs"] == {"total": 4, "reused": 0, "computed": 4, "failed": 2}
+    assert [(f["detector"], f["seed"]) for f in entry["failures"]] == [("kde", 0), ("kde", 1)]
+    assert all("cv=1000" in f["error"] for f in entry["failures"])
     # Failed pairs are computed again on the next run, without duplicating lines.
     assert main(argv) == 1
     assert "2 computed" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,10 +17,11 @@ import torch
 from fake_detectors import REGISTRY_ENTRY
 from paths import REPO
 from plugin_package import install_plugin
+from run_fixtures import write_synthetic_benchmark
 
 from advbench import detectors
 from advbench.cli import main
-from advbench.runs import devices, history
+from advbench.runs import devices, guard, history, sources
 from advbench.runs.results import RUN_JSON, scores_path
 
 ROOT = REPO
@@ -83,6 +85,22 @@ def test_auto_device_is_compared_as_resolved(data, config, tmp_path, capsys, mon
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main([*argv, "--device", "auto"]) == 0
     assert "0 computed" in capsys.readouterr().err
+
+
+def test_another_cuda_device_is_the_same_kind():
+    """Lines computed on cuda:0 and a run on cuda:1 use the same kernels: nothing to refuse; the CPU is another kind."""
+    line = {
+        "detector": "dcae",
+        "data_sha256": "d",
+        "config_hash": "h",
+        "device": "cuda:0",
+        "params": {"device": "cuda:0"},
+        "threads": 1,
+        "profile": "default",
+        "protocol": "official",
+    }
+    assert guard.differences(line, guard.run_settings("d", {"dcae": "h"}, "cuda:1", 1, "default")) == []
+    assert guard.differences(line, guard.run_settings("d", {"dcae": "h"}, "cpu", 1, "default")) == ["device"]
 
 
 def test_lines_written_before_profiles_count_as_default(classic_run, data, tmp_path, capsys):
@@ -171,6 +189,7 @@ def test_second_writer_is_refused_and_a_killed_one_does_not_block(classic_run, d
         holder.wait()
     assert main(argv) == 0  # the OS released the killed holder's lock
     assert "2 computed" in capsys.readouterr().err
+    assert not (out / ".advbench.lock.json").exists()  # the killed holder's note, overwritten, then removed
 
 
 # 3. Errors before work: one line, exit 2, nothing written; a dead worker is exit 1.
@@ -238,6 +257,7 @@ def test_every_run_appends_to_the_history_and_the_report_uses_all_seeds(data, tm
     assert [entry["pairs"]["computed"] for entry in runs] == [2, 1]
     table = (out / "auc_table.md").read_text()
     assert "seeds 0, 1, 2; protocol official; training profile default." in table and "seeds)" not in table
+    assert table.count("| ocsvm |") == 1  # both runs asked for it: one row
 
 
 def test_a_run_json_written_before_histories_is_kept_as_the_first_entry(classic_run, data, tmp_path):
@@ -270,7 +290,9 @@ def test_rerun_with_more_attacks_computes_the_pairs_again(data, tmp_path, capsys
     out = tmp_path / "more"
     argv = run_argv(data, out, "--detectors", "iforest", "--seeds", "1")
     assert main([*argv, "--attacks", "fgsm"]) == 0
-    assert "1 computed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    (line,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert f"[1/1] iforest seed 0: AUC % fgsm {100 * line['auc']:.1f} (fit " in err and "1 computed" in err
     assert main([*argv, "--attacks", "fgsm"]) == 0  # the same attacks: nothing to do
     assert "0 computed" in capsys.readouterr().err
     assert main([*argv, "--attacks", "fgsm,bim"]) == 0  # one more attack: the pair is computed again
@@ -292,6 +314,30 @@ def test_damaged_line_in_the_middle_is_reported_and_left_alone(classic_run, data
     assert main(["report", str(out)]) == 2
     assert "results.jsonl:5" in one_error_line(capsys)
     assert snapshot(out) == before
+
+
+def test_report_renders_the_complete_pairs_of_a_folder_being_written(classic_run, tmp_path):
+    """A run appends a pair's lines in one write; ``report`` meanwhile sees a cut last line and leaves it be."""
+    out = copy_of(classic_run, tmp_path)
+    path = out / "results.jsonl"
+    complete = path.read_text()
+    path.write_text(complete + complete.splitlines(keepends=True)[0][:60])
+    for name in ("auc_table.md", "auc_table.tex"):
+        (out / name).unlink()
+    assert main(["report", str(out)]) == 0
+    assert path.read_text().startswith(complete) and path.read_text() != complete
+    assert (out / "auc_table.md").read_bytes() == (classic_run / "auc_table.md").read_bytes()
+    assert (out / "auc_table.tex").read_bytes() == (classic_run / "auc_table.tex").read_bytes()
+
+
+def test_a_worker_refuses_data_that_changed_since_the_run_began(data, tmp_path):
+    from advbench.errors import DataError
+
+    path = Path(shutil.copy(data, tmp_path / "bench.h5"))
+    recorded = sources.open_source("gtsrb", path).sha256
+    write_synthetic_benchmark(path, seed=1)  # rewritten while the run goes on
+    with pytest.raises(DataError, match=f"^{re.escape(str(path))}: the data changed while the run was going on$"):
+        sources.cached("gtsrb", str(path), recorded)
 
 
 def test_unknown_run_keys_are_refused_with_the_valid_ones(data, tmp_path, capsys):
@@ -318,6 +364,7 @@ def test_force_removes_only_the_runs_own_files(classic_run, data, tmp_path, caps
     assert {(line["detector"], line["seed"]) for line in lines} == {("ocsvm", 0)}
     assert [entry["config"]["seeds"] for entry in history.read_runs(out)] == [[0]]
     assert "| iforest |" not in (out / "auc_table.md").read_text()
+    assert sorted(path.name for path in (out / "figures").glob("scores_*.png")) == ["scores_ocsvm.png"]
 
 
 # 7. A pair that fails, a run that is interrupted, data that cannot be run.
