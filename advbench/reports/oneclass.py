@@ -119,9 +119,9 @@ def comparison_frame(cells, covered, detectors, classes, latex: bool, ci: bool =
         ours = [cell_text(cells[detector, c], pm=pm, ci=ci) for c in classes]
         ours.append(_mean_text(cells[detector, "mean"], covered[detector], len(classes), 100.0, 1, pm, ci))
         theirs = [f"{table[c][0]:.1f} {pm} {table[c][1]:.1f}" if c in table else "n/a" for c in classes]
-        covered = [c for c in classes if c in table and cells[detector, c].values]
-        mean = f"{np.mean([table[c][0] for c in covered]):.1f}" if covered else "n/a"
-        theirs.append(mean if len(covered) == len(classes) else f"{mean} ({len(covered)}/{len(classes)} classes)")
+        listed = [c for c in classes if c in table and cells[detector, c].values]
+        mean = f"{np.mean([table[c][0] for c in listed]):.1f}" if listed else "n/a"
+        theirs.append(mean if len(listed) == len(classes) else f"{mean} ({len(listed)}/{len(classes)} classes)")
         frame[f"{detector} (ours)"] = ours
         frame[f"{published.DEEP_SVDD_NAMES[detector]} (Deep SVDD)"] = theirs
     return pd.DataFrame(frame)

@@ -12,7 +12,7 @@ stored AUC, so scores that do not belong to their results line stop the renderin
 cells (a column of a GTSRB table, a normal class of an MNIST one): the best mean, and every cell
 whose paired test against it is not significant at ``ALPHA`` after Holm's correction over the
 group. A cell with fewer seeds than the table is never bold nor tested (its mean is over other
-seeds).
+seeds), and a group with fewer than two such cells has no bold mark.
 """
 
 from __future__ import annotations
@@ -202,20 +202,22 @@ def annotate(groups: dict, test: bool = True) -> None:
             if found is not None and cell.values:
                 cell.interval = intervals.interval(found)
         complete = {row: (cell, found) for row, (cell, found) in members.items() if cell.complete and cell.values}
-        if not test or not complete:
+        if not test:
+            continue
+        for cell, _ in members.values():
+            cell.bold = False
+        if len(complete) < 2:  # the best of one says nothing
             continue
         best = max(complete, key=lambda row: complete[row][0].mean)
         tested = all(found is not None for _, found in complete.values())
         others = [row for row in complete if row != best]
-        if tested and others:
+        if tested:
             adjusted = intervals.holm([intervals.worse_p_value(complete[best][1], complete[r][1]) for r in others])
             for row, p in zip(others, adjusted, strict=True):
                 complete[row][0].p_value = p
         top = round(100 * complete[best][0].mean, 1)
         for row, (cell, _) in complete.items():
             cell.bold = (row == best or cell.p_value >= intervals.ALPHA) if tested else round(100 * cell.mean, 1) == top
-        for cell, _ in members.values():
-            cell.bold = bool(cell.bold)
 
 
 def annotate_table(cells: dict, rows: list[str], columns: list, replicates, test: bool = True) -> None:

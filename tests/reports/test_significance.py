@@ -67,6 +67,12 @@ def test_bold_marks_the_best_and_every_detector_not_significantly_worse():
     assert [text.startswith("**") for text in frame["x"]] == [True, True, False]
 
 
+def test_a_column_of_one_detector_has_no_bold_mark():
+    rng = np.random.default_rng(3)
+    cells = _column(*_folder({"only": {0: (rng.normal(size=30), rng.normal(1.0, 1.0, 30))}}), [0])
+    assert cells["only"].bold is False and cells["only"].interval is not None
+
+
 def test_a_detector_that_ignores_the_seed_is_resampled_over_images_only():
     rng = np.random.default_rng(1)
     negatives, positives = rng.normal(size=80), rng.normal(0.5, 1.0, size=80)
