@@ -93,7 +93,8 @@ def render(
         for metric, label in tables.METRICS.items():
             caption = f"{tables.attack_label(family)}: {label} in percent against the budget, {summary(ci)}. {where}"
             title = f"{tables.attack_label(family)}, {label}"
-            note = footnote(stats.bootstrap, ci, tested=metric == "auc" or stats.paired())
+            untested = [_column(family, value) for name, value in points if stats.untested(metric, [name])]
+            note = footnote(stats.bootstrap, ci, True, tuple(untested))
             frames = [_metric_frame(cells[metric], detectors, family, points, latex, ci) for latex in (False, True)]
             markdown.append(tables.markdown(frames[0], title, caption, "##", note))
             latex.append(

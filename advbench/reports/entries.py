@@ -7,10 +7,11 @@ its normal class or classes, the data file's sha256, protocol, profile, seeds, t
 parameters and versions, and per table (``auc``, ``paired_auc``, ``matched_auc``) and column (an
 attack set, or a normal class and ``mean`` for MNIST-type benchmarks) the cell: mean, sample std,
 the bootstrap interval, the seeds it holds, whether it is bold and its Holm-adjusted p-value
-against the column's best (``reports.significance``); per table, whether its intervals and test
-could be computed (``tested``: the paired and matched AUCs need the data file). Numbers are fractions; ``null`` where a
-cell has none. ``advbench site`` reads these files. The file is written atomically and holds no
-time of rendering, so rendering a folder again gives the same bytes.
+against the column's best (``reports.significance``); per table, the columns without intervals
+and test (``untested``: the paired and matched AUCs need each adversarial image's source).
+Numbers are fractions; ``null`` where a cell has none. ``advbench site`` reads these files. The
+file is written atomically and holds no time of rendering, so rendering a folder again gives the
+same bytes.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def write(out: Path, records: list[dict], runs: list[dict], cells: dict[str, dic
     settings = guard.line_settings(first)
     benchmark = registry.of_record(first)
     last = runs[-1] if runs else {}
+    rows = list(dict.fromkeys(row for table in cells.values() for row, _ in table))
+    columns = {metric: list(dict.fromkeys(column for _, column in table)) for metric, table in cells.items()}
     folder = {
         "benchmark": benchmark.name,
         "benchmark_label": benchmark.label,
@@ -76,11 +79,9 @@ def write(out: Path, records: list[dict], runs: list[dict], cells: dict[str, dic
             "interval": intervals.METHOD,
             "test": intervals.TEST,
             "alpha": intervals.ALPHA,
-            "tested": {metric: metric == "auc" or stats.paired() for metric in cells},
+            "untested": {metric: stats.untested(metric, columns[metric]) for metric in cells},
         },
     }
-    rows = list(dict.fromkeys(row for table in cells.values() for row, _ in table))
-    columns = {metric: list(dict.fromkeys(column for _, column in table)) for metric, table in cells.items()}
     labels = {str(c): _column_label(c) for found in columns.values() for c in found}
     entries = []
     for row in rows:

@@ -220,7 +220,7 @@ def render(
         f"{significance.summary(ci)}; the last row averages over the classes per seed. {where}",
         lambda latex: auc_frame(cells, covered, detectors, classes, latex, ci),
         "tab:advbench-oneclass",
-        significance.footnote(stats.bootstrap, ci, tested=True, within="row"),
+        significance.footnote(stats.bootstrap, ci, bold=True, within="row"),
     )
     if _published(benchmark, protocol) and any(d in published.DEEP_SVDD_MNIST for d in detectors):
         written += _write(

@@ -18,6 +18,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from advbench.datasets import registry
 from advbench.datasets.protocols import CLEAN_TEST
 from advbench.detectors import names
@@ -164,7 +166,9 @@ def render_tables(
             caption,
             tuple(tables.auc_frame(found[metric], detectors, columns, latex, ci) for latex in (False, True)),
             f"tab:advbench-{stem.replace('_', '-')}",
-            significance.footnote(stats.bootstrap, ci, tested=metric == "auc" or stats.paired()),
+            significance.footnote(
+                stats.bootstrap, ci, True, tuple(map(tables.attack_label, stats.untested(metric, columns)))
+            ),
         )
     all_cells = tables.collect(records, list(paper.TABLE4), adversarial, seeds)
     significance.annotate_table(all_cells, list(paper.TABLE4), adversarial, stats.of("auc"), test=False)
@@ -234,21 +238,45 @@ def load_scores(out: Path, records: list[dict]) -> dict[str, dict[tuple, dict]]:
     return scores
 
 
-def _benchmark(data: Path | None, sha: str):
+def pairing(bench, attack_sets: dict, scores: dict) -> dict[str, np.ndarray]:
+    """``{attack: source_index}``: each adversarial image's row among the attack's sources, for the
+    paired and matched AUCs' intervals and tests. From the data file ``bench`` when there; else
+    derived for each attack set that kept every image it attempted when it attempted every source
+    (``attack_sets`` of ``run.json``: ``count == attempted ==`` the number of sources): the attack
+    pipeline attacks the correctly classified sources in order and keeps its successes in order, so
+    image ``i`` then comes from source ``i``. ``FolderStats.check`` verifies both against the
+    stored paired and matched AUCs."""
+    if bench is not None:
+        return {name: attack.source_index for name, attack in bench.attacks.items()}
+    found = next(iter(next(iter(scores.values())).values()))
+    n_sources = len(found["attacks"].get(CLEAN_TEST, found["normal_test"]))
+    return {
+        name: np.arange(n_sources)
+        for name, info in attack_sets.items()
+        if info.get("count") == info.get("attempted") == n_sources
+    }
+
+
+def _benchmark(data: Path | None, sha: str, given: bool):
     """The data file when present and unchanged, else None: the most-anomalous figure needs its images,
-    the paired and matched AUCs' intervals and tests its pairing of adversarial images with their sources."""
+    the paired and matched AUCs its pairing of adversarial images with their sources (``pairing``).
+    Another file is an error when ``given`` (``--data``), else (the one ``run.json`` names, since
+    rebuilt) a note."""
     from advbench.datasets.benchmark_file import read_benchmark
 
+    skipped = "skipping the most-anomalous-images figure and the pairing it records"
     if data is None or not Path(data).is_file():
-        print(
-            f"advbench report: data file {data} not found; skipping the most-anomalous-images figure and the "
-            "paired and matched AUCs' intervals and tests",
-            file=sys.stderr,
-        )
+        print(f"advbench report: data file {data} not found; {skipped}", file=sys.stderr)
         return None
     bench = read_benchmark(data)
     if sha and bench.sha256 != sha:
-        raise AdvbenchError(f"--data {data}: sha256 {bench.sha256[:12]} differs from the run's data ({sha[:12]})")
+        if given:
+            raise AdvbenchError(f"--data {data}: sha256 {bench.sha256[:12]} differs from the run's data ({sha[:12]})")
+        print(
+            f"advbench report: data file {data} is not the run's (sha256 {bench.sha256[:12]}); {skipped}",
+            file=sys.stderr,
+        )
+        return None
     return bench
 
 
@@ -312,14 +340,13 @@ def render(
         stats.check()
         written, cells = oneclass.render(out, records, detectors, classes, seeds, sha, stats, ci)
         return written + [entries.write(out, records, runs, cells, seeds, stats)]
-    data = data if data is not None else last.get("config", {}).get("data")
-    bench = _benchmark(data, sha)
-    pairing = None if bench is None else {name: attack.source_index for name, attack in bench.attacks.items()}
-    stats = significance.FolderStats(scores, records, seeds, bootstrap, pairing)
+    given = data is not None
+    bench = _benchmark(data if given else last.get("config", {}).get("data"), sha, given)
+    attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
+    stats = significance.FolderStats(scores, records, seeds, bootstrap, pairing(bench, attack_sets, scores))
     stats.check()
     where = _where(records, seeds, sha)
     written, cells = render_tables(out, records, detectors, attacks, where, seeds, stats, ci)
-    attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
     sweeps = budget.sweeps(attack_sets, attacks)
     written += budget.render(out, detectors, attack_sets, sweeps, where, cells, stats, ci)
     written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where)

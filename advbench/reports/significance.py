@@ -3,9 +3,10 @@
 ``FolderStats`` holds a folder's scores and draws every cell's bootstrap replicates from them:
 per seed, the cell's AUC on the drawn images (the normal test set against an attack's images,
 or a class's test images against the other classes'), then the mean over the drawn seeds. The
-paired and matched AUCs need each adversarial image's clean source (``source_index``), which only
-the data file holds (``pairing``); without it their cells keep mean ± std and the best mean in
-bold, and the footnote says why. Each seed's replicates at unit weights are checked against the
+paired and matched AUCs need each adversarial image's clean source (``source_index``, the
+``pairing``: from the data file, or derived where the attack kept every test image,
+``report.pairing``); a column without it keeps mean ± std and bolds its best mean, and the
+footnote says which and why. Each seed's replicates at unit weights are checked against the
 stored AUC, so scores that do not belong to their results line stop the rendering (DataError).
 
 ``annotate`` gives every cell of a table its interval and decides the bold marks per group of
@@ -36,25 +37,26 @@ def summary(ci: bool) -> str:
     return "mean and sample standard deviation over seeds"
 
 
-def footnote(bootstrap: intervals.Bootstrap, ci: bool, tested: bool | None = None, within: str = "column") -> str:
-    """The note under a table: what its intervals are (with ``ci``) and what its bold marks mean
-    (``tested``: whether they come from the test, per ``within`` (a column or row); None for a table
-    without bold marks)."""
+def footnote(
+    bootstrap: intervals.Bootstrap, ci: bool, bold: bool = False, untested: tuple = (), within: str = "column"
+) -> str:
+    """The note under a table: what its intervals are (with ``ci``) and, for a table with ``bold``
+    marks, what they mean per ``within`` (a column or row); ``untested``: the columns (labels)
+    without a pairing, which have neither intervals nor a test."""
     plan = f"{bootstrap.resamples} resamples, bootstrap seed {bootstrap.seed}"
-    shown = f"[low, high]: {100 * intervals.LEVEL:.0f}% {intervals.METHOD}, {plan}." if ci else ""
-    if tested is None:
-        return shown
-    if not tested:
-        bold = (
-            f"Bold: the best mean of the {within}; no test (the data file that pairs each adversarial image with "
-            "its clean source was not found; give it with --data)."
-        )
-    else:
-        bold = (
+    notes = [f"[low, high]: {100 * intervals.LEVEL:.0f}% {intervals.METHOD}, {plan}."] if ci else []
+    if bold:
+        notes.append(
             f"Bold: the best mean of the {within} and every detector not significantly worse at the "
-            f"{100 * intervals.ALPHA:.0f}% level by a {intervals.TEST.replace('column', within)} ({plan})."
+            f"{100 * intervals.ALPHA:.0f}% level by a {intervals.TEST.replace('column', within)}"
+            + ("." if ci else f" ({plan}).")
         )
-    return f"{shown} {bold}".strip()
+    if untested:
+        notes.append(
+            f"{', '.join(untested)}: no interval nor test, the best mean in bold (the data file that pairs each "
+            "adversarial image with its clean source was not found; give it with --data)."
+        )
+    return " ".join(notes)
 
 
 def _paired(own_sources, adversarial, weights, _same) -> np.ndarray:
@@ -73,12 +75,13 @@ class FolderStats:
     """Bootstrap replicates of a folder's cells (see the module docstring).
 
     ``scores``: ``{row: {(seed, normal class or None): read_scores(...)}}`` for every row name (a
-    detector or one of its score variants); ``pairing``: ``{attack: source_index}`` from the data
-    file, or None; ``records``: the folder's result lines, for the check and the seeds of a cell.
+    detector or one of its score variants); ``pairing``: ``{attack: source_index}`` of the attacks
+    whose pairing is known (``report.pairing``); ``records``: the folder's result lines, for the
+    check and the seeds of a cell.
     """
 
     def __init__(self, scores: dict, records: list[dict], seeds: list[int], bootstrap, pairing=None, by_class=False):
-        self.scores, self.seeds, self.bootstrap, self.pairing = scores, list(seeds), bootstrap, pairing
+        self.scores, self.seeds, self.bootstrap, self.pairing = scores, list(seeds), bootstrap, pairing or {}
         self.by_class = by_class
         self.seed_counts = bootstrap.seed_counts(self.seeds)
         self.stored = {}
@@ -93,9 +96,10 @@ class FolderStats:
     def _class(self, record: dict) -> int | None:
         return int(record["normal_class"]) if self.by_class else None
 
-    def paired(self) -> bool:
-        """Whether the paired and matched AUCs can be resampled (the data file's pairing is known)."""
-        return self.pairing is not None
+    def untested(self, metric: str, attacks: list[str]) -> list[str]:
+        """The ``attacks`` whose ``metric`` cannot be resampled: for the paired and matched AUCs,
+        those whose pairing is unknown."""
+        return [] if metric == "auc" else [attack for attack in attacks if attack not in self.pairing]
 
     # -- the image sets ------------------------------------------------------------------------
     @staticmethod
@@ -151,11 +155,10 @@ class FolderStats:
     def check(self) -> None:
         """DataError naming the first results line whose AUCs its stored scores (and the data file's
         pairing) do not give: run before anything is written."""
-        metrics = ("auc", "paired_auc", "matched_auc") if self.paired() else ("auc",)
         for (row, attack, normal_class), by_seed in self.stored.items():
             for seed, record in by_seed.items():
-                for metric in metrics:
-                    if record.get(metric) is None:
+                for metric in ("auc", "paired_auc", "matched_auc"):
+                    if record.get(metric) is None or self.untested(metric, [attack]):
                         continue
                     value = float(self._seed_replicates(row, attack, metric, seed, normal_class, check=True)[0])
                     if abs(value - record[metric]) > _TOLERANCE:
@@ -177,7 +180,7 @@ class FolderStats:
         """The replicates of ``row``'s mean over seeds of its mean AUC over ``parts`` ((attack, normal
         class) pairs: one for a plain cell, several for a mean over attacks or classes), over the
         seeds that hold every part; None when none does or the metric cannot be resampled."""
-        if metric != "auc" and not self.paired():
+        if self.untested(metric, [attack for attack, _ in parts]):
             return None
         if row not in self.scores:
             return None

@@ -170,6 +170,7 @@ def _environment():
         lstrip_blocks=True,
     )
     env.filters["short"] = lambda sha: (sha or "")[:12]
+    env.filters["attack_label"] = lambda column, labels: labels.get(column, column)
     return env
 
 

@@ -144,9 +144,36 @@ def test_without_the_data_file_the_paired_tables_say_they_were_not_tested(run_fo
     copy = Path(shutil.copytree(out, tmp_path / "copy"))
     assert main(["report", str(copy), "--data", str(tmp_path / "absent.h5"), "--ci", "--resamples", "50"]) == 0
     paired = (copy / "paired_table.md").read_text(encoding="utf-8")
-    assert "no test (the data file that pairs each adversarial image" in paired and "--data" in paired
+    assert "Boundary, FGSM, BIM, DeepFool: no interval nor test, the best mean in bold" in paired and "--data" in paired
+    assert "[" not in "".join(_cells(paired))
     assert all(INTERVAL.match(cell) for cell in _cells((copy / "auc_table.md").read_text(encoding="utf-8")))
     assert "not found" in capsys.readouterr().err
+    found = json.loads((copy / "entries.json").read_text(encoding="utf-8"))["folder"]["bootstrap"]["untested"]
+    assert found == {
+        "auc": [],
+        "paired_auc": ["boundary", "fgsm", "bim", "deepfool"],
+        "matched_auc": found["paired_auc"],
+    }
+
+
+def test_pairing_is_derived_only_where_an_attack_kept_every_source_and_is_checked(run_folder):
+    from advbench.reports.report import load_scores, pairing
+    from advbench.runs.results import read_results
+
+    sets = {
+        "a": {"count": 30, "attempted": 30},
+        "b": {"count": 20, "attempted": 30},
+        "c": {"count": 20, "attempted": 20},
+    }
+    _, out = run_folder
+    records = read_results(out)
+    scores = load_scores(out, records)  # 30 clean test images, the attacks' sources
+    derived = pairing(None, sets, scores)
+    assert list(derived) == ["a"] and derived["a"].tolist() == list(range(30))
+    # the synthetic attacks come from randomly drawn sources: a pairing in order does not give their AUCs
+    wrong = significance.FolderStats(scores, records, [0, 1], intervals.Bootstrap(10), {"fgsm": np.arange(20)})
+    with pytest.raises(DataError, match="fgsm: its stored scores give paired_auc"):
+        wrong.check()
 
 
 def test_report_refuses_scores_that_do_not_match_and_writes_nothing(run_folder, tmp_path, capsys):
