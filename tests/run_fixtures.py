@@ -89,3 +89,15 @@ def mann_whitney_auc(negatives, positives) -> float:
     independent check of the runner's ``metrics.roc_auc`` (scikit-learn's ROC curve)."""
     negatives, positives = np.asarray(negatives)[:, None], np.asarray(positives)[None, :]
     return float(np.mean((positives > negatives) + 0.5 * (positives == negatives)))
+
+
+def classic_run(root: Path) -> tuple[Path, Path]:
+    """The synthetic benchmark file and a run folder of OC-SVM and Isolation Forest over two seeds
+    (seconds), both under ``root``: what the report and site tests render."""
+    from advbench.cli import main
+
+    data = write_synthetic_benchmark(root / "bench.h5")
+    out = root / "classic"
+    argv = ["run", "--data", str(data), "--out", str(out), "--detectors", "ocsvm,iforest", "--seeds", "2"]
+    assert main(argv) == 0
+    return data, out

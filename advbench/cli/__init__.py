@@ -1,4 +1,4 @@
-"""The ``advbench`` command line: ``info``, ``list``, ``generate-attacks``, ``run``, ``report``.
+"""The ``advbench`` command line: ``info``, ``list``, ``generate-attacks``, ``run``, ``report``, ``site``.
 
 All argument parsing lives in this package, one module per command (``register(subparsers)`` adds
 its sub-parser and a handler ``args.handler(args) -> int``); a handler calls the work, then the
@@ -18,7 +18,7 @@ from advbench.errors import AdvbenchError, RunError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (importing no heavy library)."""
-    from advbench.cli import generate, info, listing, report, run
+    from advbench.cli import generate, info, listing, report, run, site
 
     parser = argparse.ArgumentParser(
         prog="advbench",
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"advbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (info, listing, generate, run, report):
+    for command in (info, listing, generate, run, report, site):
         command.register(sub)
     return parser
 

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import sys
 
+from advbench.cli.options import positive_int
+from advbench.errors import AdvbenchError
+
 
 def _report(args) -> int:
     from advbench.reports.report import check_run_folder, render
+    from advbench.runs.intervals import Bootstrap
     from advbench.runs.lock import hold
 
+    if args.bootstrap_seed is not None and args.bootstrap_seed < 0:
+        raise AdvbenchError(f"--bootstrap-seed {args.bootstrap_seed}: must be 0 or more")
     folder = check_run_folder(args.dir)
+    plan = {"resamples": args.resamples, "seed": args.bootstrap_seed}
+    bootstrap = Bootstrap(**{key: value for key, value in plan.items() if value is not None})
     with hold(folder, args.dir, f"advbench report {args.dir}"):
-        written = render(folder, data=args.data)
+        written = render(folder, data=args.data, ci=args.ci, bootstrap=bootstrap)
     print(f"advbench report: wrote {len(written)} files in {args.dir}", file=sys.stderr)
     return 0
 
@@ -24,5 +32,13 @@ def register(sub) -> None:
         description="Re-render every table and figure of a run folder from its stored results and scores.",
     )
     report.add_argument("dir", help="run folder written by `advbench run`")
-    report.add_argument("--data", help="benchmark file for the image figure (default: the one named in run.json)")
+    report.add_argument(
+        "--data",
+        help="benchmark file for the image figure and the paired AUCs' intervals (default: the one named in run.json)",
+    )
+    report.add_argument("--ci", action="store_true", help="cells show mean [low, high] (95%% bootstrap interval)")
+    report.add_argument(
+        "--resamples", type=positive_int, help="bootstrap resamples of intervals and tests (default 1000)"
+    )
+    report.add_argument("--bootstrap-seed", type=int, help="seed of the bootstrap's draws (default 0)")
     report.set_defaults(handler=_report)

@@ -18,6 +18,7 @@ import pandas as pd
 from advbench.attacks.registry import ATTACKS
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, tables
+from advbench.reports.significance import footnote, summary
 from advbench.score_variants import without_variants
 
 STEM = "budget_table"
@@ -46,12 +47,9 @@ def _column(family: str, value: float) -> str:
     return f"{key} {value:g}/255" if key == "eps" else f"{key} {value:g}"
 
 
-def _metric_frame(cells: dict, detectors: list[str], family: str, points: list, latex: bool) -> pd.DataFrame:
-    pm = r"$\pm$" if latex else "±"
-    columns = {"Detector": detectors}
-    for name, value in points:
-        columns[_column(family, value)] = [tables.cell_text(cells[d, name], pm=pm) for d in detectors]
-    return pd.DataFrame(columns)
+def _metric_frame(cells: dict, detectors: list[str], family: str, points: list, latex: bool, ci: bool) -> pd.DataFrame:
+    frame = tables.auc_frame(cells, detectors, [name for name, _ in points], latex, ci)
+    return frame.set_axis(["Detector", *(_column(family, value) for _, value in points)], axis=1)
 
 
 def _attack_frame(attack_sets: dict, family: str, points: list) -> pd.DataFrame:
@@ -70,15 +68,18 @@ def _attack_frame(attack_sets: dict, family: str, points: list) -> pd.DataFrame:
 
 def render(
     out: Path,
-    records: list[dict],
     detectors: list[str],
-    seeds: list[int],
     attack_sets: dict,
     found: dict[str, list[tuple[str, float]]],
     where: str,
+    cells: dict[str, dict],
+    stats,
+    ci: bool = False,
 ) -> list[Path]:
     """Write ``budget_table.md``/``.tex`` and ``figures/budget_<family>.png`` for the families of
-    ``found`` (``sweeps``); nothing when it is empty. Returns the paths written."""
+    ``found`` (``sweeps``); nothing when it is empty. ``cells``: the folder's annotated cells
+    ``{metric: {(detector, attack set): Cell}}`` (``report.metric_cells``), ``stats`` its
+    ``significance.FolderStats``, ``ci`` as the other tables. Returns the paths written."""
     if not found:
         return []
     markdown = [
@@ -89,23 +90,15 @@ def render(
     ]
     latex, written = [], []
     for family, points in found.items():
-        names = [name for name, _ in points]
-        cells = {metric: tables.collect(records, detectors, names, seeds, metric) for metric in tables.METRICS}
         for metric, label in tables.METRICS.items():
-            caption = (
-                f"{tables.attack_label(family)}: {label} in percent against the budget, mean and sample "
-                f"standard deviation over seeds. {where}"
-            )
+            caption = f"{tables.attack_label(family)}: {label} in percent against the budget, {summary(ci)}. {where}"
             title = f"{tables.attack_label(family)}, {label}"
-            markdown.append(
-                tables.markdown(_metric_frame(cells[metric], detectors, family, points, False), title, caption, "##")
-            )
+            untested = [_column(family, value) for name, value in points if stats.untested(metric, [name])]
+            note = footnote(stats.bootstrap, ci, True, tuple(untested))
+            frames = [_metric_frame(cells[metric], detectors, family, points, latex, ci) for latex in (False, True)]
+            markdown.append(tables.markdown(frames[0], title, caption, "##", note))
             latex.append(
-                tables.latex(
-                    _metric_frame(cells[metric], detectors, family, points, True),
-                    caption,
-                    f"tab:advbench-budget-{family}-{metric.replace('_', '-')}",
-                )
+                tables.latex(frames[1], caption, f"tab:advbench-budget-{family}-{metric.replace('_', '-')}", note)
             )
         frame = _attack_frame(attack_sets, family, points)
         caption = (

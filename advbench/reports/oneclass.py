@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from advbench.datasets import registry
+from advbench.datasets.oneclass import OTHER_CLASSES
 from advbench.fileio import write_text_atomic
-from advbench.reports import figures, paper, published, tables
+from advbench.reports import figures, paper, published, significance, tables
 from advbench.reports.tables import Cell, cell_text
 from advbench.score_variants import without_variants
 
@@ -75,42 +76,59 @@ def mean_cell(records: list[dict], detector: str, classes: list[int], seeds: lis
     return Cell(values=[float(np.mean(per_class))] if per_class else [], expected=1), len(covered)
 
 
-def _mean_text(cell: Cell, covered: int, n_classes: int, scale: float, digits: int, pm: str) -> str:
+def _mean_text(cell: Cell, covered: int, n_classes: int, scale: float, digits: int, pm: str, ci: bool) -> str:
     if covered < n_classes and cell.values:
         return f"{scale * cell.mean:.{digits}f} ({covered}/{n_classes} classes)"
-    return cell_text(cell, scale, digits, pm)
+    return cell_text(cell, scale, digits, pm, ci)
 
 
-def auc_frame(records, detectors, classes, seeds, latex: bool) -> pd.DataFrame:
-    pm = r"$\pm$" if latex else "±"
+def annotated_cells(records, detectors, classes, seeds, stats) -> tuple[dict, dict]:
+    """``{(detector, class or "mean"): Cell}`` with intervals and bold marks per normal class and for
+    the mean row (``significance``), and ``{detector: classes covered}`` of the mean row."""
     cells = _cells(records, detectors, classes, seeds)
+    covered = {}
+    for detector in detectors:
+        cells[detector, "mean"], covered[detector] = mean_cell(records, detector, classes, seeds)
+    parts = {c: [(OTHER_CLASSES, c)] for c in classes} | {"mean": [(OTHER_CLASSES, c) for c in classes]}
+    significance.annotate(
+        {
+            column: {d: (cells[d, column], stats.replicates(d, parts[column], "auc")) for d in detectors}
+            for column in parts
+        }
+    )
+    return cells, covered
+
+
+def auc_frame(cells, covered, detectors, classes, latex: bool, ci: bool = False) -> pd.DataFrame:
+    pm, bold = (r"$\pm$", r"\textbf{{{}}}") if latex else ("±", "**{}**")
     frame = {"Normal class": [str(c) for c in classes] + ["mean"]}
     for detector in detectors:
-        column = [cell_text(cells[detector, c], pm=pm) for c in classes]
-        column.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 100.0, 1, pm))
-        frame[detector] = column
+        column = [cell_text(cells[detector, c], pm=pm, ci=ci) for c in classes]
+        column.append(_mean_text(cells[detector, "mean"], covered[detector], len(classes), 100.0, 1, pm, ci))
+        marks = [cells[detector, c].bold for c in [*classes, "mean"]]
+        frame[detector] = [bold.format(text) if mark else text for text, mark in zip(column, marks, strict=True)]
     return pd.DataFrame(frame)
 
 
-def comparison_frame(records, detectors, classes, seeds, latex: bool) -> pd.DataFrame:
+def comparison_frame(cells, covered, detectors, classes, latex: bool, ci: bool = False) -> pd.DataFrame:
     """Ours beside Deep SVDD's Table 1 for each of its detectors that ran."""
     pm = r"$\pm$" if latex else "±"
-    cells = _cells(records, detectors, classes, seeds)
     frame = {"Normal class": [str(c) for c in classes] + ["mean"]}
     for detector in (d for d in published.DEEP_SVDD_MNIST if d in detectors):
         table = published.DEEP_SVDD_MNIST[detector]
-        ours = [cell_text(cells[detector, c], pm=pm) for c in classes]
-        ours.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 100.0, 1, pm))
+        ours = [cell_text(cells[detector, c], pm=pm, ci=ci) for c in classes]
+        ours.append(_mean_text(cells[detector, "mean"], covered[detector], len(classes), 100.0, 1, pm, ci))
         theirs = [f"{table[c][0]:.1f} {pm} {table[c][1]:.1f}" if c in table else "n/a" for c in classes]
-        covered = [c for c in classes if c in table and cells[detector, c].values]
-        mean = f"{np.mean([table[c][0] for c in covered]):.1f}" if covered else "n/a"
-        theirs.append(mean if len(covered) == len(classes) else f"{mean} ({len(covered)}/{len(classes)} classes)")
+        listed = [c for c in classes if c in table and cells[detector, c].values]
+        mean = f"{np.mean([table[c][0] for c in listed]):.1f}" if listed else "n/a"
+        theirs.append(mean if len(listed) == len(classes) else f"{mean} ({len(listed)}/{len(classes)} classes)")
         frame[f"{detector} (ours)"] = ours
         frame[f"{published.DEEP_SVDD_NAMES[detector]} (Deep SVDD)"] = theirs
     return pd.DataFrame(frame)
 
 
-def ablation_frame(records, classes, seeds, latex: bool) -> pd.DataFrame:
+def ablation_frame(records, classes, seeds, latex: bool, means: dict, ci: bool = False) -> pd.DataFrame:
+    """``means``: the annotated mean rows (``annotated_cells``) of the variants that ran."""
     pm = r"$\pm$" if latex else "±"
     rows = list(ABLATION)
     return pd.DataFrame(
@@ -119,13 +137,14 @@ def ablation_frame(records, classes, seeds, latex: bool) -> pd.DataFrame:
             "Detector": rows,
             "Paper (Table 1, MNIST)": [f"{published.PAPER_TABLE1_MNIST[d]:.3f}" for d in rows],
             "Ours, mean over classes": [
-                _mean_text(*mean_cell(records, d, classes, seeds), len(classes), 1.0, 3, pm) for d in rows
+                _mean_text(*(means.get(d) or mean_cell(records, d, classes, seeds)), len(classes), 1.0, 3, pm, ci)
+                for d in rows
             ],
         }
     )
 
 
-def table2_frame(records, detectors, classes, seeds, benchmark: str, latex: bool) -> pd.DataFrame:
+def table2_frame(cells, covered, detectors, classes, benchmark: str, latex: bool, ci: bool = False) -> pd.DataFrame:
     pm = r"$\pm$" if latex else "±"
     ours = {row: d for d, row in published.TABLE2_DETECTORS.items()}
     rows, paper_values, our_values = [], [], []
@@ -134,14 +153,14 @@ def table2_frame(records, detectors, classes, seeds, benchmark: str, latex: bool
         rows.append(row if detector is None else f"{row} ({detector})")
         paper_values.append(f"{values[benchmark]:.3f}")
         if detector in detectors:
-            our_values.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 1.0, 3, pm))
+            our_values.append(_mean_text(cells[detector, "mean"], covered[detector], len(classes), 1.0, 3, pm, ci))
         else:
             our_values.append("not run" if detector else "n/a")
     extra = [d for d in detectors if d not in published.TABLE2_DETECTORS]
     for detector in extra:
         rows.append(f"({detector})")
         paper_values.append("n/a")
-        our_values.append(_mean_text(*mean_cell(records, detector, classes, seeds), len(classes), 1.0, 3, pm))
+        our_values.append(_mean_text(cells[detector, "mean"], covered[detector], len(classes), 1.0, 3, pm, ci))
     return pd.DataFrame(
         {
             "Method": rows,
@@ -151,9 +170,9 @@ def table2_frame(records, detectors, classes, seeds, benchmark: str, latex: bool
     )
 
 
-def _write(out: Path, stem: str, title: str, caption: str, make, label: str) -> list[Path]:
-    write_text_atomic(out / f"{stem}.md", tables.markdown(make(False), title, caption))
-    write_text_atomic(out / f"{stem}.tex", tables.latex(make(True), caption, label))
+def _write(out: Path, stem: str, title: str, caption: str, make, label: str, note: str) -> list[Path]:
+    write_text_atomic(out / f"{stem}.md", tables.markdown(make(False), title, caption, note=note))
+    write_text_atomic(out / f"{stem}.tex", tables.latex(make(True), caption, label, note))
     return [out / f"{stem}.md", out / f"{stem}.tex"]
 
 
@@ -172,55 +191,71 @@ def per_class_figure(folder: Path, records, detectors, classes, seeds, benchmark
 
 
 def render(
-    out: Path, records: list[dict], detectors: list[str], classes: list[int], seeds: list[int], sha: str
-) -> list[Path]:
-    """Every table and the figure of an MNIST-type folder (see the module docstring)."""
+    out: Path,
+    records: list[dict],
+    detectors: list[str],
+    classes: list[int],
+    seeds: list[int],
+    sha: str,
+    stats,
+    ci: bool = False,
+) -> tuple[list[Path], dict[str, dict]]:
+    """Every table and the figure of an MNIST-type folder (see the module docstring), and the
+    annotated cells ``{"auc": {(detector, class or "mean"): Cell}}``; ``stats``
+    (``significance.FolderStats``) gives the intervals (shown with ``ci``) and the bold marks."""
     benchmark, protocol, profile = records[0]["benchmark"], records[0]["protocol"], records[0].get("profile", "default")
     name = registry.get(benchmark).label
     where = (
         f"{name} (files sha256 {sha[:12]}), protocol {protocol}; seeds {', '.join(map(str, seeds))}; "
         f"training profile {profile}."
     )
+    cells, covered = annotated_cells(records, detectors, classes, seeds, stats)
+    note = significance.footnote(stats.bootstrap, ci)
     written = _write(
         out,
         "auc_table",
         f"AUC (%) per normal class and detector, {name}, protocol {protocol}",
         f"One-class AUC in percent: the normal class's test images against the other classes' "
-        f"({'all of the test split' if protocol == '2' else 'as many, drawn from the test split'}); mean "
-        f"and sample standard deviation over seeds; the last row averages over the classes per seed. {where}",
-        lambda latex: auc_frame(records, detectors, classes, seeds, latex),
+        f"({'all of the test split' if protocol == '2' else 'as many, drawn from the test split'}); "
+        f"{significance.summary(ci)}; the last row averages over the classes per seed. {where}",
+        lambda latex: auc_frame(cells, covered, detectors, classes, latex, ci),
         "tab:advbench-oneclass",
+        significance.footnote(stats.bootstrap, ci, bold=True, within="row"),
     )
     if _published(benchmark, protocol) and any(d in published.DEEP_SVDD_MNIST for d in detectors):
         written += _write(
             out,
             "published_comparison",
             "Ours beside Deep SVDD's Table 1 (MNIST, protocol 2)",
-            f"Our AUC in percent beside {published.DEEP_SVDD_CITATION} (10 seeds; GCN-l1 and min-max "
-            f"scaling as theirs where their scripts use it). {where}",
-            lambda latex: comparison_frame(records, detectors, classes, seeds, latex),
+            f"Our AUC in percent ({significance.summary(ci)}) beside {published.DEEP_SVDD_CITATION} (10 seeds; "
+            f"GCN-l1 and min-max scaling as theirs where their scripts use it). {where}",
+            lambda latex: comparison_frame(cells, covered, detectors, classes, latex, ci),
             "tab:advbench-deep-svdd",
+            note,
         )
     if _published(benchmark, protocol) and any(d in ABLATION[:3] for d in detectors):
+        means = {d: (cells[d, "mean"], covered[d]) for d in detectors}
         written += _write(
             out,
             "ablation_table",
             "Ablation beside the paper's Table 1 (MNIST)",
-            f"Mean AUC over the normal classes as a fraction, beside the MNIST column of Table 1 of "
-            f"{paper.CITATION} (protocol 2). {where}",
-            lambda latex: ablation_frame(records, classes, seeds, latex),
+            f"Mean AUC over the normal classes as a fraction ({significance.summary(ci)}), beside the MNIST "
+            f"column of Table 1 of {paper.CITATION} (protocol 2). {where}",
+            lambda latex: ablation_frame(records, classes, seeds, latex, means, ci),
             "tab:advbench-ablation-mnist",
+            note,
         )
     if protocol == "1":
         written += _write(
             out,
             "paper_table2",
             f"Ours beside the paper's Table 2 ({name}, protocol 1)",
-            f"Mean AUC over the normal classes as a fraction, beside Table 2 of {paper.CITATION} "
-            f"(its COIL-100 column: no data here). {where}",
-            lambda latex: table2_frame(records, detectors, classes, seeds, benchmark, latex),
+            f"Mean AUC over the normal classes as a fraction ({significance.summary(ci)}), beside Table 2 of "
+            f"{paper.CITATION} (its COIL-100 column: no data here). {where}",
+            lambda latex: table2_frame(cells, covered, detectors, classes, benchmark, latex, ci),
             "tab:advbench-table2",
+            note,
         )
     drawn = without_variants(detectors)
     written.append(per_class_figure(out / figures.FOLDER, records, drawn, classes, seeds, benchmark, protocol))
-    return written
+    return written, {"auc": cells}

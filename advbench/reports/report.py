@@ -18,13 +18,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from advbench.datasets import registry
 from advbench.datasets.protocols import CLEAN_TEST
 from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
-from advbench.reports import adaptive, budget, figures, oneclass, paper, tables
-from advbench.runs import guard, history, results
+from advbench.reports import adaptive, budget, entries, figures, oneclass, paper, significance, tables
+from advbench.runs import guard, history, intervals, results
 from advbench.score_variants import DEFAULT_VARIANT, split_variant, without_variants
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
@@ -44,6 +46,7 @@ ARTIFACTS = tuple(
             for ext in ("md", "tex")
         }
         | set(oneclass.ARTIFACTS)
+        | {entries.FILE}
     )
 )
 #: The folder of the figures (``run --force`` removes it).
@@ -94,10 +97,12 @@ def table_order(detectors: list[str]) -> list[str]:
     return sorted(detectors, key=key)
 
 
-def _write_table(out: Path, stem: str, title: str, caption: str, frames: tuple, label: str) -> list[Path]:
+def _write_table(
+    out: Path, stem: str, title: str, caption: str, frames: tuple, label: str, note: str = ""
+) -> list[Path]:
     markdown_frame, latex_frame = frames
-    write_text_atomic(out / f"{stem}.md", tables.markdown(markdown_frame, title, caption))
-    write_text_atomic(out / f"{stem}.tex", tables.latex(latex_frame, caption, label))
+    write_text_atomic(out / f"{stem}.md", tables.markdown(markdown_frame, title, caption, note=note))
+    write_text_atomic(out / f"{stem}.tex", tables.latex(latex_frame, caption, label, note))
     return [out / f"{stem}.md", out / f"{stem}.tex"]
 
 
@@ -112,37 +117,63 @@ def _where(records: list[dict], seeds: list[int], sha: str) -> str:
     )
 
 
+def metric_cells(
+    records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], stats
+) -> dict[str, dict]:
+    """``{metric: {(detector, attack): Cell}}`` of the three AUCs, annotated (intervals, bold) by
+    ``stats`` (``significance.FolderStats``); ``clean-test`` has the unpaired AUC only."""
+    adversarial = [attack for attack in attacks if attack != CLEAN_TEST]
+    found = {}
+    for metric in METRIC_TABLES:
+        columns = attacks if metric == "auc" else adversarial
+        cells = tables.collect(records, detectors, columns, seeds, metric)
+        significance.annotate_table(cells, detectors, columns, stats.of(metric))
+        found[metric] = cells
+    return found
+
+
 def render_tables(
-    out: Path, records: list[dict], detectors: list[str], attacks: list[str], where: str, seeds: list[int]
-) -> list[Path]:
+    out: Path,
+    records: list[dict],
+    detectors: list[str],
+    attacks: list[str],
+    where: str,
+    seeds: list[int],
+    stats,
+    ci: bool = False,
+) -> tuple[list[Path], dict[str, dict]]:
     """``auc_table``, ``paired_table``, ``matched_table``, ``paper_comparison`` and (when an ablation
-    variant ran) ``ablation_table``, .md and .tex.
+    variant ran) ``ablation_table``, .md and .tex; also returns the metric tables' cells (``metric_cells``).
 
     ``attacks`` are the run's columns (``clean-test`` among them under ``heldout-train``; it has an
-    unpaired AUC only). Each caption ends with ``where`` (``_where``).
+    unpaired AUC only). Each caption ends with ``where`` (``_where``); ``stats``
+    (``significance.FolderStats``) gives the intervals (shown with ``ci``) and the bold marks.
     """
     adversarial = [attack for attack in attacks if attack != CLEAN_TEST]
     written = []
+    found = metric_cells(records, detectors, attacks, seeds, stats)
     for metric, (stem, title, compared) in METRIC_TABLES.items():
         columns = attacks if metric == "auc" else adversarial
-        cells = tables.collect(records, detectors, columns, seeds, metric)
         label = tables.METRICS[metric]
         caption = (
             f"{label[0].upper()}{label[1:]} in percent of each detector (rows) against each attack (columns): "
-            f"{compared}; "
-            f"mean and sample standard deviation over seeds, best mean per column in bold. {where}"
+            f"{compared}; {significance.summary(ci)}. {where}"
         )
         written += _write_table(
             out,
             stem,
             title,
             caption,
-            tuple(tables.auc_frame(cells, detectors, columns, latex) for latex in (False, True)),
+            tuple(tables.auc_frame(found[metric], detectors, columns, latex, ci) for latex in (False, True)),
             f"tab:advbench-{stem.replace('_', '-')}",
+            significance.footnote(
+                stats.bootstrap, ci, True, tuple(map(tables.attack_label, stats.untested(metric, columns)))
+            ),
         )
     all_cells = tables.collect(records, list(paper.TABLE4), adversarial, seeds)
+    significance.annotate_table(all_cells, list(paper.TABLE4), adversarial, stats.of("auc"), test=False)
     comparison_caption = (
-        f"Our AUC in percent (mean and standard deviation over seeds) beside Table 4 of {paper.CITATION} "
+        f"Our AUC in percent ({significance.summary(ci)}) beside Table 4 of {paper.CITATION} "
         f"(10 seeds, GTSRB stop signs). {where}"
     )
     written += _write_table(
@@ -150,27 +181,35 @@ def render_tables(
         "paper_comparison",
         "Our AUC (%) beside the paper's Table 4",
         comparison_caption,
-        tuple(tables.comparison_frame(all_cells, adversarial, latex) for latex in (False, True)),
+        tuple(tables.comparison_frame(all_cells, adversarial, latex, ci) for latex in (False, True)),
         "tab:advbench-paper",
+        significance.footnote(stats.bootstrap, ci),
     )
     if any(r["detector"] in ABLATION_ONLY for r in records):
-        ablation_cells = tables.collect(records, list(paper.TABLE1), adversarial, seeds)
+        rows = list(paper.TABLE1)
+        ablation_cells = tables.collect(records, rows, adversarial, seeds)
+        significance.annotate_table(ablation_cells, rows, adversarial, stats.of("auc"), test=False)
+        means = {d: tables.mean_over_attacks(records, d, adversarial, len(seeds)) for d in rows}
+        parts = [(attack, None) for attack in adversarial]
+        significance.annotate({"mean": {d: (means[d], stats.replicates(d, parts, "auc")) for d in rows}}, test=False)
         ablation_caption = (
             f"Ablation in the layout of Table 1 of {paper.CITATION}: AUC as a fraction. The paper gives one number "
             "per variant on STOP SIGN without saying which attack or attacks it covers; we compare it with our mean "
             f"AUC over the attacks ({', '.join(map(tables.attack_label, adversarial))}), averaged per seed, "
-            "then mean and "
-            f"standard deviation over seeds; per-attack columns follow. {where}"
+            f"then {significance.summary(ci)}; per-attack columns follow. {where}"
         )
         written += _write_table(
             out,
             "ablation_table",
             "Ablation (Table 1 layout)",
             ablation_caption,
-            tuple(tables.ablation_frame(records, ablation_cells, adversarial, latex) for latex in (False, True)),
+            tuple(
+                tables.ablation_frame(records, ablation_cells, adversarial, latex, ci, means) for latex in (False, True)
+            ),
             "tab:advbench-ablation",
+            significance.footnote(stats.bootstrap, ci),
         )
-    return written
+    return written, found
 
 
 def _check_scores(out: Path, records: list[dict]) -> list[tuple]:
@@ -183,25 +222,61 @@ def _check_scores(out: Path, records: list[dict]) -> list[tuple]:
     return keys
 
 
-def _load_scores(out: Path, records: list[dict]) -> dict[str, dict[int, dict]]:
-    scores: dict[str, dict[int, dict]] = {}
-    for detector, seed, _ in _check_scores(out, records):
-        scores.setdefault(detector, {})[seed] = results.read_scores(results.scores_path(out, detector, seed))
+def load_scores(out: Path, records: list[dict]) -> dict[str, dict[tuple, dict]]:
+    """``{row: {(seed, normal class or None): scores}}`` of every finished row (a detector or one of
+    its score variants, ``results.read_scores``); DataError when a scores file is missing."""
+    _check_scores(out, records)
+    scores: dict[str, dict[tuple, dict]] = {}
+    for record in records:
+        if record["error"] is not None:
+            continue
+        _, seed, normal_class = results.pair_key(record)
+        by_seed = scores.setdefault(record["detector"], {})
+        if (seed, normal_class) not in by_seed:
+            path = results.scores_path(out, record["detector"], seed, normal_class)
+            by_seed[seed, normal_class] = results.read_scores(path, split_variant(record["detector"])[1])
     return scores
 
 
-def _benchmark_for_images(data: Path | None, sha: str):
-    """The data file when present and unchanged (the most-anomalous figure needs its images), else None."""
+def pairing(bench, attack_sets: dict, scores: dict) -> dict[str, np.ndarray]:
+    """``{attack: source_index}``: each adversarial image's row among the attack's sources, for the
+    paired and matched AUCs' intervals and tests. From the data file ``bench`` when there; else
+    derived for each attack set that kept every image it attempted when it attempted every source
+    (``attack_sets`` of ``run.json``: ``count == attempted ==`` the number of sources): the attack
+    pipeline attacks the correctly classified sources in order and keeps its successes in order, so
+    image ``i`` then comes from source ``i``. ``FolderStats.check`` verifies both against the
+    stored paired and matched AUCs."""
+    if bench is not None:
+        return {name: attack.source_index for name, attack in bench.attacks.items()}
+    found = next(iter(next(iter(scores.values())).values()))
+    n_sources = len(found["attacks"].get(CLEAN_TEST, found["normal_test"]))
+    return {
+        name: np.arange(n_sources)
+        for name, info in attack_sets.items()
+        if info.get("count") == info.get("attempted") == n_sources
+    }
+
+
+def _benchmark(data: Path | None, sha: str, given: bool):
+    """The data file when present and unchanged, else None: the most-anomalous figure needs its images,
+    the paired and matched AUCs its pairing of adversarial images with their sources (``pairing``).
+    Another file is an error when ``given`` (``--data``), else (the one ``run.json`` names, since
+    rebuilt) a note."""
     from advbench.datasets.benchmark_file import read_benchmark
 
+    skipped = "skipping the most-anomalous-images figure and the pairing it records"
     if data is None or not Path(data).is_file():
-        print(
-            f"advbench report: data file {data} not found; skipping the most-anomalous-images figure", file=sys.stderr
-        )
+        print(f"advbench report: data file {data} not found; {skipped}", file=sys.stderr)
         return None
     bench = read_benchmark(data)
     if sha and bench.sha256 != sha:
-        raise AdvbenchError(f"--data {data}: sha256 {bench.sha256[:12]} differs from the run's data ({sha[:12]})")
+        if given:
+            raise AdvbenchError(f"--data {data}: sha256 {bench.sha256[:12]} differs from the run's data ({sha[:12]})")
+        print(
+            f"advbench report: data file {data} is not the run's (sha256 {bench.sha256[:12]}); {skipped}",
+            file=sys.stderr,
+        )
+        return None
     return bench
 
 
@@ -237,9 +312,13 @@ def check_run_folder(out: str | Path) -> Path:
     return out
 
 
-def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
-    """Write all tables and figures of the run folder ``out``; return the paths written."""
+def render(
+    out: str | Path, data: str | Path | None = None, ci: bool = False, bootstrap: intervals.Bootstrap | None = None
+) -> list[Path]:
+    """Write all tables, figures and the leaderboard entries of the run folder ``out``; return the
+    paths written. ``ci``: cells show their bootstrap interval (``bootstrap``: resamples and seed)."""
     out = check_run_folder(out)
+    bootstrap = bootstrap or intervals.Bootstrap()
     records = results.read_results(out)
     if not records:
         raise AdvbenchError(f"{out / results.RESULTS}: holds no complete result yet")
@@ -252,22 +331,28 @@ def render(out: str | Path, data: str | Path | None = None) -> list[Path]:
     attacks = _ordered(history.union(entry.get("attacks", []) for entry in runs), records, "attack")
     last = runs[-1] if runs else {}
     sha = last.get("data_sha256") or records[0]["data_sha256"]
+    scores = load_scores(out, records)
     if registry.of_record(records[0]).pairs_by_class:
         classes = sorted(
             set(history.union(entry.get("classes", []) for entry in runs)) | {int(r["normal_class"]) for r in records}
         )
-        _check_scores(out, records)
-        return oneclass.render(out, records, detectors, classes, seeds, sha)
-    stored = _load_scores(out, records)
-    data = data if data is not None else last.get("config", {}).get("data")
-    bench = _benchmark_for_images(data, sha) if "dual-adversarial" in stored else None
-    where = _where(records, seeds, sha)
-    written = render_tables(out, records, detectors, attacks, where, seeds)
+        stats = significance.FolderStats(scores, records, seeds, bootstrap, by_class=True)
+        stats.check()
+        written, cells = oneclass.render(out, records, detectors, classes, seeds, sha, stats, ci)
+        return written + [entries.write(out, records, runs, cells, seeds, stats)]
+    given = data is not None
+    bench = _benchmark(data if given else last.get("config", {}).get("data"), sha, given)
     attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
+    stats = significance.FolderStats(scores, records, seeds, bootstrap, pairing(bench, attack_sets, scores))
+    stats.check()
+    where = _where(records, seeds, sha)
+    written, cells = render_tables(out, records, detectors, attacks, where, seeds, stats, ci)
     sweeps = budget.sweeps(attack_sets, attacks)
-    written += budget.render(out, records, detectors, seeds, attack_sets, sweeps, where)
+    written += budget.render(out, detectors, attack_sets, sweeps, where, cells, stats, ci)
     written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where)
-    return written + render_figures(out, stored, without_variants(detectors), _drawn(attacks, sweeps), bench)
+    stored = {row: {seed: found for (seed, _), found in by_seed.items()} for row, by_seed in scores.items()}
+    written += render_figures(out, stored, without_variants(detectors), _drawn(attacks, sweeps), bench)
+    return written + [entries.write(out, records, runs, cells, seeds, stats)]
 
 
 def _drawn(attacks: list[str], sweeps: dict[str, list]) -> list[str]:

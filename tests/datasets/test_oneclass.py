@@ -139,7 +139,7 @@ def test_score_variants_of_a_one_class_run(levels, tmp_path, monkeypatch, capsys
     np.testing.assert_array_equal(read_scores(path, "darker")["normal_test"], -read_scores(path)["normal_test"])
     table = (out / "auc_table.md").read_text()
     assert "| Normal class | mean-intensity | mean-intensity[darker] |" in table
-    assert "| 0 | 100.0 | 0.0 |\n| 9 | 0.0 | 100.0 |" in table
+    assert "| 0 | **100.0** | 0.0 |\n| 9 | 0.0 | **100.0** |" in table  # bold: the best of each class's row
     capsys.readouterr()
     assert main([*argv, "--seeds", "1", "--out", str(out)]) == 0
     assert "2 pairs (2 reused, 0 computed)" in capsys.readouterr().err

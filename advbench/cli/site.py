@@ -1,0 +1,28 @@
+"""``advbench site REPORTS_DIR --out DIR``: build the static results site of every run folder."""
+
+from __future__ import annotations
+
+import sys
+
+
+def _site(args) -> int:
+    from advbench.site.build import build
+
+    index = build(args.reports_dir, args.out)
+    print(f"advbench site: wrote {index} (open it in a browser)", file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    """Add the ``site`` sub-command to the CLI."""
+    site = sub.add_parser(
+        "site",
+        help="build a static results site from the run folders under a folder",
+        description="Build a static HTML site (index, one page per run folder, leaderboards) from the "
+        "leaderboard entries that `advbench report` writes; it works from file:// without a server.",
+    )
+    site.add_argument(
+        "reports_dir", metavar="REPORTS_DIR", help="folder whose run folders (with results.jsonl) to show"
+    )
+    site.add_argument("--out", required=True, help="folder to write the site into (replaced as a whole)")
+    site.set_defaults(handler=_site)

@@ -1,0 +1,229 @@
+"""Intervals and bold marks of a run folder's table cells, from its stored scores (``advbench.runs.intervals``).
+
+``FolderStats`` holds a folder's scores and draws every cell's bootstrap replicates from them:
+per seed, the cell's AUC on the drawn images (the normal test set against an attack's images,
+or a class's test images against the other classes'), then the mean over the drawn seeds. The
+paired and matched AUCs need each adversarial image's clean source (``source_index``, the
+``pairing``: from the data file, or derived where the attack kept every test image,
+``report.pairing``); a column without it keeps mean ± std and bolds its best mean, and the
+footnote says which and why. Each seed's replicates at unit weights are checked against the
+stored AUC, so scores that do not belong to their results line stop the rendering (DataError).
+
+``annotate`` gives every cell of a table its interval and decides the bold marks per group of
+cells (a column of a GTSRB table, a normal class of an MNIST one): the best mean, and every cell
+whose paired test against it is not significant at ``ALPHA`` after Holm's correction over the
+group. A cell with fewer seeds than the table is never bold nor tested (its mean is over other
+seeds), and a group with fewer than two such cells has no bold mark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from advbench.datasets.protocols import CLEAN_TEST
+from advbench.errors import DataError
+from advbench.runs import intervals
+
+#: Tolerance of the check of a seed's unweighted AUC against its results line.
+_TOLERANCE = 1e-9
+
+
+def summary(ci: bool) -> str:
+    """What a cell shows, for a caption."""
+    if ci:
+        return f"mean over seeds [{100 * intervals.LEVEL:.0f}% interval]"
+    return "mean and sample standard deviation over seeds"
+
+
+def footnote(
+    bootstrap: intervals.Bootstrap, ci: bool, bold: bool = False, untested: tuple = (), within: str = "column"
+) -> str:
+    """The note under a table: what its intervals are (with ``ci``) and, for a table with ``bold``
+    marks, what they mean per ``within`` (a column or row); ``untested``: the columns (labels)
+    without a pairing, which have neither intervals nor a test."""
+    plan = f"{bootstrap.resamples} resamples, bootstrap seed {bootstrap.seed}"
+    notes = [f"[low, high]: {100 * intervals.LEVEL:.0f}% {intervals.METHOD}, {plan}."] if ci else []
+    if bold:
+        notes.append(
+            f"Bold: the best mean of the {within} and every detector not significantly worse at the "
+            f"{100 * intervals.ALPHA:.0f}% level by a {intervals.TEST.replace('column', within)}"
+            + ("." if ci else f" ({plan}).")
+        )
+    if untested:
+        notes.append(
+            f"{', '.join(untested)}: no interval nor test, the best mean in bold (the data file that pairs each "
+            "adversarial image with its clean source was not found; give it with --data)."
+        )
+    return " ".join(notes)
+
+
+def _paired(own_sources, adversarial, weights, _same) -> np.ndarray:
+    """``weighted_paired_auc`` with ``weighted_auc``'s arguments (the pairs' weights given twice)."""
+    return intervals.weighted_paired_auc(adversarial, own_sources, weights)
+
+
+def _digest(*arrays) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+class FolderStats:
+    """Bootstrap replicates of a folder's cells (see the module docstring).
+
+    ``scores``: ``{row: {(seed, normal class or None): read_scores(...)}}`` for every row name (a
+    detector or one of its score variants); ``pairing``: ``{attack: source_index}`` of the attacks
+    whose pairing is known (``report.pairing``); ``records``: the folder's result lines, for the
+    check and the seeds of a cell.
+    """
+
+    def __init__(self, scores: dict, records: list[dict], seeds: list[int], bootstrap, pairing=None, by_class=False):
+        self.scores, self.seeds, self.bootstrap, self.pairing = scores, list(seeds), bootstrap, pairing or {}
+        self.by_class = by_class
+        self.seed_counts = bootstrap.seed_counts(self.seeds)
+        self.stored = {}
+        for record in records:
+            if record["error"] is None:
+                key = (record["detector"], record["attack"], self._class(record))
+                self.stored.setdefault(key, {})[int(record["seed"])] = record
+        self._universes: dict[str, np.ndarray] = {}
+        self._weights: dict[tuple, np.ndarray] = {}
+        self._per_seed: dict[tuple, np.ndarray] = {}
+
+    def _class(self, record: dict) -> int | None:
+        return int(record["normal_class"]) if self.by_class else None
+
+    def untested(self, metric: str, attacks: list[str]) -> list[str]:
+        """The ``attacks`` whose ``metric`` cannot be resampled: for the paired and matched AUCs,
+        those whose pairing is unknown."""
+        return [] if metric == "auc" else [attack for attack in attacks if attack not in self.pairing]
+
+    # -- the image sets ------------------------------------------------------------------------
+    @staticmethod
+    def _rows(found: dict, pool: str) -> np.ndarray | None:
+        """The rows of one seed's image set ``pool`` (``normal_test`` or ``attack:<name>``; None when
+        the seed has no such set): the stored rows where the protocol has them, else ``0..n-1``."""
+        if pool == "normal_test":
+            return found.get("test_rows", np.arange(len(found["normal_test"])))
+        values = found["attacks"].get(pool.removeprefix("attack:"))
+        return None if values is None else found.get("anomaly_rows", np.arange(len(values)))
+
+    def _pool(self, name: str, normal_class) -> str:
+        return name if normal_class is None else f"class-{normal_class}:{name}"
+
+    def _image_weights(self, name: str, normal_class, rows: np.ndarray) -> np.ndarray:
+        """How often each of ``rows`` is drawn, per replicate; the pool's images are the rows of
+        every seed (one draw per pool, shared by every seed and row that uses it)."""
+        pool = self._pool(name, normal_class)
+        if pool not in self._universes:
+            every = [
+                self._rows(scores, name)
+                for by_seed in self.scores.values()
+                for (_, c), scores in by_seed.items()
+                if c == normal_class
+            ]
+            self._universes[pool] = np.unique(np.concatenate([rows for rows in every if rows is not None]))
+        key = (pool, _digest(rows))
+        if key not in self._weights:
+            self._weights[key] = self.bootstrap.image_counts(pool, self._universes[pool], rows)
+        return self._weights[key]
+
+    # -- one seed ------------------------------------------------------------------------------
+    def _seed_replicates(
+        self, row: str, attack: str, metric: str, seed: int, normal_class, check: bool = False
+    ) -> np.ndarray:
+        """One seed's ``metric`` per replicate (with ``check``: once, on every image once)."""
+        found = self.scores[row][seed, normal_class]
+        negatives, adversarial = found["normal_test"], found["attacks"][attack]
+        if metric == "auc":
+            arrays, pools = (negatives, adversarial), ("normal_test", f"attack:{attack}")
+        else:  # the attack's sources: the official test images (scored as clean-test under heldout-train)
+            own = found["attacks"].get(CLEAN_TEST, negatives)[self.pairing[attack]]
+            arrays, pools = (own, adversarial), (f"attack:{attack}", f"attack:{attack}")
+        compute = _paired if metric == "paired_auc" else intervals.weighted_auc
+        weights = None if check else [self._image_weights(p, normal_class, self._rows(found, p)) for p in pools]
+        if weights is None:  # the check: every image once
+            return compute(*arrays, *(np.ones((1, len(array))) for array in arrays))[:1]
+        key = (metric, attack, _digest(*arrays), *map(id, weights))  # weights: one cached array per image set
+        if key not in self._per_seed:  # a detector that ignores the seed is resampled once
+            self._per_seed[key] = compute(*arrays, *weights)
+        return self._per_seed[key]
+
+    def check(self) -> None:
+        """DataError naming the first results line whose AUCs its stored scores (and the data file's
+        pairing) do not give: run before anything is written."""
+        for (row, attack, normal_class), by_seed in self.stored.items():
+            for seed, record in by_seed.items():
+                for metric in ("auc", "paired_auc", "matched_auc"):
+                    if record.get(metric) is None or self.untested(metric, [attack]):
+                        continue
+                    value = float(self._seed_replicates(row, attack, metric, seed, normal_class, check=True)[0])
+                    if abs(value - record[metric]) > _TOLERANCE:
+                        raise DataError(
+                            f"{row}, seed {seed}, {attack}: its stored scores give {metric} {value:.6f}, its results "
+                            f"line {record[metric]:.6f}; the scores or the data file do not belong to the results"
+                        )
+
+    # -- cells ---------------------------------------------------------------------------------
+    def _seeds_of(self, row: str, attack: str, metric: str, normal_class) -> list[int]:
+        by_seed = self.stored.get((row, attack, normal_class), {})
+        return [seed for seed in self.seeds if seed in by_seed and by_seed[seed].get(metric) is not None]
+
+    def of(self, metric: str):
+        """``replicates`` of one (row, attack) cell of ``metric``, as ``annotate_table`` takes it."""
+        return lambda row, attack: self.replicates(row, [(attack, None)], metric)
+
+    def replicates(self, row: str, parts: list[tuple[str, int | None]], metric: str) -> np.ndarray | None:
+        """The replicates of ``row``'s mean over seeds of its mean AUC over ``parts`` ((attack, normal
+        class) pairs: one for a plain cell, several for a mean over attacks or classes), over the
+        seeds that hold every part; None when none does or the metric cannot be resampled."""
+        if self.untested(metric, [attack for attack, _ in parts]):
+            return None
+        if row not in self.scores:
+            return None
+        seeds = set(self.seeds)
+        for attack, normal_class in parts:
+            seeds &= set(self._seeds_of(row, attack, metric, normal_class))
+        if not seeds:
+            return None
+        per_seed = {
+            seed: np.mean([self._seed_replicates(row, a, metric, seed, c) for a, c in parts], axis=0)
+            for seed in sorted(seeds)
+        }
+        return intervals.mean_over_seeds(per_seed, self.seed_counts, self.seeds)
+
+
+def annotate(groups: dict, test: bool = True) -> None:
+    """Give each cell its interval and, with ``test``, bold marks per group (``{group: {row: (cell,
+    replicates or None)}}``, see the module docstring): a group whose complete cells all have
+    replicates is tested, any other is bolded by its best mean."""
+    for members in groups.values():
+        for cell, found in members.values():
+            if found is not None and cell.values:
+                cell.interval = intervals.interval(found)
+        complete = {row: (cell, found) for row, (cell, found) in members.items() if cell.complete and cell.values}
+        if not test:
+            continue
+        for cell, _ in members.values():
+            cell.bold = False
+        if len(complete) < 2:  # the best of one says nothing
+            continue
+        best = max(complete, key=lambda row: complete[row][0].mean)
+        tested = all(found is not None for _, found in complete.values())
+        others = [row for row in complete if row != best]
+        if tested:
+            adjusted = intervals.holm([intervals.worse_p_value(complete[best][1], complete[r][1]) for r in others])
+            for row, p in zip(others, adjusted, strict=True):
+                complete[row][0].p_value = p
+        top = round(100 * complete[best][0].mean, 1)
+        for row, (cell, _) in complete.items():
+            cell.bold = (row == best or cell.p_value >= intervals.ALPHA) if tested else round(100 * cell.mean, 1) == top
+
+
+def annotate_table(cells: dict, rows: list[str], columns: list, replicates, test: bool = True) -> None:
+    """``annotate`` the cells ``{(row, column): Cell}`` of a table, grouped by column;
+    ``replicates(row, column)`` gives a cell's replicates (or None)."""
+    annotate({c: {r: (cells[r, c], replicates(r, c)) for r in rows} for c in columns}, test)

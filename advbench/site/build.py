@@ -1,0 +1,232 @@
+"""``advbench site REPORTS_DIR --out DIR``: a static results site from the run folders under REPORTS_DIR.
+
+A run folder is a folder that holds ``results.jsonl``; ``advbench report`` has written its
+leaderboard entries (``entries.json``, ``advbench.reports.entries``) beside its tables. The site
+has:
+
+- ``index.html``: every run folder (benchmark, protocol, profile, seeds, data sha256, date) and
+  the leaderboards;
+- ``folders/<path>/index.html`` for each folder at its path under REPORTS_DIR: its tables of the
+  three AUCs built from the entries (sortable by any column, ``mean [low, high]``), its figures,
+  its provenance (each run of ``run.json``: command line, status, times, versions, data sha256)
+  and links to its Markdown and LaTeX files, which are copied beside the page with its figures;
+- ``leaderboards/<benchmark>--<column>.html``: every detector of every folder that has the
+  column (an attack set, a normal class or ``mean``), grouped by setting (data file sha256,
+  protocol, profile): rows of different groups are not comparable, and the page says so.
+
+Pages use relative links and no script or style from outside the site (``static/sort.js``,
+``static/style.css``, shipped in the package), so the site works from ``file://`` and from any
+static host. Every input is read and checked before anything is written, and the site is built
+in a temporary folder beside ``--out`` that replaces it at the end: bad input (no run folder, a
+folder without entries, a damaged ``run.json`` or ``entries.json``, ``--out`` naming a file)
+leaves ``--out`` as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from advbench.errors import AdvbenchError, DataError
+from advbench.reports import entries as entries_file
+from advbench.runs import history, results
+
+#: The tables of a folder page: metric key of ``entries.json`` and title.
+METRICS = {"auc": "AUC (%)", "paired_auc": "Paired AUC (%)", "matched_auc": "Matched AUC (%)"}
+STATIC = ("sort.js", "style.css")
+
+
+@dataclass
+class Folder:
+    """One run folder as the site shows it."""
+
+    path: Path
+    name: str  # its path under REPORTS_DIR, with "/"
+    data: dict  # entries.json
+    runs: list[dict]
+    documents: list[str] = field(default_factory=list)  # .md / .tex files of the folder itself
+    figures: list[str] = field(default_factory=list)  # figures/*.png
+
+    @property
+    def settings(self) -> tuple[str, str, str]:
+        folder = self.data["folder"]
+        return folder["data_sha256"], folder["protocol"], folder["profile"]
+
+
+def _read_entries(path: Path) -> dict:
+    file = path / entries_file.FILE
+    if not file.is_file():
+        raise DataError(f"{path}: no {entries_file.FILE} (run `advbench report {path}` first)")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{file}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != entries_file.SCHEMA or "entries" not in data:
+        raise DataError(f"{file}: not an entries file of schema {entries_file.SCHEMA}; run `advbench report` again")
+    return data
+
+
+def find_folders(reports: Path) -> list[Folder]:
+    """Every run folder under ``reports``, read and checked (AdvbenchError on bad input)."""
+    if not reports.is_dir():
+        raise AdvbenchError(f"{reports}: not a folder")
+    paths = sorted(p.parent for p in reports.rglob(results.RESULTS))
+    if not paths:
+        raise AdvbenchError(f"{reports}: no run folder ({results.RESULTS}) under it")
+    found = []
+    for path in paths:
+        name = path.relative_to(reports).as_posix()
+        runs = history.read_runs(path)
+        found.append(
+            Folder(
+                path=path,
+                name=name if name != "." else reports.resolve().name,
+                data=_read_entries(path),
+                runs=runs,
+                documents=sorted(p.name for p in path.iterdir() if p.suffix in (".md", ".tex") and p.is_file()),
+                figures=sorted(p.name for p in (path / "figures").glob("*.png")),
+            )
+        )
+    return found
+
+
+def _cell(cell: dict | None) -> dict:
+    """A table cell for the templates: its text, sort value and bold mark."""
+    if cell is None or cell["mean"] is None:
+        text = "not run" if cell is None or not cell["failed"] else f"failed ({cell['failed']}/{cell['expected']})"
+        return {"text": text, "value": "", "bold": False}
+    text = f"{100 * cell['mean']:.1f}"
+    if cell["low"] is not None:
+        text += f" [{100 * cell['low']:.1f}, {100 * cell['high']:.1f}]"
+    elif cell["std"] is not None:
+        text += f" ± {100 * cell['std']:.1f}"
+    if cell["seeds"] < cell["expected"]:
+        text += f" ({cell['seeds']}/{cell['expected']} seeds)"
+    return {"text": text, "value": f"{cell['mean']:.6f}", "bold": cell["bold"]}
+
+
+def folder_tables(folder: Folder) -> list[dict]:
+    """The folder page's tables: one per metric of its entries, rows detectors, columns its columns."""
+    data = folder.data
+    out = []
+    for metric, title in METRICS.items():
+        columns = data["columns"].get(metric)
+        if not columns:
+            continue
+        rows = [
+            {"detector": entry["detector"], "cells": [_cell(entry["metrics"][metric].get(c)) for c in columns]}
+            for entry in data["entries"]
+        ]
+        out.append(
+            {"metric": metric, "title": title, "columns": [data["labels"].get(c, c) for c in columns], "rows": rows}
+        )
+    return out
+
+
+def leaderboards(folders: list[Folder]) -> dict[tuple[str, str], dict]:
+    """``{(benchmark, column): board}``: per column of the unpaired AUC, every folder's detectors,
+    grouped by setting (data sha256, protocol, profile)."""
+    boards: dict[tuple[str, str], dict] = {}
+    for folder in folders:
+        data = folder.data
+        benchmark = data["folder"]["benchmark"]
+        for column in data["columns"].get("auc", []):
+            board = boards.setdefault(
+                (benchmark, column),
+                {
+                    "benchmark": data["folder"]["benchmark_label"],
+                    "label": data["labels"].get(column, column),
+                    "groups": {},
+                },
+            )
+            rows = board["groups"].setdefault(folder.settings, [])
+            for entry in data["entries"]:
+                cells = {m: _cell(entry["metrics"].get(m, {}).get(column)) for m in METRICS}
+                rows.append({"detector": entry["detector"], "folder": folder, "cells": cells})
+    for board in boards.values():
+        for rows in board["groups"].values():
+            rows.sort(key=lambda row: -float(row["cells"]["auc"]["value"] or "-1"))
+    return boards
+
+
+def board_file(benchmark: str, column: str) -> str:
+    """The leaderboard page's file name (a column name may hold ``@``, ``=``, ``/`` and ``,``)."""
+    safe = "".join(char if char.isalnum() or char in "-_." else "_" for char in column)
+    return f"{benchmark}--{safe}.html"
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("advbench.site", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["short"] = lambda sha: (sha or "")[:12]
+    env.filters["attack_label"] = lambda column, labels: labels.get(column, column)
+    return env
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise AdvbenchError(f"--out {out}: is a file, not a folder")
+    if not out.parent.is_dir():
+        raise AdvbenchError(f"--out {out}: its parent folder does not exist")
+
+
+def build(reports: str | Path, out: str | Path) -> Path:
+    """Build the site (see the module docstring) into ``out``; return ``out/index.html``."""
+    reports, out = Path(reports), Path(out)
+    _check_out(out)
+    folders = find_folders(reports)
+    boards = leaderboards(folders)
+    env = _environment()
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        _write_site(staging, env, folders, boards)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            out.rename(old / out.name)
+            staging.rename(out)
+            shutil.rmtree(old)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out / "index.html"
+
+
+def _write_site(root: Path, env, folders: list[Folder], boards: dict) -> None:
+    static = root / "static"
+    static.mkdir()
+    for name in STATIC:
+        (static / name).write_bytes(resources.files("advbench.site").joinpath("static", name).read_bytes())
+    board_links = [
+        {"benchmark": board["benchmark"], "label": board["label"], "file": f"leaderboards/{board_file(b, c)}"}
+        for (b, c), board in boards.items()
+    ]
+    _render(env, "index.html", root / "index.html", root="", folders=folders, boards=board_links)
+    for folder in folders:
+        page = root / "folders" / folder.name
+        (page / "figures").mkdir(parents=True, exist_ok=True)
+        for name in folder.documents:
+            shutil.copyfile(folder.path / name, page / name)
+        for name in folder.figures:
+            shutil.copyfile(folder.path / "figures" / name, page / "figures" / name)
+        depth = "../" * (len(Path(folder.name).parts) + 1)
+        _render(env, "folder.html", page / "index.html", root=depth, folder=folder, tables=folder_tables(folder))
+    (root / "leaderboards").mkdir()
+    for (benchmark, column), board in boards.items():
+        _render(env, "leaderboard.html", root / "leaderboards" / board_file(benchmark, column), root="../", board=board)
+
+
+def _render(env, template: str, path: Path, **context) -> None:
+    path.write_text(env.get_template(template).render(metrics=METRICS, **context), encoding="utf-8")

@@ -1,0 +1,135 @@
+"""``advbench site``: the pages of a real (small) run folder, links that resolve inside the site and
+nothing from the network, leaderboards that group incomparable settings, bad input refused with
+one line and exit 2 leaving ``--out`` as it was, and the templates shipped in the wheel."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from paths import REPO
+from run_fixtures import classic_run
+
+from advbench.cli import main
+from advbench.site import build
+
+LINK = re.compile(r'(?:href|src)="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> Path:
+    """A reports folder with one rendered run folder and a copy of it under another protocol."""
+    root = tmp_path_factory.mktemp("site")
+    _, out = classic_run(root)
+    assert main(["report", str(out), "--resamples", "100"]) == 0
+    reports = root / "reports"
+    shutil.copytree(out, reports / "stop", ignore=shutil.ignore_patterns("scores"))
+    other = shutil.copytree(out, reports / "stop" / "heldout", ignore=shutil.ignore_patterns("scores"))
+    entries = json.loads((other / "entries.json").read_text(encoding="utf-8"))
+    entries["folder"]["protocol"] = "heldout-train"
+    (other / "entries.json").write_text(json.dumps(entries), encoding="utf-8")
+    return reports
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_site_pages_link_only_inside_the_site(reports, tmp_path):
+    site = tmp_path / "site"
+    assert main(["site", str(reports), "--out", str(site)]) == 0
+    page = site / "folders" / "stop" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    assert 'id="table-auc"' in text and 'id="table-paired_auc"' in text and "ocsvm" in text
+    assert re.search(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", text)
+    run = json.loads((reports / "stop" / "run.json").read_text(encoding="utf-8"))["runs"][0]
+    assert " ".join(run["command_line"]) in text and run["data_sha256"] in text  # provenance from run.json
+    assert '<a href="auc_table.md">' in text and '<a href="auc_table.tex">' in text
+    figures = sorted(p.name for p in (reports / "stop" / "figures").glob("*.png"))
+    assert figures and sorted(p.name for p in (page.parent / "figures").iterdir()) == figures
+    for html in site.rglob("*.html"):
+        for target in LINK.findall(html.read_text(encoding="utf-8")):
+            assert not re.match(r"[a-z]+:", target), f"{html}: {target} leaves the site"
+            assert (html.parent / target).resolve().is_file(), f"{html}: {target} is missing"
+    for path in site.rglob("*"):
+        if path.suffix in (".html", ".js", ".css"):
+            assert not re.search(r"https?://", path.read_text(encoding="utf-8")), path
+
+
+def test_leaderboard_groups_settings_and_says_so(reports, tmp_path):
+    build.build(reports, tmp_path / "site")
+    board = (tmp_path / "site" / "leaderboards" / "gtsrb--fgsm.html").read_text(encoding="utf-8")
+    assert "not comparable" in board
+    assert board.count("<table") == 2 and "protocol official" in board and "protocol heldout-train" in board
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="folders/stop/index.html"' in index and 'href="folders/stop/heldout/index.html"' in index
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_bad_input_is_one_line_exit_2_and_out_untouched(reports, tmp_path, capsys):
+    site = tmp_path / "site"
+    assert main(["site", str(reports), "--out", str(site)]) == 0
+    before = _snapshot(site)
+    capsys.readouterr()
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["site", str(empty), "--out", str(site)]) == 2
+    assert "no run folder (results.jsonl) under it" in _one_line(capsys)
+
+    damaged = Path(shutil.copytree(reports, tmp_path / "damaged"))
+    (damaged / "stop" / "heldout" / "run.json").write_text('{"runs": [', encoding="utf-8")
+    assert main(["site", str(damaged), "--out", str(site)]) == 2
+    assert f"{damaged / 'stop' / 'heldout' / 'run.json'}: not valid JSON" in _one_line(capsys)
+
+    (damaged / "stop" / "heldout" / "run.json").unlink()
+    (damaged / "stop" / "entries.json").unlink()
+    assert main(["site", str(damaged), "--out", str(site)]) == 2
+    assert "no entries.json (run `advbench report" in _one_line(capsys)
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    assert main(["site", str(reports), "--out", str(a_file)]) == 2
+    assert f"--out {a_file}: is a file, not a folder" in _one_line(capsys)
+    assert a_file.read_text(encoding="utf-8") == "x"
+
+    assert _snapshot(site) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary folder left
+
+
+def test_templates_and_script_are_in_the_wheel(tmp_path):
+    shipped = {
+        f"advbench/site/{p.relative_to(REPO / 'advbench' / 'site').as_posix()}"
+        for folder in ("templates", "static")
+        for p in (REPO / "advbench" / "site" / folder).iterdir()
+    }
+    source = Path(shutil.copytree(REPO, tmp_path / "src", ignore=shutil.ignore_patterns("reports", ".*", "datasets")))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            ".",
+        ],
+        cwd=source,
+        check=True,
+    )
+    (wheel,) = tmp_path.glob("advbench-*.whl")
+    assert shipped <= set(zipfile.ZipFile(wheel).namelist())
