@@ -8,8 +8,8 @@ autoencoder on it. A reference sample is ``REFERENCE_SIZE`` (10,000) images draw
 replacement from such a training split, each class in proportion to its share of the split
 (scikit-learn's stratified ``train_test_split``, seeded with ``REFERENCE_SEED``), so the same
 split gives the same sample, in the split's order, on every machine. On GTSRB's 39,209 training
-images that is 25.5 % of each class: 54 images of the rarest classes (210 training images), 574 of
-the commonest (2,250), 199 stop signs.
+images that is 25.5 % of each class (rounded as scikit-learn rounds): 53 images of the rarest
+classes (210 training images), 574 of the commonest (2,250), 199 stop signs.
 
 The size is ours: large enough for a per-class density of the rarest class and for a tied
 covariance of the victim's 256 penultimate features, small enough for one seed of every detector

@@ -87,6 +87,9 @@ def test_bit_depth_has_fixed_points_and_an_8_bit_image_is_one_of_8_bits():
         assert len(np.unique(once)) <= 2**bits
     eight = images(4, 2, (3, 5, 5)).astype(np.float32) / 255.0
     np.testing.assert_array_equal(bit_depth(eight, 8), eight)
+    values = np.array([0.2, 0.49, 0.51, 0.8, 100 / 255], dtype=np.float32)  # rounded to the nearest level
+    np.testing.assert_array_equal(bit_depth(values, 1), [0, 0, 1, 1, 0])
+    np.testing.assert_allclose(bit_depth(values, 5), np.array([6, 15, 16, 25, 12]) / 31)
 
 
 def test_non_local_means_keeps_a_flat_image():
