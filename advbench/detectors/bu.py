@@ -6,7 +6,9 @@ Score: ``U(x) = (1/T) sum_t p_t(x)^T p_t(x) - m(x)^T m(x)``, ``m(x) = (1/T) sum_
 over classes of the variance of the predicted probabilities across passes (the paper's equation;
 its code averages the variances over classes instead, the same order). ``T = 50`` passes (the
 authors' code, ``get_mc_predictions(..., nb_iter=50)``). Only the dropout layers sample; batch
-norm keeps its running statistics, as in the victim's evaluation. The passes draw their dropout
+norm keeps its running statistics, as in the victim's evaluation; the GTSRB victim's convolutional
+trunk, which has no dropout, runs once per image and only its dense classifier once per pass
+(``Victim.mc_logits``: the same numbers for a fraction of the work). The passes draw their dropout
 masks from ``random_state``, so the score depends on the seed.
 
 A victim without dropout gives the same softmax on every pass: ``U(x) = 0`` for every image, and
@@ -64,11 +66,8 @@ class BUDetector(VictimDetector):
         seed_everything(self.random_state)
         x = self._inputs(X)
         scores = []
-        with self.victim_.mc_dropout() as victim:
-            for start in range(0, len(x), BATCH):
-                probs = torch.stack(
-                    [torch.softmax(victim.logits(x[start : start + BATCH]), dim=1) for _ in range(self.passes)]
-                ).double()
-                shifted = probs - probs[0]  # the variance is shift-invariant; identical passes give exactly 0
-                scores.append((shifted**2).sum(dim=2).mean(dim=0) - (shifted.mean(dim=0) ** 2).sum(dim=1))
+        for start in range(0, len(x), BATCH):
+            probs = torch.softmax(self.victim_.mc_logits(x[start : start + BATCH], self.passes), dim=2).double()
+            shifted = probs - probs[0]  # the variance is shift-invariant; identical passes give exactly 0
+            scores.append((shifted**2).sum(dim=2).mean(dim=0) - (shifted.mean(dim=0) ** 2).sum(dim=1))
         return torch.cat(scores).clamp_min_(0.0).cpu().numpy()

@@ -2,7 +2,7 @@
 
 ``Victim`` wraps the attacked classifier, any torch module that maps float images ``N x C x H x W``
 in [0, 1] to logits (the GTSRB victim, ``advbench.attacks.victim.VictimNet``, normalizes its input
-itself). Its weights are frozen and it stays in eval mode, except that ``mc_dropout`` switches its
+itself). Its weights are frozen and it stays in eval mode, except that ``mc_logits`` switches its
 dropout layers (and only those: batch norm keeps its running statistics) to training mode for
 Bayesian-uncertainty passes. The penultimate features are the input of the module's last
 ``nn.Linear`` layer, read with a forward pre-hook, so any classifier whose head ends in a linear
@@ -21,6 +21,10 @@ from contextlib import contextmanager
 
 import torch
 from torch import nn
+
+
+def _is_dropout(module: nn.Module) -> bool:
+    return isinstance(module, nn.modules.dropout._DropoutNd)
 
 
 class Victim:
@@ -50,8 +54,8 @@ class Victim:
 
     @property
     def has_dropout(self) -> bool:
-        """Whether a dropout layer with a rate above zero is in the model (what ``mc_dropout`` samples)."""
-        return any(isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0 for m in self.model.modules())
+        """Whether a dropout layer with a rate above zero is in the model (what ``mc_logits`` samples)."""
+        return any(_is_dropout(m) and m.p > 0 for m in self.model.modules())
 
     def _head(self) -> nn.Linear:
         linears = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
@@ -74,15 +78,30 @@ class Victim:
         return found[-1].flatten(1), logits
 
     @contextmanager
-    def mc_dropout(self) -> Iterator[Victim]:
+    def _dropout_sampling(self) -> Iterator[None]:
         """Within: the model's dropout layers sample (training mode), everything else in eval mode."""
-        dropout = [m for m in self.model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
-        for module in dropout:
-            module.train()
+        for module in self.model.modules():
+            if _is_dropout(module):
+                module.train()
         try:
-            yield self
+            yield
         finally:
             self.model.eval()
+
+    def mc_logits(self, x: torch.Tensor, passes: int) -> torch.Tensor:
+        """The logits of ``passes`` forward passes of ``x`` with dropout sampling (``passes x N x classes``).
+
+        A model that splits into a ``trunk`` method and a ``classifier`` module that holds all its dropout
+        layers (the GTSRB victim) runs its trunk once and only the classifier per pass: the same numbers
+        as whole passes, the trunk being deterministic, for a fraction of the work."""
+        trunk, head = getattr(self.model, "trunk", None), getattr(self.model, "classifier", None)
+        inside = set(head.modules()) if isinstance(head, nn.Module) else set()
+        split = callable(trunk) and all(m in inside for m in self.model.modules() if _is_dropout(m))
+        with self._dropout_sampling():
+            if split:
+                z = trunk(x)
+                return torch.stack([head(z) for _ in range(passes)])
+            return torch.stack([self.model(x) for _ in range(passes)])
 
     def check_input(self, shape: tuple[int, ...], what: str = "the images") -> int:
         """The number of classes; ValueError when the victim takes no images of ``shape`` (``C x H x W``)."""

@@ -68,7 +68,7 @@ def test_bu_is_zero_without_dropout_and_the_mc_variance_with_it():
     sampled = detectors.create("bu", passes=20, random_state=3).fit(X, victim=linear_victim(dropout=0.5))
     assert sampled.has_dropout_
     scores = sampled.decision_function(test)
-    assert not sampled.victim_.model.training  # mc_dropout put the victim back into eval mode
+    assert not sampled.victim_.model.training  # mc_logits put the victim back into eval mode
     torch.manual_seed(3)  # the passes' dropout masks, as the detector draws them
     model = sampled.victim_.model.train()
     x = torch.from_numpy(test.astype(np.float32) / 255.0)
@@ -77,6 +77,20 @@ def test_bu_is_zero_without_dropout_and_the_mc_variance_with_it():
     expected = (probs**2).sum(axis=2).mean(axis=0) - (probs.mean(axis=0) ** 2).sum(axis=1)
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-9)
     assert (scores > 0).all()
+
+
+def test_mc_passes_through_the_classifier_alone_are_the_whole_passes():
+    from advbench.attacks.victim import VictimNet
+
+    torch.manual_seed(0)
+    net = VictimNet(width=4, dropout=0.5)
+    x = torch.rand(6, 3, 32, 32)
+    torch.manual_seed(1)
+    split = Victim(net).mc_logits(x, 4)  # the trunk once, the classifier four times
+    torch.manual_seed(1)
+    whole = Victim(nn.Sequential(net)).mc_logits(x, 4)  # no trunk to split at: four whole passes
+    torch.testing.assert_close(split, whole, rtol=0, atol=1e-6)
+    assert split.shape == (4, 6, 43) and (split[0] != split[1]).any()
 
 
 def test_bit_depth_has_fixed_points_and_an_8_bit_image_is_one_of_8_bits():
