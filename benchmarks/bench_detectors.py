@@ -101,6 +101,19 @@ def score_sets(detector, test: np.ndarray, anomalies: dict[str, np.ndarray]) -> 
     return aucs
 
 
+def timed(name: str, detector, train, test, anomalies: dict, width: int = 16, **given) -> str:
+    """Fit ``detector`` on ``train`` (with ``given``, for a victim-aware one), score the sets, and return its
+    row: fit, score and total seconds, process CPU seconds, the AUC of each anomaly set."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    detector.fit(train, **given)
+    fitted = time.perf_counter()
+    aucs = score_sets(detector, test, anomalies)
+    scored, cpu = time.perf_counter(), time.process_time() - cpu_start
+    return f"{name:<{width}}{fitted - start:>8.1f}{scored - fitted:>9.1f}{scored - start:>9.1f}{cpu:>8.1f}" + "".join(
+        f"{auc:>16.3f}" for auc in aucs.values()
+    )
+
+
 def prepare(description: str, default_detectors: str, argv=None):
     """Parse the options and load the data: ``(args, names, train, test, anomalies)``.
 
@@ -130,16 +143,7 @@ def main(argv=None) -> int:
     print(header)
     for name in names:
         detector = detectors.create(name, random_state=args.seed, **deep_params(name, args))
-        start, cpu_start = time.perf_counter(), time.process_time()
-        detector.fit(train)
-        fitted = time.perf_counter()
-        aucs = score_sets(detector, test, anomalies)
-        scored, cpu = time.perf_counter(), time.process_time() - cpu_start
-        print(
-            f"{name:<16}{fitted - start:>8.1f}{scored - fitted:>9.1f}{scored - start:>9.1f}{cpu:>8.1f}"
-            + "".join(f"{auc:>16.3f}" for auc in aucs.values()),
-            flush=True,
-        )
+        print(timed(name, detector, train, test, anomalies), flush=True)
     return 0
 
 

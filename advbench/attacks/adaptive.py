@@ -18,8 +18,11 @@ one restart the attack is the plain ``pgd``, image for image (a test checks it).
 The detector is fitted here on the benchmark's clean training images with a stated seed, default
 parameters and one CPU thread (as ``advbench run`` fits a pair, so that the run's detector of that
 seed is the one attacked), and cached beside the output file (``detector-<name>-<key>.pt``, the key made
-of its name, parameters, seed and the training images' hash). A detector with no differentiable
-score (OC-SVM, KDE, IF, Mahalanobis, PyOD models) cannot be named: name a differentiable one (DCAE,
+of its name, parameters, seed and the training images' hash). A victim-aware detector (MagNet,
+deep Mahalanobis, KD, MSP, energy, Feature Squeezing through its straight-through gradient) is
+fitted with the attacked victim and the reference sample of its training data
+(``datasets.reference``), whose sha256s join the key. A detector with no differentiable score
+(OC-SVM, KDE, IF, Mahalanobis, BU, PyOD models) cannot be named: name a differentiable one (DCAE,
 say) instead; every detector of a run is scored on every set, so the others' AUCs on it are
 transfer numbers.
 """
@@ -79,18 +82,26 @@ def check_detectors(names: list[str]) -> list[str]:
 
 
 def fitted_detector(
-    name: str, seed: int, train_images: np.ndarray, folder: Path, device: torch.device, log: Callable[[str], None]
+    name: str,
+    seed: int,
+    train_images: np.ndarray,
+    folder: Path,
+    device: torch.device,
+    log: Callable[[str], None],
+    given: dict | None = None,
 ):
     """The detector ``name`` with default parameters and ``random_state=seed``, fitted on the clean
-    training images (uint8), from the cache in ``folder`` when it is there; returns it and its record."""
+    training images (uint8) and, for a victim-aware detector, ``given`` (the victim and the reference
+    data it ``needs``), from the cache in ``folder`` when it is there; returns it and its record."""
     from advbench import detectors
 
     detector = detectors.create(name, random_state=seed, device=str(device))
     params = detector.get_params()
+    given = given or {}
+    uses = {key: value.sha256 for key, value in given.items()}
     data_sha = hashlib.sha256(np.ascontiguousarray(train_images).tobytes()).hexdigest()
-    key = hashlib.sha256(json.dumps([name, params, seed, data_sha], sort_keys=True, default=str).encode()).hexdigest()[
-        :16
-    ]
+    words = [name, params, seed, data_sha] + ([uses] if uses else [])
+    key = hashlib.sha256(json.dumps(words, sort_keys=True, default=str).encode()).hexdigest()[:16]
     path = folder / f"detector-{name}-{key}.pt"
     if path.is_file():
         log(f"adaptive: reusing fitted {name} (seed {seed}) from {path}")
@@ -101,7 +112,7 @@ def fitted_detector(
         torch.set_num_threads(1)  # as `advbench run` fits a pair (--threads 1): the same detector, bit for bit on CPU
         try:
             with threadpool_limits(limits=1):
-                detector.fit(train_images)
+                detector.fit(train_images, **given)
         finally:
             torch.set_num_threads(threads)
         with atomic_path(path) as tmp:
@@ -112,7 +123,7 @@ def fitted_detector(
         "detector_seed": seed,
         "detector_file": path.name,
         "train_sha256": data_sha,
-    }
+    } | ({"uses": uses} if uses else {})
     return detector, record
 
 
@@ -160,7 +171,7 @@ def run_adaptive(
     mean, std = float(scores.mean()), float(max(scores.std(), 1e-12))
     n = images.shape[0]
     best = images.clone()
-    best_score = torch.full((n,), float("inf"), device=images.device)
+    best_score = torch.full((n,), float("inf"), dtype=torch.float64, device=images.device)
     chosen = np.full(n, np.nan)
     fallback = None
     candidates = [(lam, restart) for restart in range(restarts) for lam in sorted(lambdas)]
@@ -172,7 +183,7 @@ def run_adaptive(
             fallback = adversarial  # the smallest lambda's (0 in any grid ``generate`` accepts), first start
         with torch.no_grad():
             fooled = model(adversarial).argmax(1) != labels
-            score = detector.score_tensor(adversarial).detach()
+            score = detector.score_tensor(adversarial).detach().double()
         better = fooled & (score < best_score)
         best[better], best_score[better] = adversarial[better], score[better]
         chosen[better.cpu().numpy()] = lam

@@ -141,8 +141,21 @@ def check_adaptive(config: GenerateConfig, planned: dict) -> None:
         )
 
 
+def _victim_inputs(data, model, victim_info: dict) -> dict:
+    """What a victim-aware detector of ``--adaptive`` is fitted with: the victim and the reference sample of
+    its training data (``datasets.reference``), as ``advbench run`` gives them."""
+    from advbench.datasets.reference import stratified_sample
+    from advbench.detectors.victim_access import Victim
+
+    return {
+        "victim": Victim(model, victim_info["checkpoint_sha256"]),
+        "reference": stratified_sample(data.train.images, data.train.labels, source="GTSRB training split"),
+    }
+
+
 def _adaptive_sets(
     model,
+    given: dict,
     split,
     eligible,
     x,
@@ -155,14 +168,18 @@ def _adaptive_sets(
     progress: bool,
     log: Callable[[str], None],
 ) -> dict[str, AttackSet]:
-    """One detector-aware set per pgd variant, ``--adaptive`` detector and seed (``adaptive.py``)."""
+    """One detector-aware set per pgd variant, ``--adaptive`` detector and seed (``adaptive.py``); ``given``:
+    the victim and reference data for victim-aware detectors (``_victim_inputs``)."""
+    from advbench import detectors
+
     sets = {}
     for variant, (family, attack_params) in planned.items():
         if family != "pgd":
             continue
         for name in config.adaptive:
             for seed in config.adaptive_seeds:
-                detector, record = adaptive.fitted_detector(name, seed, split.train, out.parent, device, log)
+                uses = {key: given[key] for key in detectors.needs(detectors.create(name))}
+                detector, record = adaptive.fitted_detector(name, seed, split.train, out.parent, device, log, uses)
                 start = time.perf_counter()
                 adversarial, chosen = adaptive.run_adaptive(
                     model,
@@ -255,7 +272,21 @@ def generate(
 
     if config.adaptive:
         attack_sets.update(
-            _adaptive_sets(model, split, eligible, x, y, y_np, planned, out, config, device, progress, log)
+            _adaptive_sets(
+                model,
+                _victim_inputs(data, model, victim_info),
+                split,
+                eligible,
+                x,
+                y,
+                y_np,
+                planned,
+                out,
+                config,
+                device,
+                progress,
+                log,
+            )
         )
 
     attrs = {

@@ -107,8 +107,12 @@ class VictimNet(nn.Module):
         self.mean.copy_(images.mean(dim=(0, 2, 3), keepdim=True))
         self.std.copy_(images.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3))
 
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """The deterministic part: normalization and the convolutional blocks (the dropout is in ``classifier``)."""
+        return self.features((x - self.mean) / self.std)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features((x - self.mean) / self.std))
+        return self.classifier(self.trunk(x))
 
 
 def to_float(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:

@@ -19,6 +19,8 @@ _RUN_FLAGS = (
     "protocol",
     "executor",
     "ray_address",
+    "victim",
+    "gtsrb_root",
     "config",
 )
 
@@ -99,6 +101,17 @@ def register(sub) -> None:
         "--ray-address",
         dest="ray_address",
         help="with --executor ray: the cluster to join (auto, ray://host:10001); default: start Ray locally",
+    )
+    run.add_argument(
+        "--victim",
+        help="victim checkpoint (victim-<key>.pt of `advbench generate-attacks`) for the detectors that look "
+        "through it (group victim)",
+    )
+    run.add_argument(
+        "--gtsrb-root",
+        dest="gtsrb_root",
+        help="GTSRB copy whose training split gives the victim-aware detectors' reference data (default: "
+        "$ADVBENCH_GTSRB_ROOT, then datasets/gtsrb)",
     )
     run.add_argument(
         "--config",

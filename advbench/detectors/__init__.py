@@ -13,6 +13,10 @@ of a run, so ``--jobs N`` runs them too.
 Any PyOD model runs as ``pyod:<Class>`` (``pyod_models``; PyOD is an optional extra); the group
 ``pyod`` holds a few that take well under a minute per seed on the stop signs.
 
+The group ``victim`` holds the detectors that look through the victim, the classifier that was
+attacked (``victim_detector``): ``advbench run`` hands them the victim and its clean training data
+of every class (``BaseDetector.needs_victim``, ``needs_reference``).
+
 A detector may give several scores from one fit (score variants, ``base.py``): their rows are named
 ``<detector>[<variant>]`` (``variant_name``, ``split_variant``); such names are not registry names.
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 
-from advbench.detectors.base import DEFAULT_VARIANT, BaseDetector, split_variant, variant_name
+from advbench.detectors.base import DEFAULT_VARIANT, BaseDetector, needs, split_variant, variant_name
 
 # name -> (module, class, preset parameters). Ablation variants are presets of one class.
 _REGISTRY: dict[str, tuple[str, str, dict]] = {
@@ -50,6 +54,13 @@ _REGISTRY: dict[str, tuple[str, str, dict]] = {
         "DualAdversarialDetector",
         {"use_discriminator": True, "use_dual": True, "use_latent_regularizer": False},
     ),
+    "feature-squeezing": ("advbench.detectors.feature_squeezing", "FeatureSqueezingDetector", {}),
+    "magnet": ("advbench.detectors.magnet", "MagNetDetector", {}),
+    "victim-mahalanobis": ("advbench.detectors.victim_mahalanobis", "VictimMahalanobisDetector", {}),
+    "kd": ("advbench.detectors.kd", "KDDetector", {}),
+    "bu": ("advbench.detectors.bu", "BUDetector", {}),
+    "msp": ("advbench.detectors.msp", "MSPDetector", {}),
+    "energy": ("advbench.detectors.energy", "EnergyDetector", {}),
 }
 
 #: Named groups accepted by ``advbench run --detectors``.
@@ -69,6 +80,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "classic": ("ocsvm", "kde", "iforest", "mahalanobis"),
     "deep": ("dcae", "deep-svdd", "deep-svdd-soft", "rcae", "dual-adversarial"),
     "pyod": ("pyod:ECOD", "pyod:COPOD", "pyod:HBOS", "pyod:IForest", "pyod:KNN", "pyod:LOF"),
+    "victim": ("feature-squeezing", "magnet", "victim-mahalanobis", "kd", "bu", "msp", "energy"),
 }
 
 
@@ -160,6 +172,7 @@ __all__ = [
     "describe",
     "expand",
     "names",
+    "needs",
     "plugins",
     "split_variant",
     "variant_name",

@@ -14,7 +14,16 @@ a higher score means more anomalous.
   in [0, 255] or float in [0, 1]. Classic detectors take any shape; the deep ones build their
   networks from the shape of the training images (and say so when they have none for it).
 
-Subclasses implement ``_fit(X)`` and ``_score(X)`` on float32 images in [0, 1]. Detectors whose
+Victim-aware detectors (``victim_detector.py``) look through the classifier that was attacked: a
+class that sets ``needs_victim`` takes ``fit(X, victim=...)`` (a ``victim_access.Victim``), and one
+that also sets ``needs_reference`` takes ``reference=...`` too (``datasets.reference.Reference``:
+the victim's clean training images of every class). ``fit`` refuses a victim or reference that the
+class does not declare and asks for one it declares (``needs`` lists them; ``advbench run`` hands
+over exactly those); the detector keeps what it needs for scoring. The other detectors never see
+either: ``fit(X)`` as before.
+
+Subclasses implement ``_fit(X)`` (``_fit(X, victim[, reference])`` for victim-aware ones) and
+``_score(X)`` on float32 images in [0, 1]. Detectors whose
 score is a differentiable function of the image (the deep ones) also implement
 ``_score_tensor(x)`` and set ``differentiable = True``: ``score_tensor(x)`` then gives the same
 scores as ``decision_function`` as a torch tensor with gradients, for detector-aware attacks.
@@ -41,7 +50,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from advbench.score_variants import DEFAULT_VARIANT, VARIANT_NAME, split_variant, variant_name
 
-__all__ = ["DEFAULT_VARIANT", "BaseDetector", "check_images", "split_variant", "variant_name"]
+__all__ = ["DEFAULT_VARIANT", "BaseDetector", "check_images", "needs", "split_variant", "variant_name"]
+
+
+def needs(detector) -> tuple[str, ...]:
+    """What a detector (or detector class) takes besides the images: ``"victim"``, ``"reference"``, or nothing."""
+    return tuple(
+        name for name, flag in (("victim", "needs_victim"), ("reference", "needs_reference")) if getattr(detector, flag)
+    )
 
 
 def check_images(X, *, name: str = "X") -> np.ndarray:
@@ -73,18 +89,31 @@ class BaseDetector(BaseEstimator):
     description: str = ""
     #: Whether ``score_tensor`` is available (a differentiable torch score).
     differentiable: bool = False
+    #: Whether ``fit`` takes the victim (``victim=``), and the victim's clean training data (``reference=``).
+    needs_victim: bool = False
+    needs_reference: bool = False
 
     def check_params(self) -> BaseDetector:
         """Validate the hyperparameters without fitting; raise ValueError naming the bad one."""
         self._check_params()
         return self
 
-    def fit(self, X, y=None):
-        """Fit on clean normal-class images; ``y`` is ignored (one-class setting)."""
+    def fit(self, X, y=None, *, victim=None, reference=None):
+        """Fit on clean normal-class images; ``y`` is ignored (one-class setting). ``victim`` and
+        ``reference``: for a detector that ``needs`` them only (ValueError when one it needs is
+        missing, TypeError for one it does not use)."""
         self.check_params()
         X = check_images(X)
+        given = {"victim": victim, "reference": reference}
+        wanted = needs(self)
+        missing = [name for name in wanted if given[name] is None]
+        if missing:
+            raise ValueError(f"{type(self).__name__} looks through the victim: fit(X, {missing[0]}=...) needs it")
+        unused = [name for name, value in given.items() if value is not None and name not in wanted]
+        if unused:
+            raise TypeError(f"{type(self).__name__} does not use the {unused[0]}")
         self.input_shape_ = tuple(X.shape[1:])
-        self._fit(X)
+        self._fit(X, **{name: given[name] for name in wanted})
         self.variant_scores_ = self._variant_scores(X)
         self.decision_scores_ = self.variant_scores_[DEFAULT_VARIANT]
         return self

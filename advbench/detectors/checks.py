@@ -39,6 +39,19 @@ def check_random_state(value) -> None:
         check_int("random_state", value, low=0)
 
 
+def check_list(name: str, value, what: str, check_item, *, empty: bool = False) -> None:
+    """``value`` must be a list (a sequence, not a string) of ``what``, each item passing ``check_item``;
+    non-empty unless ``empty``."""
+    if isinstance(value, str) or not hasattr(value, "__len__") or not hasattr(value, "__iter__"):
+        ok = False
+    else:
+        ok = empty or len(value) > 0
+    if not ok:
+        raise ValueError(f"{name} must be a {'' if empty else 'non-empty '}list of {what}; got {value!r}")
+    for item in value:
+        check_item(item)
+
+
 def check_milestones(name: str, value) -> None:
     """``value`` must be a sequence of positive epoch numbers."""
     try:

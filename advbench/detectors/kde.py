@@ -22,12 +22,14 @@ fit and scoring on that digit, where GridSearchCV's 85 tree fits took 82 s.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.model_selection import KFold
 
 from advbench.detectors.base import BaseDetector
-from advbench.detectors.checks import check_int, check_number
+from advbench.detectors.checks import check_int, check_list, check_number
 from advbench.detectors.feature_params import check_feature_params
 from advbench.detectors.preprocessing import PixelFeatures
 
@@ -93,10 +95,7 @@ class KDEDetector(BaseDetector):
 
     def _check_params(self):
         if self.bandwidths is not None:
-            if isinstance(self.bandwidths, str) or not np.iterable(self.bandwidths) or not len(self.bandwidths):
-                raise ValueError(f"bandwidths must be None or a non-empty list of numbers > 0; got {self.bandwidths!r}")
-            for value in self.bandwidths:
-                check_number("bandwidths", value, low_open=True)
+            check_list("bandwidths", self.bandwidths, "numbers > 0", partial(check_number, "bandwidths", low_open=True))
         check_int("cv", self.cv, low=2)
         check_feature_params(self)
 

@@ -32,7 +32,8 @@ from advbench.reports.tables import attack_label
 FOLDER = "figures"
 FPR_GRID = np.linspace(0.0, 1.0, 201)
 #: Colour and line style per built-in detector: a colour per family (classic detectors, the
-#: autoencoders, Deep SVDD, the dual-adversarial detector and its ablations), a style per member.
+#: autoencoders, Deep SVDD, the dual-adversarial detector and its ablations, the victim's softmax,
+#: the victim's features), a style per member.
 STYLES = {
     "ocsvm": ("tab:blue", "-"),
     "kde": ("tab:orange", "-"),
@@ -46,6 +47,13 @@ STYLES = {
     "ablation-single-ae": ("tab:red", ":"),
     "ablation-single-ae-d": ("tab:red", "-."),
     "ablation-dual-ae-d": ("tab:red", "--"),
+    "msp": ("goldenrod", "-"),
+    "energy": ("goldenrod", "--"),
+    "bu": ("goldenrod", ":"),
+    "feature-squeezing": ("goldenrod", "-."),
+    "victim-mahalanobis": ("teal", "-"),
+    "kd": ("teal", "--"),
+    "magnet": ("teal", ":"),
 }
 _OTHER_COLOURS = ("tab:gray", "tab:olive", "tab:cyan", "black")
 _OTHER_STYLES = ("-", "--", ":", "-.")

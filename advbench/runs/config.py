@@ -2,7 +2,7 @@
 
 The TOML file may hold a ``[run]`` table with defaults for the flags (``benchmark``, ``data``,
 ``root``, ``classes``, ``out``, ``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``,
-``device``, ``profile``, ``protocol``, ``executor``, ``ray_address``) and one
+``device``, ``profile``, ``protocol``, ``executor``, ``ray_address``, ``victim``, ``gtsrb_root``) and one
 ``[detectors.<name>]`` table per detector with
 hyperparameters passed to its constructor::
 
@@ -55,7 +55,7 @@ DEFAULTS = {
     "executor": "local",
     "ray_address": None,
 }
-RUN_KEYS = ("data", "root", "out", *DEFAULTS)
+RUN_KEYS = ("data", "root", "out", "victim", "gtsrb_root", *DEFAULTS)
 #: Constructor parameters that the run sets itself (from ``--seeds``, ``--device`` and ``--profile``).
 RUN_SET_PARAMS = ("random_state", "device", "profile")
 #: What ``--device`` accepts (``auto``: CUDA when available, else the CPU).
@@ -83,10 +83,14 @@ class RunConfig:
     params: dict[str, dict] = field(default_factory=dict)
     config_file: str | None = None
     force: bool = False
+    victim: Path | None = None
+    gtsrb_root: Path | None = None
 
     def to_json(self) -> dict:
         out = asdict(self)
         out["data"], out["out"] = str(self.data), str(self.out)
+        for key in ("victim", "gtsrb_root"):
+            out[key] = None if out[key] is None else str(out[key])
         return out
 
 
@@ -216,6 +220,8 @@ def resolve(args) -> RunConfig:
         params={name: dict(params.get(name, {})) for name in names},
         config_file=args.config,
         force=bool(args.force),
+        victim=None if pick("victim") is None else Path(pick("victim")),
+        gtsrb_root=None if pick("gtsrb_root") is None else Path(pick("gtsrb_root")),
     )
 
 
@@ -273,10 +279,12 @@ def _jsonable(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def config_hash(data_sha256: str, detector: str, params: dict) -> str:
-    """A detector's parameters and the data file's sha256 (seed, device and profile aside: see ``guard``)."""
+def config_hash(data_sha256: str, detector: str, params: dict, uses: dict | None = None) -> str:
+    """A detector's parameters and the data file's sha256 (seed, device and profile aside: see ``guard``), and
+    for a victim-aware detector what it uses (``victim_inputs.Inputs.record``)."""
     kept = {key: value for key, value in params.items() if key not in RUN_SET_PARAMS}
-    text = json.dumps({"data_sha256": data_sha256, "detector": detector, "params": _jsonable(kept)}, sort_keys=True)
+    found = {"data_sha256": data_sha256, "detector": detector, "params": _jsonable(kept)}
+    text = json.dumps(found | ({"uses": uses} if uses else {}), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -14,6 +14,10 @@ scores file (``results.write_scores``) and gets its own result lines, named
 ``<detector>[<variant>]`` (``advbench.score_variants``) with the same provenance fields. The
 default variant's lines are the detector's lines, exactly as without variants.
 
+A victim-aware detector (``BaseDetector.needs_victim``) is fitted with the victim and the reference
+data of ``task.inputs`` (``victim_inputs``, loaded once per process), and its lines record what it
+used (``uses``: the victim's checkpoint sha256, the reference's size, seed and sha256).
+
 A detector that raises is recorded, not fatal: its lines carry ``error`` (and ``traceback``) with
 the AUCs None, and its scores file is removed. ``PairTask`` is what a worker process or Ray task
 receives (picklable); ``ResultLine`` what it returns.
@@ -30,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from advbench.datasets import registry
-from advbench.runs import metrics, results, sources
+from advbench.runs import metrics, results, sources, victim_inputs
+from advbench.runs.victim_inputs import Inputs
 from advbench.score_variants import DEFAULT_VARIANT, variant_name
 
 _AUCS = ("auc", "paired_auc", "matched_auc")
@@ -54,6 +59,7 @@ class PairTask:
     normal_class: int
     config_hash: str
     params: dict
+    inputs: Inputs | None = None
 
 
 @dataclass
@@ -85,12 +91,15 @@ class ResultLine:
     error: str | None = None
     traceback: str | None = None
     finished: str | None = None
+    uses: dict | None = None
 
     def to_record(self) -> dict:
-        """The JSON object written to ``results.jsonl`` (``traceback`` only on a failed pair)."""
+        """The JSON object written to ``results.jsonl`` (``traceback`` only on a failed pair, ``uses`` only for
+        a victim-aware detector)."""
         record = asdict(self)
-        if record["traceback"] is None:
-            del record["traceback"]
+        for key in ("traceback", "uses"):
+            if record[key] is None:
+                del record[key]
         return record
 
 
@@ -169,8 +178,12 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
         detector = detectors.create(task.detector, **task.params)
         common["params"] = detector.get_params()
         variants = detector.variant_names()
+        wanted = detectors.needs(detector)
+        if wanted:
+            common["uses"] = task.inputs.record(wanted)
+        given = victim_inputs.given(task.inputs, wanted)
         start = time.perf_counter()
-        detector.fit(split.train)
+        detector.fit(split.train, **given)
         common["fit_seconds"] = time.perf_counter() - start
         common["device"] = str(getattr(detector, "device_", "cpu"))
         start = time.perf_counter()

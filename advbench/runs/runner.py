@@ -6,8 +6,9 @@ decides which pairs to compute, where, and records them.
 
 Before the first pair (``plan``), everything that can be wrong with the input is checked, and
 nothing is written when it is: the data file, the attacks, ``--device`` (resolved on this
-machine, see ``devices``) and every detector's parameters (each detector is built with the
-parameters of its run and ``check_params()``-ed, without fitting). Then the run folder is locked
+machine, see ``devices``), every detector's parameters (each detector is built with the
+parameters of its run and ``check_params()``-ed, without fitting) and, for detectors that look
+through the victim, the victim and the reference data (``victim_inputs``). Then the run folder is locked
 for the whole run (``lock``), its results are checked against the run's settings (``guard``) and
 the run's entry is appended to ``run.json`` (``history``).
 
@@ -43,13 +44,13 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from advbench.datasets import oneclass, protocols, registry
 from advbench.errors import AdvbenchError, RunError
 from advbench.provenance import versions
-from advbench.runs import devices, guard, history, lock, results, sources
+from advbench.runs import devices, guard, history, lock, results, sources, victim_inputs
 from advbench.runs.config import RunConfig, config_hash, detector_params, resolve_attacks
 from advbench.runs.pair import PairTask, class_key, fit_and_score, now
 
@@ -130,6 +131,7 @@ class Plan:
     params: dict[str, dict]
     hashes: dict[str, str]
     settings: dict
+    inputs: victim_inputs.Inputs | None = None
 
 
 def _open(config: RunConfig):
@@ -148,15 +150,25 @@ def _open(config: RunConfig):
 
 def plan(config: RunConfig) -> Plan:
     """Read the data and check the attacks or classes, the device and every detector's parameters (AdvbenchError)."""
+    from advbench import detectors
+
     source, classes = _open(config)
     device = devices.resolve_device(config.device)
     params = _checked_params(config, device)
-    hashes = {name: config_hash(source.sha256, name, params[name]) for name in config.detectors}
+    wanted = {name: detectors.needs(detectors.create(name)) for name in config.detectors}
+    inputs = None
+    if any(wanted.values()):
+        shape = source.split(config.protocol, classes[0], config.seeds[0]).train.shape[1:]
+        inputs = victim_inputs.resolve(config.victim, config.gtsrb_root, source, shape, wanted)
+    hashes = {
+        name: config_hash(source.sha256, name, params[name], inputs and inputs.record(wanted[name]))
+        for name in config.detectors
+    }
     uses_device = any("device" in values for values in params.values())
     settings = guard.run_settings(
         source.sha256, hashes, device if uses_device else None, config.threads, config.profile, config.protocol
     )
-    return Plan(source, source.columns(config.protocol), classes, device, params, hashes, settings)
+    return Plan(source, source.columns(config.protocol), classes, device, params, hashes, settings, inputs)
 
 
 #: What rendering a folder is to the run loop: a function of the folder.
@@ -201,6 +213,7 @@ def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dic
         "settings": planned.settings,
         "detector_params": planned.params,
         "config_hashes": planned.hashes,
+        **({"victim_inputs": asdict(planned.inputs)} if planned.inputs else {}),
         "environment": _environment(),
         "started": now(),
         "status": "running",
@@ -290,6 +303,7 @@ def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, 
             normal_class=normal_class,
             config_hash=planned.hashes[name],
             params=detector_params(name, config.params[name], seed, planned.device, config.profile, config.benchmark),
+            inputs=planned.inputs,
         )
         for name, seed, normal_class in todo
     ]

@@ -18,6 +18,10 @@ members of the ``pyod`` group (skipped without PyOD) must
 
 ``FAST`` holds short settings per detector and ``BAD`` one bad parameter per detector;
 ``test_the_tables_cover_every_detector`` fails for a newly registered detector until it has both.
+
+Victim-aware detectors (``needs_victim``) run the same checks on colour images, fitted with a tiny
+victim trained on the synthetic GTSRB stand-in of ``_attack_data`` and its training images as the
+reference data: the normal images are that stand-in's stop signs, the outlier pixel noise.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ import pytest
 from sklearn.base import clone
 
 from advbench import detectors
+from advbench.datasets.reference import Reference
+from advbench.detectors.victim_access import Victim
 
 #: The working plug-in detector that the ``plugin`` fixture (``conftest.py``) installs.
 PLUGIN_DETECTOR = "mean-distance"
@@ -56,6 +62,13 @@ FAST: dict[str, dict] = {
     "pyod:IForest": {"n_estimators": 100},
     "pyod:KNN": {"n_neighbors": 3},
     "pyod:LOF": {"n_neighbors": 10},
+    "feature-squeezing": {},
+    "magnet": {"epochs": 2, "batch_size": 16},
+    "victim-mahalanobis": {},
+    "kd": {"cv": 3},
+    "bu": {"passes": 5},
+    "msp": {},
+    "energy": {},
 }
 
 #: One bad parameter per detector: (parameters, the name the ValueError must contain).
@@ -79,6 +92,13 @@ BAD: dict[str, dict] = {
     "pyod:IForest": {"random_state": -1},
     "pyod:KNN": {"pca": 0},
     "pyod:LOF": {"scaling": "max"},
+    "feature-squeezing": {"squeezers": ["blur-3"]},
+    "magnet": {"temperatures": [0]},
+    "victim-mahalanobis": {"covariance": "graphical-lasso"},
+    "kd": {"bandwidths": [0.0]},
+    "bu": {"passes": 1},
+    "msp": {"device": "tpu"},
+    "energy": {"temperature": 0.0},
 }
 
 NAMES = [*detectors.names(), PLUGIN_DETECTOR, *detectors.GROUPS["pyod"]]
@@ -132,12 +152,42 @@ def _images():
 
 X_TRAIN, X_TEST = _images()
 _FITTED: dict[str, detectors.BaseDetector] = {}
+_VICTIM_CASE: dict = {}
+
+
+def _victim_case() -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(X_train, X_test, given)`` of the victim-aware detectors: the stand-in's training stop signs; its
+    test stop signs and, last, pixel noise; the tiny victim and the stand-in's training images (built once)."""
+    if not _VICTIM_CASE:
+        from _attack_data import frozen_victim, synthetic_gtsrb
+
+        data = synthetic_gtsrb()
+        model, stop_signs, _ = frozen_victim(data)
+        noise = np.random.default_rng(0).integers(0, 256, (1, 3, 32, 32)).astype(np.uint8)
+        given = {"victim": Victim(model, "tiny"), "reference": Reference(data.train.images, data.train.labels)}
+        _VICTIM_CASE["case"] = (data.train.images[data.train.labels == 14], np.concatenate([stop_signs, noise]), given)
+    return _VICTIM_CASE["case"]
+
+
+def _case(name: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(X_train, X_test, what fit takes besides X)`` for the detector ``name``."""
+    wanted = detectors.needs(detectors._lookup(name)[0])
+    if not wanted:
+        return X_TRAIN, X_TEST, {}
+    train, test, given = _victim_case()
+    return train, test, {key: given[key] for key in wanted}
+
+
+def _fit(name: str, **params) -> detectors.BaseDetector:
+    """The detector ``name`` (fast settings, ``params`` over them), fitted on its case."""
+    train, _, given = _case(name)
+    return detectors.create(name, **{**_params(name), **params}).fit(train, **given)
 
 
 def _fitted(name: str) -> detectors.BaseDetector:
-    """The detector with the fast settings fitted on ``X_TRAIN``, fitted once per test session."""
+    """The detector with the fast settings fitted on its case, fitted once per test session."""
     if name not in _FITTED:
-        _FITTED[name] = detectors.create(name, **_params(name)).fit(X_TRAIN)
+        _FITTED[name] = _fit(name)
     return _FITTED[name]
 
 
@@ -163,14 +213,15 @@ def test_constructor_stores_parameters_unchanged_and_clone_works(name):
 
 @contract_test
 def test_fit_returns_self_and_scores_each_image_with_the_outlier_highest(name):
+    x_train, x_test, given = _case(name)
     detector = detectors.create(name, **_params(name))
-    assert detector.fit(X_TRAIN) is detector
+    assert detector.fit(x_train, **given) is detector
     _FITTED.setdefault(name, detector)
     train = detector.decision_scores_
-    assert isinstance(train, np.ndarray) and train.dtype == np.float64 and train.shape == (len(X_TRAIN),)
+    assert isinstance(train, np.ndarray) and train.dtype == np.float64 and train.shape == (len(x_train),)
     assert np.isfinite(train).all()
-    scores = detector.decision_function(X_TEST)
-    assert isinstance(scores, np.ndarray) and scores.dtype == np.float64 and scores.shape == (len(X_TEST),)
+    scores = detector.decision_function(x_test)
+    assert isinstance(scores, np.ndarray) and scores.dtype == np.float64 and scores.shape == (len(x_test),)
     assert np.isfinite(scores).all()
     assert scores[-1] > scores[:-1].max(), f"outlier {scores[-1]:.4g} not above the normal images {scores[:-1]}"
 
@@ -178,9 +229,10 @@ def test_fit_returns_self_and_scores_each_image_with_the_outlier_highest(name):
 @contract_test
 def test_same_random_state_gives_the_same_scores(name):
     first = _fitted(name)
-    again = detectors.create(name, **_params(name)).fit(X_TRAIN)
+    again = _fit(name)
+    x_test = _case(name)[1]
     np.testing.assert_array_equal(again.decision_scores_, first.decision_scores_)
-    np.testing.assert_array_equal(again.decision_function(X_TEST), first.decision_function(X_TEST))
+    np.testing.assert_array_equal(again.decision_function(x_test), first.decision_function(x_test))
 
 
 @contract_test
@@ -191,8 +243,9 @@ def test_bad_parameter_raises_before_fitting(name, monkeypatch):
         detector.check_params()
     started = lambda self, X: pytest.fail(f"{name}: fit started with {parameter}={value!r}")  # noqa: E731
     monkeypatch.setattr(type(detector), "_fit", started)
+    x_train, _, given = _case(name)
     with pytest.raises(ValueError, match=re.escape(parameter)):
-        detector.fit(X_TRAIN)
+        detector.fit(x_train, **given)
     assert _fitted_attributes(detector) == []
 
 
@@ -201,14 +254,15 @@ def test_score_tensor_matches_decision_function_or_is_refused(name):
     import torch
 
     detector = _fitted(name)
-    x = torch.from_numpy(X_TEST.astype(np.float32) / 255.0)
+    x_test = _case(name)[1]
+    x = torch.from_numpy(x_test.astype(np.float32) / 255.0)
     if not detector.differentiable:
         with pytest.raises(TypeError, match="no differentiable score"):
             detector.score_tensor(x)
         return
     x.requires_grad_(True)
     scores = detector.score_tensor(x)
-    np.testing.assert_allclose(scores.detach().numpy(), detector.decision_function(X_TEST), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(scores.detach().numpy(), detector.decision_function(x_test), rtol=1e-4, atol=1e-4)
     scores.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
@@ -216,20 +270,21 @@ def test_score_tensor_matches_decision_function_or_is_refused(name):
 @contract_test
 def test_score_variants_start_with_decision_function_bit_for_bit(name):
     detector = _fitted(name)
+    x_train, x_test, _ = _case(name)
     names = detector.variant_names()
     assert names[0] == detectors.DEFAULT_VARIANT and len(set(names)) == len(names)
-    found = detector.score_variants(X_TEST)
+    found = detector.score_variants(x_test)
     assert list(found) == list(names)
     for values in found.values():
-        assert isinstance(values, np.ndarray) and values.dtype == np.float64 and values.shape == (len(X_TEST),)
+        assert isinstance(values, np.ndarray) and values.dtype == np.float64 and values.shape == (len(x_test),)
         assert np.isfinite(values).all()
-    np.testing.assert_array_equal(found[detectors.DEFAULT_VARIANT], detector.decision_function(X_TEST))
+    np.testing.assert_array_equal(found[detectors.DEFAULT_VARIANT], detector.decision_function(x_test))
     train = detector.variant_scores_  # the training images', scored by fit
     assert list(train) == list(names) and train[detectors.DEFAULT_VARIANT] is detector.decision_scores_
-    for name, values in detector.score_variants(X_TRAIN).items():
+    for name, values in detector.score_variants(x_train).items():
         np.testing.assert_array_equal(train[name], values)
     with pytest.raises(ValueError, match="shape"):
-        detector.score_variants(X_TEST[:, :, :20, :20])
+        detector.score_variants(x_test[:, :, :20, :20])
 
 
 class _Variants(detectors.BaseDetector):

@@ -1,0 +1,116 @@
+"""The victim as victim-aware detectors see it: logits, penultimate features, Monte-Carlo dropout.
+
+``Victim`` wraps the attacked classifier, any torch module that maps float images ``N x C x H x W``
+in [0, 1] to logits (the GTSRB victim, ``advbench.attacks.victim.VictimNet``, normalizes its input
+itself). Its weights are frozen and it stays in eval mode, except that ``mc_logits`` switches its
+dropout layers (and only those: batch norm keeps its running statistics) to training mode for
+Bayesian-uncertainty passes. The penultimate features are the input of the module's last
+``nn.Linear`` layer, read with a forward pre-hook, so any classifier whose head ends in a linear
+layer gives them (the GTSRB victim: the 256 ReLU units before its 43 logits).
+
+``sha256`` names the victim in result lines (its checkpoint's sha256 in a run). ``on(device)``
+gives the same victim on another device (a copy), so the one victim a worker process loads can
+serve detectors on several devices without being moved under another's feet.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+
+def _is_dropout(module: nn.Module) -> bool:
+    return isinstance(module, nn.modules.dropout._DropoutNd)
+
+
+class Victim:
+    """A frozen classifier of float images in [0, 1] (see the module docstring)."""
+
+    def __init__(self, model: nn.Module, sha256: str = "", name: str = ""):
+        self.model = model.eval()
+        for param in self.model.parameters():
+            param.requires_grad_(False)
+        self.sha256 = sha256
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Victim({self.name or type(self.model).__name__}, sha256={self.sha256[:12]})"
+
+    @property
+    def device(self) -> torch.device:
+        found = next(iter(self.model.parameters()), None)
+        return torch.device("cpu") if found is None else found.device
+
+    def on(self, device: torch.device | str) -> Victim:
+        """This victim on ``device``: itself when it is there, else a copy moved there."""
+        device = torch.device(device)
+        if self.device == device:
+            return self
+        return Victim(copy.deepcopy(self.model).to(device), self.sha256, self.name)
+
+    @property
+    def has_dropout(self) -> bool:
+        """Whether a dropout layer with a rate above zero is in the model (what ``mc_logits`` samples)."""
+        return any(_is_dropout(m) and m.p > 0 for m in self.model.modules())
+
+    def _head(self) -> nn.Linear:
+        linears = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
+        if not linears:
+            raise ValueError(f"{self!r}: no nn.Linear layer, so no penultimate features")
+        return linears[-1]
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits of ``x`` (gradients flow back to ``x``)."""
+        return self.model(x)
+
+    def features_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The penultimate features (the last linear layer's input, flattened) and the logits of ``x``."""
+        found: list[torch.Tensor] = []
+        handle = self._head().register_forward_pre_hook(lambda module, args: found.append(args[0]))
+        try:
+            logits = self.model(x)
+        finally:
+            handle.remove()
+        return found[-1].flatten(1), logits
+
+    @contextmanager
+    def _dropout_sampling(self) -> Iterator[None]:
+        """Within: the model's dropout layers sample (training mode), everything else in eval mode."""
+        for module in self.model.modules():
+            if _is_dropout(module):
+                module.train()
+        try:
+            yield
+        finally:
+            self.model.eval()
+
+    def mc_logits(self, x: torch.Tensor, passes: int) -> torch.Tensor:
+        """The logits of ``passes`` forward passes of ``x`` with dropout sampling (``passes x N x classes``).
+
+        A model that splits into a ``trunk`` method and a ``classifier`` module that holds all its dropout
+        layers (the GTSRB victim) runs its trunk once and only the classifier per pass: the same numbers
+        as whole passes, the trunk being deterministic, for a fraction of the work."""
+        trunk, head = getattr(self.model, "trunk", None), getattr(self.model, "classifier", None)
+        inside = set(head.modules()) if isinstance(head, nn.Module) else set()
+        split = callable(trunk) and all(m in inside for m in self.model.modules() if _is_dropout(m))
+        with self._dropout_sampling():
+            if split:
+                z = trunk(x)
+                return torch.stack([head(z) for _ in range(passes)])
+            return torch.stack([self.model(x) for _ in range(passes)])
+
+    def check_input(self, shape: tuple[int, ...], what: str = "the images") -> int:
+        """The number of classes; ValueError when the victim takes no images of ``shape`` (``C x H x W``)."""
+        try:
+            with torch.no_grad():
+                logits = self.model(torch.zeros((1, *shape), device=self.device))
+        except RuntimeError as exc:
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise ValueError(f"the victim does not take {what} of shape {tuple(shape)} ({first})") from None
+        if logits.ndim != 2 or logits.shape[1] < 2:
+            raise ValueError(f"the victim gives outputs of shape {tuple(logits.shape)} for {what}, not N x classes")
+        return int(logits.shape[1])

@@ -1,0 +1,76 @@
+"""Detector-aware PGD (``generate-attacks --adaptive``) against the detectors that look through the victim.
+
+Each differentiable victim-aware detector is fitted with the attacked victim and the reference sample
+of its training data, and the attack keeps, per image, its lowest-scoring successful candidate; the
+``lambda = 0`` candidate is the plain PGD, so the attacked detector scores no adversarial image of
+the adaptive set above the plain set's image of the same stop sign. And the detector's term of the
+loss drives each detector's score down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _attack_data import frozen_victim, synthetic_gtsrb, tiny_config
+
+from advbench import cli, detectors
+from advbench.attacks.adaptive import _attack
+from advbench.attacks.backends import foolbox_batch
+from advbench.attacks.pipeline import GenerateConfig, attack_plan, generate
+from advbench.datasets.benchmark_file import read_benchmark
+from advbench.datasets.reference import Reference
+from advbench.detectors.victim_access import Victim
+from advbench.fileio import sha256_file
+from advbench.torch_utils import seed_everything
+
+ATTACKED = ("feature-squeezing", "magnet", "victim-mahalanobis", "kd", "msp", "energy")
+
+
+def test_adaptive_pgd_lowers_each_victim_aware_detectors_score(tmp_path):
+    out = tmp_path / "bench.h5"
+    config = tiny_config(attacks=("pgd@eps=0.3,alpha=0.05,steps=4",), adaptive=ATTACKED, adaptive_lambdas=(0.0, 10.0))
+    generate(synthetic_gtsrb(), out, config, log=lambda message: None)
+    bench = read_benchmark(out)
+    victim_sha = sha256_file(next(tmp_path.glob("victim-*.pt")))
+    plain = bench.attacks["pgd@alpha=0.05,eps=0.3,steps=4"]
+    for name in ATTACKED:
+        found = bench.attacks[f"pgd-adaptive-{name}@alpha=0.05,eps=0.3,steps=4"]
+        record = found.attrs["adaptive"]
+        assert record["uses"]["victim"] == victim_sha
+        assert ("reference" in record["uses"]) == (name in ("magnet", "victim-mahalanobis", "kd"))
+        detector = torch.load(tmp_path / record["detector_file"], weights_only=False)
+        both, mine, theirs = np.intersect1d(found.source_index, plain.source_index, return_indices=True)
+        assert len(both) > 0
+        adaptive_scores = detector.decision_function(found.images[mine])
+        assert (adaptive_scores <= detector.decision_function(plain.images[theirs]) + 1e-9).all(), name
+
+
+@pytest.mark.parametrize("name", ATTACKED)
+def test_the_detector_term_drives_each_score_down(name):
+    """PGD on the detector-aware loss (lambda 10) against PGD on the cross-entropy alone, from one random start:
+    the detector's gradient (``score_tensor``, straight through Feature Squeezing's squeezers) moves its score."""
+    data = synthetic_gtsrb()
+    model, stop_signs, _ = frozen_victim(data)
+    detector = detectors.create(name, random_state=0)
+    given = {"victim": Victim(model, "tiny"), "reference": Reference(data.train.images, data.train.labels)}
+    detector.fit(data.train.images[data.train.labels == 14], **{key: given[key] for key in detectors.needs(detector)})
+    params = next(iter(attack_plan(GenerateConfig(attacks=("pgd@eps=0.05,alpha=0.01",))).values()))[1]
+    x = torch.from_numpy(stop_signs.astype(np.float32) / 255.0)
+    y = torch.full((len(x),), 14)
+    scores = detector.decision_scores_
+    means = []
+    for lam in (0.0, 10.0):
+        seed_everything(0)
+        adversarial = foolbox_batch(model, _attack(params, detector, lam, scores.mean(), scores.std()), params["eps"])(
+            x, y
+        )
+        with torch.no_grad():
+            means.append(float(detector.score_tensor(adversarial).mean()))
+    assert means[1] < means[0]
+
+
+def test_bu_cannot_be_attacked_directly(tmp_path, capsys):
+    argv = ["generate-attacks", "--gtsrb-root", str(tmp_path), "--out", str(tmp_path / "o.h5"), "--quiet"]
+    assert cli.main([*argv, "--attacks", "pgd@eps=16/255", "--adaptive", "bu"]) == 2
+    assert "--adaptive: bu has no differentiable score" in capsys.readouterr().err
