@@ -104,60 +104,64 @@ def _file_victim(path: Path, benchmark: registry.Benchmark, image_shape: tuple, 
             f"--victim-from {path}: a {meta['benchmark']} file of {'x'.join(map(str, meta['image_shape']))} images, "
             f"not {benchmark.name} ({'x'.join(map(str, image_shape))})"
         )
-    source = {"from_file": path.name, "from_file_sha256": sha256_file(path), "trained_here": False}
+    # no checkpoint file: the stored victim's own sha256 identifies its weights
+    source = {"from_file": path.name, "from_file_sha256": sha256_file(path), "checkpoint_sha256": None}
     return model, victim_config, history, source
 
 
+def _cached_or_trained(data, out: Path, config: GenerateConfig, num_classes: int, device, progress: bool, log):
+    """The checkpoint cached beside ``out`` for this data, victim settings and seed, or a victim
+    trained now and cached there."""
+    key = cache_key(data.content_sha256, config.victim, config.seed)
+    path = victim_cache_path(out, key)
+    if path.is_file():
+        log(f"victim: reusing cached checkpoint {path}")
+        model, victim_config, history, _ = load_checkpoint(path, device)
+        trained = False
+    else:
+        log(f"victim: training on {len(data.train.labels)} images ({config.victim.epochs} epochs, device {device})")
+        model, history = train_victim(
+            data.train.images,
+            data.train.labels,
+            config.victim,
+            num_classes=num_classes,
+            seed=config.seed,
+            device=device,
+            progress=progress,
+            log=log,
+        )
+        save_checkpoint(path, model, config.victim, history, {"data_sha256": data.content_sha256, "seed": config.seed})
+        victim_config, trained = config.victim, True
+    source = {"checkpoint": path.name, "cache_key": key, "checkpoint_sha256": sha256_file(path)}
+    return model, victim_config, history, source | {"trained_here": trained}
+
+
 def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progress: bool, log: Callable[[str], None]):
-    """Load ``--victim`` or ``--victim-from``, or the cached checkpoint, or train and cache one; return
+    """Load ``--victim-from`` or ``--victim``, or the cached checkpoint, or train and cache one; return
     the model, its training settings and history, and provenance."""
     benchmark = registry.get(config.benchmark)
     image_shape = data.test.images.shape[1:]
     if config.victim_from is not None:
         model, victim_config, history, source = _file_victim(Path(config.victim_from), benchmark, image_shape, device)
-        checkpoint_sha256 = None  # no checkpoint file: the weights' sha256 is the stored victim's
+    elif config.victim_path is not None:
+        model, victim_config, history, _ = load_checkpoint(config.victim_path, device)
+        _check_fits(model, benchmark, image_shape, f"--victim {config.victim_path}")
+        source = {"checkpoint": str(config.victim_path), "checkpoint_sha256": sha256_file(config.victim_path)}
     else:
-        if config.victim_path is not None:
-            model, victim_config, history, _ = load_checkpoint(config.victim_path, device)
-            _check_fits(model, benchmark, image_shape, f"--victim {config.victim_path}")
-            source = {"checkpoint": str(config.victim_path), "trained_here": False}
-            path = Path(config.victim_path)
-        else:
-            key = cache_key(data.content_sha256, config.victim, config.seed)
-            path = victim_cache_path(out, key)
-            if path.is_file():
-                log(f"victim: reusing cached checkpoint {path}")
-                model, victim_config, history, _ = load_checkpoint(path, device)
-                trained = False
-            else:
-                log(
-                    f"victim: training on {len(data.train.labels)} images ({config.victim.epochs} epochs, "
-                    f"device {device})"
-                )
-                model, history = train_victim(
-                    data.train.images,
-                    data.train.labels,
-                    config.victim,
-                    num_classes=benchmark.num_classes,
-                    seed=config.seed,
-                    device=device,
-                    progress=progress,
-                    log=log,
-                )
-                save_checkpoint(
-                    path, model, config.victim, history, {"data_sha256": data.content_sha256, "seed": config.seed}
-                )
-                victim_config, trained = config.victim, True
-            source = {"checkpoint": path.name, "cache_key": key, "trained_here": trained}
-        checkpoint_sha256 = sha256_file(path)
+        model, victim_config, history, source = _cached_or_trained(
+            data, out, config, benchmark.num_classes, device, progress, log
+        )
     for param in model.parameters():
         param.requires_grad_(False)  # attacks need input gradients only
-    info = source | {
-        "config": asdict(victim_config),
-        "history": history,
-        "checkpoint_sha256": checkpoint_sha256,
-        "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
-    }
+    info = (
+        {"trained_here": False}
+        | source
+        | {
+            "config": asdict(victim_config),
+            "history": history,
+            "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
+        }
+    )
     return model, victim_config, history, info
 
 
@@ -242,6 +246,17 @@ def _adaptive_sets(
                     },
                 )
     return sets
+
+
+def _budget_sources(benchmark: registry.Benchmark, planned: dict) -> dict[str, str]:
+    """The sources of the benchmark's attack values (``Benchmark.attack_sources``) for each family of
+    which a planned set uses those values."""
+    return {
+        family: benchmark.attack_sources[family]
+        for family, params in planned.values()
+        if family in benchmark.attack_sources
+        and all(params[key] == value for key, value in benchmark.attack_params[family].items())
+    }
 
 
 @dataclass(frozen=True)
@@ -375,11 +390,7 @@ def generate(
         "victim_test_accuracy": test_accuracy,
         "victim": victim_info,
         "eligible": int(correct.sum()),
-        "attack_sources": {
-            family: benchmark.attack_sources[family]
-            for family, _ in planned.values()
-            if family in benchmark.attack_sources
-        },
+        "attack_sources": _budget_sources(benchmark, planned),
         **({"train_size": config.train_size} if every_class else {}),
         **data.provenance(),
     }
