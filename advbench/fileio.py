@@ -1,4 +1,4 @@
-"""Atomic file writing: write to a temporary name beside the target, then rename.
+"""Atomic file writing (write to a temporary name beside the target, then rename) and content hashes.
 
 An interrupted run never leaves a file under the final name that looks complete.
 """
@@ -44,4 +44,15 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def arrays_sha256(*arrays) -> str:
+    """Hex sha256 of the arrays' bytes in order (C order): a content hash that does not depend on
+    where or in which file format the data sit."""
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()

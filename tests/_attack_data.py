@@ -8,7 +8,8 @@ import numpy as np
 
 from advbench.attacks.pipeline import GenerateConfig
 from advbench.attacks.victim import VictimConfig, train_victim
-from advbench.datasets.gtsrb import GTSRB, Split
+from advbench.datasets.gtsrb import GTSRB
+from advbench.datasets.splits import ImageSet
 
 #: Classes present in the synthetic set (14 is the normal class, as on GTSRB).
 CLASSES = (1, 2, 13, 14, 17, 38)
@@ -19,11 +20,11 @@ def synthetic_gtsrb(n_train: int = 30, n_test: int = 6, seed: int = 0) -> GTSRB:
     rng = np.random.default_rng(seed)
     patterns = rng.integers(30, 226, size=(len(CLASSES), 3, 4, 4))
 
-    def split(n: int) -> Split:
+    def split(n: int) -> ImageSet:
         labels = np.repeat(np.array(CLASSES, dtype=np.int64), n)
         base = np.repeat(np.repeat(patterns, 8, axis=2), 8, axis=3)
         images = np.repeat(base, n, axis=0) + rng.normal(0, 12, size=(len(labels), 3, 32, 32))
-        return Split(np.clip(images, 0, 255).astype(np.uint8), labels)
+        return ImageSet(np.clip(images, 0, 255).astype(np.uint8), labels)
 
     return GTSRB(
         split(n_train), split(n_test), Path("synthetic"), "synthetic", {"synthetic.csv": "0" * 64}, f"synthetic-{seed}"
@@ -40,6 +41,38 @@ TINY_PARAMS = {
     "bim": {"eps": 0.3, "alpha": 0.05},
     "deepfool": {"steps": 5, "batch_size": 8},
 }
+
+
+#: ``TINY_VICTIM`` as a ``--config`` table.
+TINY_VICTIM_TOML = """
+[victim]
+epochs = 6
+batch_size = 30
+lr = 0.01
+width = 4
+augment = false
+"""
+#: ``TINY_VICTIM`` and ``TINY_PARAMS`` as a ``--config`` file says them.
+TINY_TOML = (
+    TINY_VICTIM_TOML
+    + """
+[boundary]
+steps = 20
+init_directions = 20
+batch_size = 8
+
+[fgsm]
+eps = 0.3
+
+[bim]
+eps = 0.3
+alpha = 0.05
+
+[deepfool]
+steps = 5
+batch_size = 8
+"""
+)
 
 
 def frozen_victim(data: GTSRB):

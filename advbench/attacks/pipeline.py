@@ -1,7 +1,15 @@
 """Build the benchmark: victim (cached), attacks on the correctly classified normal test images, file.
 
-``generate`` is what ``advbench generate-attacks`` runs once GTSRB is loaded; it takes the
-loaded data so that tests can pass a small synthetic set with the same fields.
+``generate`` is what ``advbench generate-attacks`` runs once the benchmark's labelled images are
+loaded; it takes the loaded data so that tests can pass a small synthetic set with the same fields.
+
+The normal images are one class's (``normal_class`` a class id: every training and test image of
+that class; the attacks start from the test images the victim classifies correctly, the first
+``limit`` of them) or every class's (``normal_class`` ``all``, ``datasets.allclasses``: seeded,
+class-stratified samples of the training split and of the correctly classified test images, the
+attacks starting from all of the latter). The victim comes from ``--victim`` (a checkpoint), from
+``--victim-from`` (the victim stored in a benchmark file), or is trained (cached beside the output
+by a content key); it is stored in the file it attacks (``victim.victim_record``).
 """
 
 from __future__ import annotations
@@ -25,17 +33,18 @@ from advbench.attacks.runners import check_backend, library, run_attack
 from advbench.attacks.variants import parse_attacks, parse_sweep, resolve_variants
 from advbench.attacks.victim import (
     VictimConfig,
-    accuracy,
     cache_key,
     load_checkpoint,
+    load_file_victim,
     predict,
     save_checkpoint,
     to_float,
     train_victim,
+    victim_record,
 )
+from advbench.datasets import allclasses, registry
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
-from advbench.datasets.gtsrb import normal_split
-from advbench.errors import AdvbenchError
+from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import sha256_file
 from advbench.provenance import versions
 from advbench.torch_utils import resolve_device
@@ -45,12 +54,15 @@ from advbench.torch_utils import resolve_device
 class GenerateConfig:
     """Everything ``generate`` needs besides the data (defaults as on the command line)."""
 
-    normal_class: int = 14
+    benchmark: str = registry.DEFAULT
+    normal_class: int | str = 14  # a class id, or "all" (datasets.allclasses)
+    train_size: int = allclasses.DEFAULT_TRAIN_SIZE  # training sample under "all"
     attacks: tuple[str, ...] = DEFAULT_ATTACKS  # specs as --attacks takes them ("fgsm@eps=4/255")
     sweeps: tuple[str, ...] = ()  # specs as --sweep takes them ("fgsm.eps=2/255,4/255")
     params: dict[str, dict] = field(default_factory=dict)  # attack family -> overrides of its registry defaults
     victim: VictimConfig = field(default_factory=VictimConfig)
-    victim_path: Path | None = None
+    victim_path: Path | None = None  # --victim: a checkpoint
+    victim_from: Path | None = None  # --victim-from: a benchmark file that carries its victim
     seed: int = 0
     limit: int | None = None
     device: str = "auto"
@@ -74,44 +86,83 @@ def attack_plan(config: GenerateConfig) -> dict[str, tuple[str, dict]]:
     return resolve_variants(variants, config.params)
 
 
-def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progress: bool, log: Callable[[str], None]):
-    """Load ``--victim``, or the cached checkpoint, or train and cache one; return model and provenance."""
-    if config.victim_path is not None:
-        model, victim_config, history, _ = load_checkpoint(config.victim_path, device)
-        source = {"checkpoint": str(config.victim_path), "trained_here": False}
-        path = Path(config.victim_path)
+def _check_fits(model, benchmark: registry.Benchmark, image_shape: tuple, where: str) -> None:
+    """AdvbenchError naming ``where`` unless the victim takes ``image_shape`` images and has the benchmark's classes."""
+    arch = model.architecture
+    if arch.image_shape != tuple(image_shape) or arch.num_classes != benchmark.num_classes:
+        raise AdvbenchError(
+            f"{where}: its victim takes {'x'.join(map(str, arch.image_shape))} images of {arch.num_classes} classes; "
+            f"{benchmark.label} has {'x'.join(map(str, image_shape))} images of {benchmark.num_classes} classes"
+        )
+
+
+def _file_victim(path: Path, benchmark: registry.Benchmark, image_shape: tuple, device):
+    """``--victim-from``: the victim of a benchmark file of the same benchmark and image shape."""
+    model, victim_config, history, meta = load_file_victim(path, device)
+    if meta["benchmark"] != benchmark.name or tuple(meta["image_shape"]) != tuple(image_shape):
+        raise AdvbenchError(
+            f"--victim-from {path}: a {meta['benchmark']} file of {'x'.join(map(str, meta['image_shape']))} images, "
+            f"not {benchmark.name} ({'x'.join(map(str, image_shape))})"
+        )
+    # no checkpoint file: the stored victim's own sha256 identifies its weights
+    source = {"from_file": path.name, "from_file_sha256": sha256_file(path), "checkpoint_sha256": None}
+    return model, victim_config, history, source
+
+
+def _cached_or_trained(data, out: Path, config: GenerateConfig, num_classes: int, device, progress: bool, log):
+    """The checkpoint cached beside ``out`` for this data, victim settings and seed, or a victim
+    trained now and cached there."""
+    key = cache_key(data.content_sha256, config.victim, config.seed)
+    path = victim_cache_path(out, key)
+    if path.is_file():
+        log(f"victim: reusing cached checkpoint {path}")
+        model, victim_config, history, _ = load_checkpoint(path, device)
+        trained = False
     else:
-        key = cache_key(data.content_sha256, config.victim, config.seed)
-        path = victim_cache_path(out, key)
-        if path.is_file():
-            log(f"victim: reusing cached checkpoint {path}")
-            model, victim_config, history, _ = load_checkpoint(path, device)
-            trained = False
-        else:
-            log(f"victim: training on {len(data.train.labels)} images ({config.victim.epochs} epochs, device {device})")
-            model, history = train_victim(
-                data.train.images,
-                data.train.labels,
-                config.victim,
-                seed=config.seed,
-                device=device,
-                progress=progress,
-                log=log,
-            )
-            save_checkpoint(
-                path, model, config.victim, history, {"data_sha256": data.content_sha256, "seed": config.seed}
-            )
-            victim_config, trained = config.victim, True
-        source = {"checkpoint": path.name, "cache_key": key, "trained_here": trained}
+        log(f"victim: training on {len(data.train.labels)} images ({config.victim.epochs} epochs, device {device})")
+        model, history = train_victim(
+            data.train.images,
+            data.train.labels,
+            config.victim,
+            num_classes=num_classes,
+            seed=config.seed,
+            device=device,
+            progress=progress,
+            log=log,
+        )
+        save_checkpoint(path, model, config.victim, history, {"data_sha256": data.content_sha256, "seed": config.seed})
+        victim_config, trained = config.victim, True
+    source = {"checkpoint": path.name, "cache_key": key, "checkpoint_sha256": sha256_file(path)}
+    return model, victim_config, history, source | {"trained_here": trained}
+
+
+def _victim(data, out: Path, config: GenerateConfig, device: torch.device, progress: bool, log: Callable[[str], None]):
+    """Load ``--victim-from`` or ``--victim``, or the cached checkpoint, or train and cache one; return
+    the model, its training settings and history, and provenance."""
+    benchmark = registry.get(config.benchmark)
+    image_shape = data.test.images.shape[1:]
+    if config.victim_from is not None:
+        model, victim_config, history, source = _file_victim(Path(config.victim_from), benchmark, image_shape, device)
+    elif config.victim_path is not None:
+        model, victim_config, history, _ = load_checkpoint(config.victim_path, device)
+        _check_fits(model, benchmark, image_shape, f"--victim {config.victim_path}")
+        source = {"checkpoint": str(config.victim_path), "checkpoint_sha256": sha256_file(config.victim_path)}
+    else:
+        model, victim_config, history, source = _cached_or_trained(
+            data, out, config, benchmark.num_classes, device, progress, log
+        )
     for param in model.parameters():
         param.requires_grad_(False)  # attacks need input gradients only
-    info = source | {
-        "config": asdict(victim_config),
-        "history": history,
-        "checkpoint_sha256": sha256_file(path),
-        "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
-    }
-    return model, info
+    info = (
+        {"trained_here": False}
+        | source
+        | {
+            "config": asdict(victim_config),
+            "history": history,
+            "train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
+        }
+    )
+    return model, victim_config, history, info
 
 
 def _attack_set(outcome, eligible: np.ndarray, attrs: dict) -> AttackSet:
@@ -214,6 +265,58 @@ def _adaptive_sets(
     return sets
 
 
+def _budget_sources(benchmark: registry.Benchmark, planned: dict) -> dict[str, str]:
+    """The sources of the benchmark's attack values (``Benchmark.attack_sources``) for each family of
+    which a planned set uses those values."""
+    return {
+        family: benchmark.attack_sources[family]
+        for family, params in planned.values()
+        if family in benchmark.attack_sources
+        and all(params[key] == value for key, value in benchmark.attack_params[family].items())
+    }
+
+
+@dataclass(frozen=True)
+class NormalImages:
+    """The normal images of a benchmark file: their rows in the official splits, images and labels."""
+
+    train_index: np.ndarray
+    test_index: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    train_labels: np.ndarray
+    test_labels: np.ndarray
+
+    @classmethod
+    def of(cls, data, train_index: np.ndarray, test_index: np.ndarray) -> NormalImages:
+        return cls(
+            train_index,
+            test_index,
+            data.train.images[train_index],
+            data.test.images[test_index],
+            data.train.labels[train_index].astype(np.int64),
+            data.test.labels[test_index].astype(np.int64),
+        )
+
+
+def _candidate_rows(data, config: GenerateConfig, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Before the victim: the training rows of the normal images and the test rows the attacked ones
+    come from (one class: its rows; ``all``: the training sample, every test row). AdvbenchError
+    for a class without images or a ``limit`` larger than those test rows."""
+    if config.normal_class == allclasses.ALL:
+        train_index = allclasses.stratified_rows(data.train.labels, config.train_size, config.seed, "--train-size")
+        test_index = np.arange(len(data.test.labels))
+    else:
+        train_index = np.flatnonzero(data.train.labels == config.normal_class)
+        test_index = np.flatnonzero(data.test.labels == config.normal_class)
+        if train_index.size == 0 or test_index.size == 0:
+            split = "training" if train_index.size == 0 else "test"
+            raise DataError(f"--normal-class {config.normal_class}: no images of this class in the {split} split")
+    if limit is not None and limit > len(test_index):
+        raise AdvbenchError(f"--limit {limit}: there are only {len(test_index)} test images to attack")
+    return train_index, test_index
+
+
 def generate(
     data,
     out: str | Path,
@@ -224,8 +327,9 @@ def generate(
 ) -> Benchmark:
     """Train or load the victim, run the attacks, write ``out`` atomically and return what was written.
 
-    ``data`` is a loaded GTSRB (``advbench.datasets.gtsrb.GTSRB``): train/test splits,
-    ``csv_sha256``, ``fingerprint`` and ``content_sha256``.
+    ``data`` holds the benchmark's labelled images (``advbench.datasets.gtsrb.GTSRB``,
+    ``advbench.datasets.mnist.ImageClasses``): ``train`` and ``test`` (``splits.ImageSet``),
+    ``content_sha256`` and ``provenance()``.
     """
     out = Path(out)
     planned = attack_plan(config)
@@ -234,24 +338,39 @@ def generate(
     if config.adaptive:
         check_adaptive(config, planned)
     device = resolve_device(config.device)
-    split = normal_split(data, config.normal_class)
+    every_class = config.normal_class == allclasses.ALL
+    limit = allclasses.DEFAULT_LIMIT if every_class and config.limit is None else config.limit
+    train_index, test_index = _candidate_rows(data, config, limit)
 
-    model, victim_info = _victim(data, out, config, device, progress, log)
-    test_accuracy = accuracy(model, data.test.images, data.test.labels, device)
+    model, victim_config, history, victim_info = _victim(data, out, config, device, progress, log)
+    predicted = predict(model, to_float(data.test.images, device)).cpu().numpy()
+    test_accuracy = float((predicted == data.test.labels).mean())
     log(f"victim: test accuracy {test_accuracy:.4f} on {len(data.test.labels)} images")
 
-    clean = to_float(split.test, device)
-    correct = predict(model, clean).cpu().numpy() == config.normal_class
-    eligible = np.flatnonzero(correct)
-    if config.limit is not None:
-        eligible = eligible[: config.limit]
+    if every_class:
+        correct = predicted == data.test.labels
+        split = NormalImages.of(data, train_index, allclasses.test_rows(data.test.labels, correct, limit, config.seed))
+        clean = to_float(split.test, device)
+        eligible = np.arange(len(split.test))
+    else:
+        split = NormalImages.of(data, train_index, test_index)
+        clean = to_float(split.test, device)
+        correct = predict(model, clean).cpu().numpy() == config.normal_class
+        eligible = np.flatnonzero(correct)
+        if limit is not None:
+            if limit > len(eligible):
+                raise AdvbenchError(
+                    f"--limit {limit}: the victim classifies only {len(eligible)} of the {len(correct)} "
+                    f"class-{config.normal_class} test images correctly; attack at most that many"
+                )
+            eligible = eligible[:limit]
     log(
-        f"attacks: {int(correct.sum())} of {len(correct)} class-{config.normal_class} test images classified "
-        f"correctly; attacking {len(eligible)}"
+        f"attacks: {int(correct.sum())} of {len(correct)} {'' if every_class else f'class-{config.normal_class} '}"
+        f"test images classified correctly; attacking {len(eligible)}"
     )
     x = clean[torch.from_numpy(eligible).to(device)]
-    y = torch.full((len(eligible),), config.normal_class, dtype=torch.long, device=device)
-    y_np = np.full(len(eligible), config.normal_class, dtype=np.int64)
+    y_np = split.test_labels[eligible]
+    y = torch.from_numpy(y_np).to(device)
 
     attack_sets = {}
     for name, (family, attack_params) in planned.items():
@@ -289,10 +408,12 @@ def generate(
             )
         )
 
+    benchmark = registry.get(config.benchmark)
     attrs = {
+        "benchmark": benchmark.name,
         "normal_class": config.normal_class,
         "seed": config.seed,
-        "limit": config.limit,
+        "limit": limit,
         "device": str(device),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "advbench_version": __version__,
@@ -300,12 +421,20 @@ def generate(
         "victim_test_accuracy": test_accuracy,
         "victim": victim_info,
         "eligible": int(correct.sum()),
-        "gtsrb_fingerprint": data.fingerprint,
-        "gtsrb_content_sha256": data.content_sha256,
-        "gtsrb_layout": getattr(data, "layout", "unknown"),
-        "csv_sha256": dict(data.csv_sha256),
-        "normal_test_gtsrb_index": split.test_index.tolist(),
+        "attack_sources": _budget_sources(benchmark, planned),
+        **({"train_size": config.train_size} if every_class else {}),
+        **data.provenance(),
     }
-    benchmark = Benchmark(split.train, split.test, attack_sets, attrs)
-    benchmark.sha256 = write_benchmark(out, benchmark)
-    return benchmark
+    result = Benchmark(
+        split.train,
+        split.test,
+        attack_sets,
+        attrs,
+        train_labels=split.train_labels,
+        test_labels=split.test_labels,
+        train_index=split.train_index,
+        test_index=split.test_index,
+        victim=victim_record(model, victim_config, history, test_accuracy),
+    )
+    result.sha256 = write_benchmark(out, result)
+    return result

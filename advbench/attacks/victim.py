@@ -1,12 +1,19 @@
-"""The victim: a small 43-class GTSRB CNN that the attacks fool, its training and checkpoint cache.
+"""The victim: a small CNN that the attacks fool, its training and checkpoint cache.
 
 The network takes images in [0, 1] and normalizes them itself (per-channel mean and standard
 deviation of the training set, stored as buffers), so attacks work in the [0, 1] pixel box.
 Architecture (defaults): conv 16-16-pool-32-32-pool-64-pool, dense 256, batch norm and dropout
 -- the usual small VGG-style GTSRB classifier at half the common width, sized so that 8 epochs on
 two CPU cores (about 5 minutes on a quiet machine) reach the >= 95 % test accuracy the benchmark
-asks for. The number of epochs is fixed in the
+asks for. The same network takes every benchmark's images: its input channels, side and class
+count (``Architecture``) come from the benchmark (GTSRB: 3 x 32 x 32, 43 classes; MNIST and
+Fashion-MNIST: 1 x 28 x 28, 10 classes), its training settings from ``VictimConfig`` over the
+benchmark's victim settings (``datasets.registry``). The number of epochs is fixed in the
 configuration, never chosen on test data; the test accuracy is only reported.
+
+``state_arrays``/``model_from_arrays`` turn a trained victim into named NumPy arrays and back, so a
+benchmark file can carry its victim (``datasets.benchmark_file``); ``load_file_victim`` is the one
+function that returns the victim of such a file.
 """
 
 from __future__ import annotations
@@ -71,20 +78,51 @@ class VictimConfig:
         return config
 
 
-class VictimNet(nn.Module):
-    """VGG-style CNN for 3 x 32 x 32 inputs in [0, 1]; normalization is the first layer."""
+@dataclass(frozen=True)
+class Architecture:
+    """What the network's shape takes from the benchmark: input channels, image side and classes
+    (defaults: GTSRB's 3 x 32 x 32 and 43 classes, what checkpoints from before the field hold)."""
 
-    def __init__(self, width: int = 16, dropout: float = 0.3, num_classes: int = NUM_CLASSES):
+    in_channels: int = 3
+    image_size: int = 32
+    num_classes: int = NUM_CLASSES
+
+    @classmethod
+    def of(cls, image_shape: tuple[int, ...], num_classes: int) -> Architecture:
+        """The architecture for square ``C x S x S`` images (S at least 8: three 2x2 poolings) and ``num_classes``."""
+        channels, height, width = (int(n) for n in image_shape)
+        if height != width or height < 8 or channels < 1 or num_classes < 2:
+            raise ValueError(f"the victim takes square images of side >= 8 and >= 2 classes; got {image_shape}")
+        return cls(channels, height, int(num_classes))
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.in_channels, self.image_size, self.image_size)
+
+
+class VictimNet(nn.Module):
+    """VGG-style CNN for ``C x S x S`` inputs in [0, 1] (GTSRB's 3 x 32 x 32 by default); normalization
+    is the first layer."""
+
+    def __init__(
+        self,
+        width: int = 16,
+        dropout: float = 0.3,
+        num_classes: int = NUM_CLASSES,
+        in_channels: int = 3,
+        image_size: int = 32,
+    ):
         super().__init__()
-        self.register_buffer("mean", torch.full((1, 3, 1, 1), 0.5))
-        self.register_buffer("std", torch.full((1, 3, 1, 1), 0.25))
+        self.architecture = Architecture(in_channels, image_size, num_classes)
+        self.register_buffer("mean", torch.full((1, in_channels, 1, 1), 0.5))
+        self.register_buffer("std", torch.full((1, in_channels, 1, 1), 0.25))
         w = width
 
         def conv(cin: int, cout: int) -> list[nn.Module]:
             return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
         self.features = nn.Sequential(
-            *conv(3, w),
+            *conv(in_channels, w),
             *conv(w, w),
             nn.MaxPool2d(2),
             *conv(w, 2 * w),
@@ -96,14 +134,21 @@ class VictimNet(nn.Module):
         self.classifier = nn.Sequential(
             nn.Flatten(),
             nn.Dropout(dropout),
-            nn.Linear(4 * w * 16, 256),
+            nn.Linear(4 * w * (image_size // 8) ** 2, 256),
             nn.ReLU(inplace=True),
             nn.Dropout(dropout),
             nn.Linear(256, num_classes),
         )
 
+    @classmethod
+    def build(cls, config: VictimConfig, architecture: Architecture) -> VictimNet:
+        """The untrained network of ``config``'s width and dropout and ``architecture``'s shape."""
+        return cls(
+            config.width, config.dropout, architecture.num_classes, architecture.in_channels, architecture.image_size
+        )
+
     def set_normalization(self, images: torch.Tensor) -> None:
-        """Set the input normalization to the per-channel mean and std of ``images`` (N x 3 x H x W in [0, 1])."""
+        """Set the input normalization to the per-channel mean and std of ``images`` (N x C x H x W in [0, 1])."""
         self.mean.copy_(images.mean(dim=(0, 2, 3), keepdim=True))
         self.std.copy_(images.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3))
 
@@ -116,7 +161,7 @@ class VictimNet(nn.Module):
 
 
 def to_float(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
-    """uint8 N x 3 x H x W -> float32 tensor in [0, 1] on ``device``."""
+    """uint8 N x C x H x W -> float32 tensor in [0, 1] on ``device``."""
     return torch.from_numpy(np.ascontiguousarray(images)).to(device).float().div_(255)
 
 
@@ -156,12 +201,14 @@ def train_victim(
     labels: np.ndarray,
     config: VictimConfig,
     *,
+    num_classes: int = NUM_CLASSES,
     seed: int = 0,
     device: torch.device | str = "cpu",
     progress: bool = False,
     log=None,
 ) -> tuple[VictimNet, list[dict]]:
-    """Train the victim on uint8 images; return the model (eval mode) and per-epoch loss/accuracy/seconds.
+    """Train the victim on uint8 ``N x C x S x S`` images labelled ``0..num_classes - 1``; return the model
+    (eval mode) and per-epoch loss/accuracy/seconds.
 
     ``log``, when given, receives one line per finished epoch.
     """
@@ -169,7 +216,7 @@ def train_victim(
 
     device = torch.device(device)
     generator = seed_everything(seed)
-    model = VictimNet(config.width, config.dropout).to(device)
+    model = VictimNet.build(config, Architecture.of(images.shape[1:], num_classes)).to(device)
     x_all = to_float(images, device)
     y_all = torch.as_tensor(labels, dtype=torch.long, device=device)
     model.set_normalization(x_all)
@@ -228,12 +275,13 @@ def cache_key(data_sha256: str, config: VictimConfig, seed: int) -> str:
 def save_checkpoint(
     path: str | os.PathLike, model: VictimNet, config: VictimConfig, history: list[dict], meta: dict
 ) -> None:
-    """Write the victim (state dict on CPU, config, training history, provenance) atomically."""
+    """Write the victim (state dict on CPU, config, architecture, training history, provenance) atomically."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "config": asdict(config),
+        "architecture": asdict(model.architecture),
         "history": history,
         "meta": meta,
         "state_dict": state,
@@ -242,10 +290,15 @@ def save_checkpoint(
         torch.save(payload, tmp)
 
 
+def _first_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+
+
 def load_checkpoint(
     path: str | os.PathLike, device: torch.device | str = "cpu"
 ) -> tuple[VictimNet, VictimConfig, list[dict], dict]:
-    """Load a victim checkpoint (weights only); DataError naming the file when it is missing or not one."""
+    """Load a victim checkpoint (weights only); DataError naming the file when it is missing or not one.
+    A checkpoint without an ``architecture`` (written before it was recorded) is GTSRB's."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"--victim {path}: no such checkpoint file")
@@ -261,11 +314,68 @@ def load_checkpoint(
         )
     try:
         config = VictimConfig.from_dict(payload["config"])
-        model = VictimNet(config.width, config.dropout)
+        model = VictimNet.build(config, Architecture(**payload.get("architecture", {})))
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise DataError(
-            f"--victim {path}: damaged checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0]})"
-        ) from None
+        raise DataError(f"--victim {path}: damaged checkpoint ({_first_line(exc)})") from None
     model.to(device).eval()
     return model, config, payload.get("history", []), payload.get("meta", {})
+
+
+def state_arrays(model: VictimNet) -> dict[str, np.ndarray]:
+    """The victim's weights and buffers (batch-norm statistics, input normalization) as NumPy arrays by name."""
+    return {name: value.detach().cpu().numpy().copy() for name, value in model.state_dict().items()}
+
+
+def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 of named arrays (by name: name, dtype, shape and bytes of each): a victim's weights hash."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(json.dumps([name, array.dtype.str, list(array.shape)]).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def victim_record(model: VictimNet, config: VictimConfig, history: list[dict], test_accuracy: float) -> dict:
+    """What a benchmark file stores of its victim (``datasets.benchmark_file``): ``arrays`` (the state
+    by name) and ``attrs``: architecture, training settings and history, input normalization, test
+    accuracy and the arrays' sha256."""
+    arrays = state_arrays(model)
+    attrs = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "architecture": asdict(model.architecture),
+        "config": asdict(config),
+        "history": history,
+        "normalization": {"mean": arrays["mean"].ravel().tolist(), "std": arrays["std"].ravel().tolist()},
+        "test_accuracy": float(test_accuracy),
+        "sha256": arrays_sha256(arrays),
+    }
+    return {"arrays": arrays, "attrs": attrs}
+
+
+def load_file_victim(
+    path: str | os.PathLike, device: torch.device | str = "cpu", flag: str = "--victim-from"
+) -> tuple[VictimNet, VictimConfig, list[dict], dict]:
+    """The victim stored in the benchmark file ``path`` (eval mode, on ``device``), its training settings,
+    history and ``meta`` (the stored attributes: architecture, normalization, test accuracy, sha256,
+    and the file's ``benchmark`` and ``image_shape``), as ``load_checkpoint`` returns a checkpoint's.
+
+    DataError naming ``flag`` and the file when it holds no victim (written before schema 4) or a
+    damaged one (arrays that do not hash to the recorded sha256 or do not fit the architecture).
+    """
+    from advbench.datasets.benchmark_file import read_victim
+
+    arrays, meta = read_victim(path, flag)
+    where = f"{flag} {path}"
+    if arrays_sha256(arrays) != meta.get("sha256"):
+        raise DataError(f"{where}: damaged victim (its weights do not match their recorded sha256)")
+    try:
+        config = VictimConfig.from_dict(meta["config"])
+        model = VictimNet.build(config, Architecture(**meta["architecture"]))
+        model.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in arrays.items()})
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise DataError(f"{where}: damaged victim ({_first_line(exc)})") from None
+    model.to(device).eval()
+    return model, config, meta.get("history", []), meta

@@ -1,11 +1,16 @@
-"""``advbench generate-attacks``: train the victim, attack the stop signs, write the HDF5 benchmark.
+"""``advbench generate-attacks``: train the victim, attack the normal test images, write the HDF5 benchmark.
 
-Attack and victim parameters come from, in rising priority: the defaults
-(``advbench.attacks.runners.DEFAULT_PARAMS``, ``advbench.attacks.victim.VictimConfig``), a TOML
-file given with ``--config`` (tables ``[victim]``, ``[boundary]``, ``[fgsm]``, ``[bim]``,
-``[deepfool]``), ``--set SECTION.KEY=VALUE`` options (see ``advbench.attacks.settings``), with
+``--benchmark gtsrb|mnist|fashion-mnist`` picks the data (GTSRB from ``--gtsrb-root``, the others
+from ``--root``), ``--normal-class N|all`` the normal images (one class, or every class:
+``advbench.datasets.allclasses``). Attack and victim parameters come from, in rising priority:
+the defaults (the attack registry ``advbench.attacks.registry``, ``advbench.attacks.victim.VictimConfig``),
+the benchmark's (its victim settings and the literature's attack budgets, ``advbench.datasets.registry``),
+a TOML file given with ``--config`` (tables ``[victim]``, ``[boundary]``, ``[fgsm]``, ``[bim]``,
+``[deepfool]``, ...), ``--set SECTION.KEY=VALUE`` options (see ``advbench.attacks.settings``), with
 ``--victim-epochs`` a shortcut for ``--set victim.epochs=N``, and the values of each variant of
-``--attacks``/``--sweep`` (``fgsm@eps=4/255``, see ``advbench.attacks.variants``).
+``--attacks``/``--sweep`` (``fgsm@eps=4/255``, see ``advbench.attacks.variants``). The victim is
+trained (cached beside the output), or taken from a checkpoint (``--victim``) or from the victim a
+benchmark file carries (``--victim-from``).
 
 ``--adaptive dcae,dual-adversarial`` adds, per pgd variant, detector and ``--adaptive-seeds`` seed,
 a detector-aware PGD set (``advbench.attacks.adaptive``).
@@ -19,32 +24,56 @@ import time
 from pathlib import Path
 
 from advbench.attacks import DEFAULT_ATTACKS, DESCRIPTIONS
-from advbench.cli.options import add_gtsrb_arguments, device, numbers, positive_int
+from advbench.cli.options import add_benchmark_arguments, add_gtsrb_arguments, device, numbers, positive_int
+from advbench.datasets import registry
 from advbench.errors import AdvbenchError
 
-DEFAULT_OUT = "datasets/gtsrb_stop_adv.h5"
+#: The output folder of ``--out``'s default, ``datasets/<benchmark>_<class>_adv.h5``.
+DEFAULT_OUT_DIR = "datasets"
+#: ``--out``'s default for the default benchmark and class.
+DEFAULT_OUT = f"{DEFAULT_OUT_DIR}/gtsrb_stop_adv.h5"
+
+
+def default_out(benchmark: registry.Benchmark, normal_class: int | str) -> str:
+    """``datasets/<benchmark>_<class>_adv.h5``, the class as a word (``Benchmark.class_slug``)."""
+    return f"{DEFAULT_OUT_DIR}/{benchmark.name}_{benchmark.class_slug(normal_class)}_adv.h5"
 
 
 def _build_config(args: argparse.Namespace):
     from advbench.attacks.pipeline import GenerateConfig, attack_plan, check_adaptive
     from advbench.attacks.settings import load_settings
     from advbench.attacks.victim import VictimConfig
+    from advbench.datasets import allclasses
 
+    benchmark = registry.get(args.benchmark)
+    spec = args.normal_class
+    if spec is None:
+        spec = allclasses.ALL if benchmark.default_normal_class is None else benchmark.default_normal_class
+    normal_class = allclasses.parse_normal_class(str(spec), benchmark)
+    if args.train_size is not None and normal_class != allclasses.ALL:
+        raise AdvbenchError("--train-size: only with --normal-class all (one class trains on all its images)")
+    if args.victim_from is not None and args.victim is not None:
+        raise AdvbenchError("--victim-from: give either --victim (a checkpoint) or --victim-from (a benchmark file)")
     settings = load_settings(args.config, args.set or [])
-    victim_settings = settings.pop("victim", {})
+    victim_settings = {**benchmark.victim, **settings.pop("victim", {})}
     if args.victim_epochs is not None:
         victim_settings["epochs"] = args.victim_epochs
     try:
         victim = VictimConfig.from_dict(victim_settings)
     except (TypeError, ValueError) as exc:
         raise AdvbenchError(f"victim settings (--config/--set): {exc}") from None
+    families = sorted(set(benchmark.attack_params) | set(settings))
+    params = {family: {**benchmark.attack_params.get(family, {}), **settings.get(family, {})} for family in families}
     config = GenerateConfig(
-        normal_class=args.normal_class,
+        benchmark=benchmark.name,
+        normal_class=normal_class,
+        train_size=args.train_size or allclasses.DEFAULT_TRAIN_SIZE,
         attacks=(args.attacks,),
         sweeps=tuple(args.sweep or ()),
-        params=settings,
+        params=params,
         victim=victim,
         victim_path=Path(args.victim) if args.victim else None,
+        victim_from=Path(args.victim_from) if args.victim_from else None,
         seed=args.seed,
         limit=args.limit,
         device=args.device,
@@ -59,7 +88,7 @@ def _build_config(args: argparse.Namespace):
         raise AdvbenchError(f"attack settings (--attacks/--sweep/--config/--set): {exc}") from None
     if args.adaptive is not None:
         check_adaptive(config, planned)
-    return config
+    return benchmark, config
 
 
 def print_summary(benchmark, seconds: float, file=None) -> None:
@@ -88,6 +117,7 @@ def print_summary(benchmark, seconds: float, file=None) -> None:
     print("unrounded: fooled the victim before rounding to 8 bits; kept: fool it after (the stored images)", file=file)
     attrs = benchmark.attrs
     print(
+        f"{benchmark.benchmark}, normal class {attrs['normal_class']}; "
         f"victim test accuracy {attrs['victim_test_accuracy']:.4f}; normal train/test {len(benchmark.normal_train)}/"
         f"{len(benchmark.normal_test)}; device {attrs['device']}; total {seconds:.0f} s",
         file=file,
@@ -96,21 +126,22 @@ def print_summary(benchmark, seconds: float, file=None) -> None:
 
 def _handler(args: argparse.Namespace) -> int:
     from advbench.attacks.pipeline import generate
-    from advbench.cli.options import gtsrb_from_args
+    from advbench.cli.options import data_from_args
 
     start = time.perf_counter()
-    config = _build_config(args)
+    benchmark, config = _build_config(args)
     device(config.device)
-    data = gtsrb_from_args(args)
+    out = args.out or default_out(benchmark, config.normal_class)
+    data = data_from_args(benchmark, args)
     progress = not args.quiet and sys.stderr.isatty()
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     log(
-        f"GTSRB: {len(data.train.labels)} train / {len(data.test.labels)} test images "
+        f"{benchmark.label}: {len(data.train.labels)} train / {len(data.test.labels)} test images "
         f"({time.perf_counter() - start:.1f} s)"
     )
-    benchmark = generate(data, args.out, config, progress=progress, log=log)
-    print_summary(benchmark, time.perf_counter() - start)
-    print(f"wrote {args.out} (sha256 {benchmark.sha256[:16]}...)")
+    written = generate(data, out, config, progress=progress, log=log)
+    print_summary(written, time.perf_counter() - start)
+    print(f"wrote {out} (sha256 {written.sha256[:16]}...)")
     return 0
 
 
@@ -120,13 +151,20 @@ def register(sub) -> None:
         "generate-attacks",
         help="train the victim and build the adversarial HDF5 dataset",
         description=(
-            "Train (or load) a 43-class GTSRB victim, attack the correctly classified normal-class test "
-            "images with Boundary, FGSM, BIM and DeepFool, keep the 8-bit images that still fool it, "
-            "and write them with the clean images and provenance to an HDF5 file."
+            "Train (or load) the benchmark's victim (a 43-class GTSRB CNN by default), attack the correctly "
+            "classified normal test images (of one class, or of every class) with Boundary, FGSM, BIM and "
+            "DeepFool (or --attacks), keep the 8-bit images that still fool it, and write them with the clean "
+            "images, the victim and provenance to an HDF5 file."
         ),
     )
     add_gtsrb_arguments(parser)
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"output HDF5 file (default: {DEFAULT_OUT})")
+    add_benchmark_arguments(parser, "the data")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help=f"output HDF5 file (default: {DEFAULT_OUT_DIR}/<benchmark>_<class>_adv.h5, {DEFAULT_OUT} for the "
+        "GTSRB stop signs)",
+    )
     parser.add_argument(
         "--attacks",
         default=",".join(DEFAULT_ATTACKS),
@@ -141,15 +179,42 @@ def register(sub) -> None:
         metavar="ATTACK.PARAM=V1,V2,...",
         help="add one variant of ATTACK per value, e.g. --sweep fgsm.eps=2/255,4/255,8/255 (repeatable)",
     )
-    parser.add_argument("--normal-class", type=int, default=14, help="GTSRB class to attack (default: 14, stop)")
+    parser.add_argument(
+        "--normal-class",
+        metavar="N|all",
+        help="the normal class: a class id, or all (every class: class-stratified samples of the training "
+        "images and of the correctly classified test images) (default: 14, stop, on GTSRB; all on mnist and "
+        "fashion-mnist)",
+    )
+    parser.add_argument(
+        "--train-size",
+        type=positive_int,
+        metavar="N",
+        help="with --normal-class all: images in the detectors' class-stratified training sample "
+        "(default: 10000; the whole split when it holds fewer)",
+    )
     parser.add_argument(
         "--device", default="auto", help="auto (CUDA when present, else CPU), cpu or cuda (default: auto)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for victim training and the attacks (default: 0)")
-    parser.add_argument("--limit", type=positive_int, metavar="N", help="attack only the first N eligible images")
+    parser.add_argument(
+        "--limit",
+        type=positive_int,
+        metavar="N",
+        help="one class: attack only the first N correctly classified test images (default: all); all: the "
+        "size of the class-stratified sample of correctly classified test images (default: 1000)",
+    )
     parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
     parser.add_argument(
-        "--victim-epochs", type=positive_int, metavar="N", help="victim training epochs (default: 8, from VictimConfig)"
+        "--victim-from",
+        metavar="FILE",
+        help="use the victim stored in this benchmark file (of the same benchmark) instead of training one",
+    )
+    parser.add_argument(
+        "--victim-epochs",
+        type=positive_int,
+        metavar="N",
+        help="victim training epochs (default: the benchmark's: GTSRB 8, MNIST 4, Fashion-MNIST 8)",
     )
     parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
     parser.add_argument(

@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-from advbench.cli.options import add_gtsrb_arguments
+from advbench.cli.options import add_benchmark_arguments, add_gtsrb_arguments
 from advbench.datasets import registry
 
 
 def _labelled_images(benchmark: registry.Benchmark, args: argparse.Namespace) -> dict:
     """Counts per class of a benchmark read from its labelled images (``--root`` or ``--download``)."""
-    if args.download:
-        root = benchmark.download(Path(args.data_dir) / benchmark.name, sys.stderr.isatty())
-    else:
-        root = Path(args.root) if args.root else benchmark.default_root(args.data_dir)
-    return benchmark.load(root, Path(args.data_dir), sys.stderr.isatty()).summary()
+    from advbench.cli.options import data_from_args
+
+    return data_from_args(benchmark, args).summary()
 
 
 def _gtsrb(args: argparse.Namespace) -> dict:
     """Counts of a GTSRB copy and of its normal class's training and test images."""
-    from advbench.cli.options import gtsrb_from_args
+    from advbench.cli.options import data_from_args
     from advbench.datasets.gtsrb import normal_split
 
-    data = gtsrb_from_args(args)
+    data = data_from_args(registry.get(args.benchmark), args)
     split = normal_split(data, args.normal_class)
     return data.summary() | {
         "normal_class": args.normal_class,
@@ -66,17 +62,6 @@ def register(sub) -> None:
     info.add_argument("file", nargs="?", help="benchmark HDF5 file (omit to summarize --gtsrb-root)")
     add_gtsrb_arguments(info)
     info.add_argument("--normal-class", type=int, default=14, help="class treated as normal (default: 14, stop)")
-    info.add_argument(
-        "--benchmark",
-        choices=registry.names(),
-        default=registry.DEFAULT,
-        help=f"which data to summarize (default: {registry.DEFAULT})",
-    )
-    info.add_argument(
-        "--root",
-        metavar="DIR",
-        help="folder of the four IDX files for --benchmark mnist|fashion-mnist "
-        "(default: $ADVBENCH_MNIST_ROOT / $ADVBENCH_FASHION_MNIST_ROOT, then DATA_DIR/<benchmark>)",
-    )
+    add_benchmark_arguments(info, "which data to summarize")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(handler=_handler)

@@ -1,5 +1,5 @@
 """Command-line options shared by several commands: the GTSRB source (``--gtsrb-root``,
-``--download``, ``--data-dir``), ``--device`` and integer and list values."""
+``--download``, ``--data-dir``), a benchmark's labelled images, ``--device`` and integer and list values."""
 
 from __future__ import annotations
 
@@ -68,6 +68,23 @@ def add_gtsrb_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_benchmark_arguments(parser: argparse.ArgumentParser, benchmark_help: str) -> None:
+    """Add ``--benchmark`` (checked against the registry when used: a one-line error) and ``--root``."""
+    from advbench.datasets import registry
+
+    parser.add_argument(
+        "--benchmark",
+        default=registry.DEFAULT,
+        help=f"{benchmark_help}: {', '.join(registry.names())} (default: {registry.DEFAULT})",
+    )
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="folder of the four IDX files of --benchmark mnist|fashion-mnist (default: $ADVBENCH_MNIST_ROOT / "
+        "$ADVBENCH_FASHION_MNIST_ROOT, then DATA_DIR/<benchmark>); for gtsrb, as --gtsrb-root",
+    )
+
+
 def gtsrb_from_args(args: argparse.Namespace):
     """Load GTSRB as the options say (through the benchmark registry); DataError with a one-line
     message on bad input."""
@@ -82,3 +99,19 @@ def gtsrb_from_args(args: argparse.Namespace):
     else:
         raise DataError("--gtsrb-root is required (or set ADVBENCH_GTSRB_ROOT, or pass --download)")
     return gtsrb.load(root, data_dir, sys.stderr.isatty())
+
+
+def data_from_args(benchmark, args: argparse.Namespace):
+    """Load the labelled images of ``benchmark`` (``datasets.registry.Benchmark``): from ``--root``
+    when given, else GTSRB as ``gtsrb_from_args`` says and the other benchmarks from ``--download``
+    or their default folder (``Benchmark.default_root``); DataError with a one-line message on bad input."""
+    from advbench.datasets import registry
+
+    if benchmark.run_source == registry.ATTACK_FILE and not args.root:
+        return gtsrb_from_args(args)
+    data_dir = Path(args.data_dir)
+    if args.download:
+        root = benchmark.download(data_dir / benchmark.name, sys.stderr.isatty())
+    else:
+        root = Path(args.root) if args.root else benchmark.default_root(data_dir)
+    return benchmark.load(root, data_dir, sys.stderr.isatty())

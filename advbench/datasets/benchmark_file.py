@@ -1,15 +1,27 @@
-"""The benchmark HDF5 file: clean stop signs, their adversarial variants and provenance.
+"""The benchmark HDF5 file: clean normal images, their adversarial variants, the victim and provenance.
 
-Layout (schema version ``SCHEMA_VERSION``)::
+Layout (schema version ``SCHEMA_VERSION``; images ``C x H x W``: 3 x 32 x 32 on GTSRB, 1 x 28 x 28
+on MNIST and Fashion-MNIST)::
 
-    /                       attrs: file-level provenance (schema_version, normal_class, seed, ...)
-    /normal/train           uint8 (N, 3, 32, 32)   clean training images of the normal class
-    /normal/test            uint8 (M, 3, 32, 32)   clean test images of the normal class
-    /attacks/<group>/images          uint8 (K, 3, 32, 32) adversarial images that fool the victim
+    /                       attrs: file-level provenance (schema_version, benchmark, normal_class, seed, ...)
+    /normal/train           uint8 (N, C, H, W)   clean training images of the normal class (or sample)
+    /normal/test            uint8 (M, C, H, W)   clean test images of the normal class (or sample)
+    /normal/train_labels, /normal/test_labels    int64 (N,), (M,) their classes
+    /normal/train_index, /normal/test_index      int64 (N,), (M,) their rows in the benchmark's
+                                                 official training and test splits
+    /attacks/<group>/images          uint8 (K, C, H, W) adversarial images that fool the victim
     /attacks/<group>/source_index    int64 (K,)  row of ``/normal/test`` each image came from
     /attacks/<group>/predicted_label int64 (K,)  the victim's label for the stored image
     /attacks/<group>/l2, /linf       float64 (K,) distance to the clean image, pixels in [0, 1]
     /attacks/<group>                 attrs: family, parameters and counts (see below)
+    /victim/state/<name>             the victim's weights and buffers by ``state_dict`` name
+    /victim                          attrs: architecture, training settings and history, input
+                                     normalization, test accuracy, sha256 of the state
+                                     (``attacks.victim.victim_record``)
+
+``normal_class`` is a class id, or ``all`` (``datasets.allclasses``): then ``/normal/train`` is a
+class-stratified sample of the whole training split and ``/normal/test`` the sample of correctly
+classified test images that the attacks start from.
 
 An attack set is named by its variant (``fgsm``, ``fgsm@eps=4/255``, see
 ``advbench.attacks.variants``); its group is that name percent-encoded (``/`` would nest groups),
@@ -26,13 +38,18 @@ dropped), ``fooled_before_rounding`` (outputs that fooled the victim as the atta
 Version 1 files counted ``succeeded`` before rounding for FGSM and BIM; they are read with that
 count as ``fooled_before_rounding`` and ``succeeded`` = the stored images, as version 2 writes them.
 Version 3 added variants (names with parameters, encoded group names, the ``family`` attribute);
-older files are read with ``family`` = the name.
+older files are read with ``family`` = the name. Version 4 added the ``benchmark`` attribute (older
+files are GTSRB's), the victim, and the labels and rows of the normal images (older files: the
+normal class as every label, the test rows from the ``normal_test_gtsrb_index`` attribute, no
+training rows, no victim).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +59,10 @@ from advbench.errors import DataError
 from advbench.fileio import atomic_path, sha256_file
 
 #: Bump when the layout or the meaning of a field changes; readers refuse versions not in ``READABLE``.
-SCHEMA_VERSION = 3
-READABLE = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE = (1, 2, 3, 4)
+#: The optional arrays of ``/normal`` (schema 4): labels and rows in the official splits.
+_NORMAL_ARRAYS = ("train_labels", "test_labels", "train_index", "test_index")
 
 
 @dataclass
@@ -63,13 +82,26 @@ class AttackSet:
 
 @dataclass
 class Benchmark:
-    """Clean normal-class images, the attack sets by variant name (family, then budget order), provenance."""
+    """Clean normal images, the attack sets by variant name (family, then budget order), provenance;
+    the normal images' labels and rows (None where a file from before schema 4 lacks them) and the
+    victim (``{"arrays": {name: array}, "attrs": {...}}``, ``attacks.victim.victim_record``; None
+    in older files)."""
 
     normal_train: np.ndarray
     normal_test: np.ndarray
     attacks: dict[str, AttackSet]
     attrs: dict = field(default_factory=dict)
     sha256: str = ""
+    train_labels: np.ndarray | None = None
+    test_labels: np.ndarray | None = None
+    train_index: np.ndarray | None = None
+    test_index: np.ndarray | None = None
+    victim: dict | None = None
+
+    @property
+    def benchmark(self) -> str:
+        """The benchmark the file was built from (files before schema 4 are GTSRB's)."""
+        return str(self.attrs.get("benchmark", "gtsrb"))
 
 
 _ATTACK_ARRAYS = ("images", "source_index", "predicted_label", "l2", "linf")
@@ -126,10 +158,12 @@ def _upgraded(name: str, attrs: dict, version: int, kept: int) -> dict:
     return {"family": name, **attrs}
 
 
-def _check_images(name: str, images: np.ndarray) -> np.ndarray:
+def _check_images(name: str, images: np.ndarray, shape: tuple | None = None) -> np.ndarray:
+    """``images`` when uint8 ``(N, C, H, W)`` (of ``C x H x W`` = ``shape`` when given); ValueError otherwise."""
     images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"{name}: expected uint8 images of shape (N, 3, H, W), got {images.dtype} {images.shape}")
+    if images.dtype != np.uint8 or images.ndim != 4 or (shape is not None and images.shape[1:] != tuple(shape)):
+        expected = f"(N, {', '.join(map(str, shape))})" if shape is not None else "(N, C, H, W)"
+        raise ValueError(f"{name}: expected uint8 images of shape {expected}, got {images.dtype} {images.shape}")
     return images
 
 
@@ -137,23 +171,29 @@ def write_benchmark(path: str | os.PathLike, benchmark: Benchmark) -> str:
     """Write ``benchmark`` to ``path`` atomically and return the file's sha256.
 
     ``benchmark.sha256`` is ignored (it describes a written file). Attack sets must have
-    rows of equal length; images must be uint8.
+    rows of equal length; images must be uint8, of one shape.
     """
     import h5py
 
+    test = _check_images("normal_test", benchmark.normal_test)
+    train = _check_images("normal_train", benchmark.normal_train, test.shape[1:])
     attacks = {}
     for name, attack in benchmark.attacks.items():
         arrays = {key: np.asarray(getattr(attack, key), dtype=_ARRAY_DTYPES[key]) for key in _ATTACK_ARRAYS}
         if len(arrays["images"]):
-            _check_images(f"attack {name}", arrays["images"])
+            _check_images(f"attack {name}", arrays["images"], test.shape[1:])
         lengths = {key: len(value) for key, value in arrays.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"attack {name}: arrays of unequal length {lengths}")
         if not (np.isfinite(arrays["l2"]).all() and np.isfinite(arrays["linf"]).all()):
             raise ValueError(f"attack {name}: non-finite distances")
         attacks[name] = (arrays, attack.attrs)
-    train = _check_images("normal_train", benchmark.normal_train)
-    test = _check_images("normal_test", benchmark.normal_test)
+    extra = {key: getattr(benchmark, key) for key in _NORMAL_ARRAYS if getattr(benchmark, key) is not None}
+    for key, value in extra.items():
+        if len(value) != len(train if key.startswith("train") else test):
+            raise ValueError(
+                f"normal {key}: {len(value)} rows for the images' {len(train if key.startswith('train') else test)}"
+            )
 
     path = Path(path)
     with atomic_path(path, suffix=".h5") as tmp:
@@ -162,6 +202,8 @@ def write_benchmark(path: str | os.PathLike, benchmark: Benchmark) -> str:
             normal = handle.create_group("normal")
             normal.create_dataset("train", data=train, compression="gzip", compression_opts=4)
             normal.create_dataset("test", data=test, compression="gzip", compression_opts=4)
+            for key, value in extra.items():
+                normal.create_dataset(key, data=np.asarray(value, dtype=np.int64))
             group = handle.create_group("attacks", track_order=True)
             for name, (arrays, attrs) in attacks.items():
                 sub = group.create_group(group_name(name))
@@ -170,48 +212,105 @@ def write_benchmark(path: str | os.PathLike, benchmark: Benchmark) -> str:
                         value = value.reshape(0, *test.shape[1:])
                     sub.create_dataset(key, data=value, compression="gzip" if key == "images" else None)
                 _write_attrs(sub, attrs)
+            if benchmark.victim is not None:
+                victim = handle.create_group("victim")
+                state = victim.create_group("state", track_order=True)
+                for key, value in benchmark.victim["arrays"].items():
+                    state.create_dataset(key, data=value)
+                _write_attrs(victim, benchmark.victim["attrs"])
             handle.attrs["complete"] = True
         return sha256_file(tmp)
 
 
-def read_benchmark(path: str | os.PathLike) -> Benchmark:
-    """Read a benchmark file; DataError naming the file when it is missing, damaged or of another schema."""
+@contextlib.contextmanager
+def _open_checked(path: Path, flag: str = "") -> Iterator:
+    """The open HDF5 file at ``path`` and its schema version, once it is a complete benchmark file of a
+    readable schema; DataError naming ``flag`` (when given) and the file otherwise, also for what
+    the block raises on a damaged file."""
     import h5py
 
-    path = Path(path)
+    where = f"{flag} {path}" if flag else str(path)
     if not path.is_file():
-        raise DataError(f"{path}: no such benchmark file (build it with `advbench generate-attacks`)")
+        raise DataError(f"{where}: no such benchmark file (build it with `advbench generate-attacks`)")
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:
-        raise DataError(f"{path}: not a readable HDF5 file (damaged or truncated?): {exc}") from None
+        raise DataError(f"{where}: not a readable HDF5 file (damaged or truncated?): {exc}") from None
     try:
         with handle:
             version = handle.attrs.get("schema_version")
             if version is None:
-                raise DataError(f"{path}: not an advbench benchmark file (no schema_version attribute)")
+                raise DataError(f"{where}: not an advbench benchmark file (no schema_version attribute)")
             if int(version) not in READABLE:
                 raise DataError(
-                    f"{path}: schema version {int(version)} is not supported (this advbench reads versions "
+                    f"{where}: schema version {int(version)} is not supported (this advbench reads versions "
                     f"{', '.join(map(str, READABLE))}); rebuild it with `advbench generate-attacks`"
                 )
             if not handle.attrs.get("complete", False):
-                raise DataError(f"{path}: incomplete benchmark file (the write was interrupted); rebuild it")
-            attrs = _read_attrs(handle)
-            attacks = {}
-            for name in attrs.get("attack_order", []):
-                group = handle["attacks"][group_name(name)]
-                arrays = {key: group[key][()] for key in _ATTACK_ARRAYS}
-                attrs_of = _upgraded(name, _read_attrs(group), int(version), len(arrays["images"]))
-                attacks[name] = AttackSet(**arrays, attrs=attrs_of)
-            train = handle["normal/train"][()]
-            test = handle["normal/test"][()]
+                raise DataError(f"{where}: incomplete benchmark file (the write was interrupted); rebuild it")
+            yield handle, int(version)
     except DataError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise DataError(f"{path}: damaged benchmark file ({type(exc).__name__}: {exc})") from None
+        raise DataError(f"{where}: damaged benchmark file ({type(exc).__name__}: {exc})") from None
+
+
+def _victim_of(handle) -> dict | None:
+    """The ``/victim`` group as ``{"arrays", "attrs"}``, None when the file has none."""
+    if "victim" not in handle:
+        return None
+    group = handle["victim"]
+    return {"arrays": {key: group["state"][key][()] for key in group["state"]}, "attrs": _read_attrs(group)}
+
+
+def _normal_arrays(handle, attrs: dict, version: int, n_train: int, n_test: int) -> dict:
+    """Labels and rows of the normal images; for files before schema 4 what their attributes say."""
+    if version >= 4:
+        return {key: handle["normal"][key][()] if key in handle["normal"] else None for key in _NORMAL_ARRAYS}
+    normal_class = int(attrs.get("normal_class", 14))
+    test_index = attrs.get("normal_test_gtsrb_index")
+    return {
+        "train_labels": np.full(n_train, normal_class, dtype=np.int64),
+        "test_labels": np.full(n_test, normal_class, dtype=np.int64),
+        "train_index": None,
+        "test_index": None if test_index is None else np.asarray(test_index, dtype=np.int64),
+    }
+
+
+def read_benchmark(path: str | os.PathLike) -> Benchmark:
+    """Read a benchmark file; DataError naming the file when it is missing, damaged or of another schema."""
+    path = Path(path)
+    with _open_checked(path) as (handle, version):
+        attrs = _read_attrs(handle)
+        attacks = {}
+        for name in attrs.get("attack_order", []):
+            group = handle["attacks"][group_name(name)]
+            arrays = {key: group[key][()] for key in _ATTACK_ARRAYS}
+            attrs_of = _upgraded(name, _read_attrs(group), version, len(arrays["images"]))
+            attacks[name] = AttackSet(**arrays, attrs=attrs_of)
+        train = handle["normal/train"][()]
+        test = handle["normal/test"][()]
+        normal = _normal_arrays(handle, attrs, version, len(train), len(test))
+        victim = _victim_of(handle)
     attrs.pop("complete", None)
-    return Benchmark(train, test, attacks, attrs, sha256_file(path))
+    return Benchmark(train, test, attacks, attrs, sha256_file(path), **normal, victim=victim)
+
+
+def read_victim(path: str | os.PathLike, flag: str = "--victim-from") -> tuple[dict, dict]:
+    """The victim of a benchmark file without its images: its arrays by name, and its attributes with
+    the file's ``benchmark`` and ``image_shape`` (``C x H x W``) added. DataError naming ``flag`` and
+    the file when the file is not a readable benchmark file or holds no victim (files before schema 4)."""
+    path = Path(path)
+    with _open_checked(path, flag) as (handle, version):
+        victim = _victim_of(handle)
+        if victim is None:
+            raise DataError(
+                f"{flag} {path}: holds no victim (schema version {version}; files carry theirs from schema 4 on, "
+                "rebuild it or pass the checkpoint with --victim)"
+            )
+        benchmark = str(_read_attrs(handle).get("benchmark", "gtsrb"))
+        shape = [int(n) for n in handle["normal/test"].shape[1:]]
+    return victim["arrays"], {**victim["attrs"], "benchmark": benchmark, "image_shape": shape}
 
 
 def _median(values: np.ndarray) -> float | None:
@@ -237,16 +336,21 @@ def attack_summary(attack: AttackSet) -> dict:
 
 
 def summary(path: str | os.PathLike) -> dict:
-    """What ``advbench info FILE --json`` prints: image counts, victim accuracy, per-attack figures."""
+    """What ``advbench info FILE --json`` prints: benchmark, image counts, victim accuracy and sha256,
+    per-attack figures."""
     bench = read_benchmark(path)
     attrs = bench.attrs
     info = {
         "file": str(path),
         "sha256": bench.sha256,
+        "benchmark": bench.benchmark,
+        "image_shape": list(bench.normal_test.shape[1:]),
         "normal_train": int(bench.normal_train.shape[0]),
         "normal_test": int(bench.normal_test.shape[0]),
         "attacks": {name: attack_summary(attack) for name, attack in bench.attacks.items()},
     }
+    if bench.victim is not None:
+        info["victim_sha256"] = bench.victim["attrs"].get("sha256")
     for key in (
         "schema_version",
         "normal_class",

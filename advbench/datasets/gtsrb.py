@@ -37,8 +37,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from advbench.datasets.splits import ImageSet
 from advbench.errors import DataError
-from advbench.fileio import atomic_path
+from advbench.fileio import arrays_sha256, atomic_path
 
 #: Bump when the crop or parse logic changes, to invalidate old caches.
 LOADER_VERSION = 1
@@ -63,22 +64,11 @@ class Annotation:
 
 
 @dataclass(frozen=True)
-class Split:
-    """Images (N x 3 x size x size, uint8) and labels (N,) of one GTSRB split."""
-
-    images: np.ndarray
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.labels.shape[0])
-
-
-@dataclass(frozen=True)
 class GTSRB:
     """The whole 43-class train/test sets plus provenance."""
 
-    train: Split
-    test: Split
+    train: ImageSet
+    test: ImageSet
     root: Path
     layout: str
     csv_sha256: dict[str, str] = field(repr=False)
@@ -88,10 +78,16 @@ class GTSRB:
     def content_sha256(self) -> str:
         """sha256 of the loaded images and labels: the same for every copy of the same data, wherever
         and whenever it was unpacked (what the victim cache is keyed by)."""
-        digest = hashlib.sha256()
-        for array in (self.train.images, self.train.labels, self.test.images, self.test.labels):
-            digest.update(np.ascontiguousarray(array).tobytes())
-        return digest.hexdigest()
+        return arrays_sha256(self.train.images, self.train.labels, self.test.images, self.test.labels)
+
+    def provenance(self) -> dict:
+        """What a benchmark file records of the GTSRB copy it was built from."""
+        return {
+            "gtsrb_fingerprint": self.fingerprint,
+            "gtsrb_content_sha256": self.content_sha256,
+            "gtsrb_layout": self.layout,
+            "csv_sha256": dict(self.csv_sha256),
+        }
 
     def summary(self) -> dict:
         """Counts and provenance for ``advbench info``."""
@@ -226,14 +222,14 @@ def crop_roi(annotation: Annotation, size: int = 32) -> np.ndarray:
     return np.asarray(crop, dtype=np.uint8).transpose(2, 0, 1)
 
 
-def _crop_all(rows: list[Annotation], size: int, progress: bool, desc: str) -> Split:
+def _crop_all(rows: list[Annotation], size: int, progress: bool, desc: str) -> ImageSet:
     from tqdm import tqdm
 
     images = np.empty((len(rows), 3, size, size), dtype=np.uint8)
     for i, row in enumerate(tqdm(rows, desc=desc, unit="img", disable=not progress, leave=False)):
         images[i] = crop_roi(row, size)
     labels = np.fromiter((r.class_id for r in rows), dtype=np.int64, count=len(rows))
-    return Split(images, labels)
+    return ImageSet(images, labels)
 
 
 def _cache_key(root: Path, layout: _Layout, rows: list[Annotation], csv_sha: dict[str, str], size: int) -> str:
@@ -288,17 +284,17 @@ def load_gtsrb(
     return GTSRB(train, test, root, layout.kind, csv_sha, key)
 
 
-def _read_cache(cache_file: Path | None) -> tuple[Split, Split] | None:
+def _read_cache(cache_file: Path | None) -> tuple[ImageSet, ImageSet] | None:
     if cache_file is None or not cache_file.is_file():
         return None
     try:
         with np.load(cache_file) as npz:
-            return Split(npz["train_images"], npz["train_labels"]), Split(npz["test_images"], npz["test_labels"])
+            return ImageSet(npz["train_images"], npz["train_labels"]), ImageSet(npz["test_images"], npz["test_labels"])
     except (OSError, ValueError, KeyError):
         return None  # a damaged cache is rebuilt
 
 
-def _write_cache(cache_file: Path, train: Split, test: Split) -> None:
+def _write_cache(cache_file: Path, train: ImageSet, test: ImageSet) -> None:
     try:
         with atomic_path(cache_file, suffix=".npz") as tmp, open(tmp, "wb") as handle:
             np.savez(

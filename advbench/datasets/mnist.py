@@ -8,6 +8,7 @@ else ``datasets/<benchmark>``) is the benchmark registry's (``datasets.registry`
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from advbench.datasets.idx import read_idx
+from advbench.datasets.splits import ImageSet
 from advbench.errors import DataError
+from advbench.fileio import arrays_sha256
 
 FILES = (
     "train-images-idx3-ubyte.gz",
@@ -82,6 +85,23 @@ class ImageClasses:
     @property
     def classes(self) -> list[int]:
         return sorted(set(self.train_labels.tolist()) | set(self.test_labels.tolist()))
+
+    @property
+    def train(self) -> ImageSet:
+        return ImageSet(self.train_images, self.train_labels)
+
+    @property
+    def test(self) -> ImageSet:
+        return ImageSet(self.test_images, self.test_labels)
+
+    @functools.cached_property
+    def content_sha256(self) -> str:
+        """sha256 of the loaded images and labels, as GTSRB's (what the victim cache is keyed by)."""
+        return arrays_sha256(self.train_images, self.train_labels, self.test_images, self.test_labels)
+
+    def provenance(self) -> dict:
+        """What a benchmark file records of the files it was built from."""
+        return {"idx_sha256": self.sha256, "content_sha256": self.content_sha256}
 
     def summary(self) -> dict:
         """What ``advbench info --benchmark NAME --json`` prints."""

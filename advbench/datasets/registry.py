@@ -2,9 +2,26 @@
 
 An entry (``Benchmark``) holds everything that differs between benchmarks: its loader and
 download, image shape, classes and their names, default location and environment variable, what
-``advbench run`` reads (``run_source``), its protocols, the victim's architecture and training
-defaults (``generate-attacks``), and the detectors' preprocessing defaults with their sources.
-Everything else asks the registry (``get(name)``); no other module compares benchmark names.
+``advbench run`` reads (``run_source``), its protocols, the victim's training settings and the
+attack budgets of ``generate-attacks`` with their sources, and the detectors' preprocessing
+defaults with their sources. Everything else asks the registry (``get(name)``); no other module
+compares benchmark names.
+
+Victims (``attacks.victim``: one VGG-style CNN whose input and class count follow the image shape
+and classes): GTSRB keeps ``VictimConfig``'s defaults (8 epochs with augmentation); MNIST and
+Fashion-MNIST train without augmentation (the literature's victims use none) for the epochs in
+``_IDX_VICTIMS``, measured to reach >= 99.0 % and >= 90 % test accuracy (``docs/protocols.md``).
+
+Attack budgets (``generate-attacks``, under ``--config``/``--set``): GTSRB keeps the attack
+registry's defaults, those of the paper's stop-sign setting. MNIST takes the budgets of the
+detection literature: FGSM at L-inf 0.3 and BIM at 0.3 with 50 steps of 0.01 (Feinman et al.
+2017, ``rfeinman/detecting-adversarial-samples scripts/craft_adv_samples.py``, which LID's code
+reuses), PGD at 0.3 with 40 steps of 0.01 from a random start (Madry et al. 2018,
+``MadryLab/mnist_challenge config.json``). Fashion-MNIST has no budget in those detection papers;
+it takes L-inf 0.1, the Fashion-MNIST budget of Wong and Kolter (ICML 2018,
+``locuslab/convex_adversarial examples/fashion_mnist.py``), with MNIST's step sizes and counts.
+DeepFool and C&W are minimal-perturbation attacks and Boundary a decision-based one: they keep
+the attack registry's settings everywhere.
 
 Detector defaults follow the reference scripts of the baselines, lukasruff/Deep-SVDD
 ``src/scripts/<dataset>_<method>.sh``:
@@ -67,10 +84,15 @@ class Benchmark:
     protocols: tuple[str, ...]
     load: Callable = field(repr=False)
     download: Callable = field(repr=False)
+    #: The class ``generate-attacks`` makes normal unless ``--normal-class`` says otherwise (None: all).
     default_normal_class: int | None = None
     #: The victim of ``generate-attacks``: settings over ``attacks.victim.VictimConfig``'s defaults
-    #: (sized for GTSRB: 8 epochs reach >= 95 % test accuracy); None where none is defined yet.
-    victim: dict | None = None
+    #: (sized for GTSRB: 8 epochs reach >= 95 % test accuracy).
+    victim: dict = field(default_factory=dict)
+    #: ``generate-attacks``' attack parameters: family -> values over the attack registry's defaults.
+    attack_params: dict[str, dict] = field(default_factory=dict)
+    #: Where each family's values in ``attack_params`` come from.
+    attack_sources: dict[str, str] = field(default_factory=dict)
     detector_defaults: dict[str, dict] = field(default_factory=dict)
     detector_sources: dict[str, str] = field(default_factory=dict)
 
@@ -90,6 +112,14 @@ class Benchmark:
     def detector_params(self, detector: str) -> dict:
         """The preprocessing defaults this benchmark sets for ``detector`` (empty: the detector's own)."""
         return dict(self.detector_defaults.get(detector, {}))
+
+    def class_slug(self, normal_class: int | str) -> str:
+        """A file-name word for ``normal_class`` (a class id, or ``all``): its name, lower case, with
+        ``-`` for spaces and slashes (GTSRB's class 14 is ``stop``)."""
+        if normal_class == "all":
+            return "all"
+        name = self.class_names[int(normal_class)].lower()
+        return "-".join(name.replace("/", " ").split())
 
     def check_class(self, normal_class: int, flag: str = "--normal-class") -> int:
         """``normal_class`` when it is one of the benchmark's classes; AdvbenchError naming ``flag`` otherwise."""
@@ -177,6 +207,45 @@ _IDX_DETECTOR_SOURCES = {
 }
 
 
+#: Victim settings of the 28 x 28 grey-scale benchmarks (see the module docstring).
+_IDX_VICTIMS = {
+    "mnist": {"epochs": 4, "augment": False},
+    "fashion-mnist": {"epochs": 8, "augment": False},
+}
+_FEINMAN = "Feinman et al. 2017, rfeinman/detecting-adversarial-samples scripts/craft_adv_samples.py"
+_MADRY = "Madry et al. 2018, MadryLab/mnist_challenge config.json"
+_WONG_KOLTER = "Wong and Kolter 2018, locuslab/convex_adversarial examples/fashion_mnist.py"
+
+
+def _linf_budgets(eps: float) -> dict[str, dict]:
+    """FGSM, BIM and PGD at L-inf ``eps`` with the MNIST literature's step sizes and counts."""
+    return {
+        "fgsm": {"eps": eps},
+        "bim": {"eps": eps, "alpha": 0.01, "steps": 50},
+        "pgd": {"eps": eps, "alpha": 0.01, "steps": 40},
+    }
+
+
+_IDX_ATTACKS = {
+    "mnist": (
+        _linf_budgets(0.3),
+        {
+            "fgsm": f"eps 0.3: {_FEINMAN}",
+            "bim": f"eps 0.3, 50 steps of 0.01: {_FEINMAN}",
+            "pgd": f"eps 0.3, 40 steps of 0.01, random start: {_MADRY}",
+        },
+    ),
+    "fashion-mnist": (
+        _linf_budgets(0.1),
+        {
+            "fgsm": f"eps 0.1: {_WONG_KOLTER}",
+            "bim": f"eps 0.1: {_WONG_KOLTER}; 50 steps of 0.01 as on MNIST ({_FEINMAN})",
+            "pgd": f"eps 0.1: {_WONG_KOLTER}; 40 steps of 0.01 as on MNIST ({_MADRY})",
+        },
+    ),
+}
+
+
 def _idx_benchmark(name: str, label: str, class_names: tuple[str, ...], sources: dict[str, str]) -> Benchmark:
     """A 28 x 28 grey-scale benchmark read from its four IDX files (``datasets.mnist``), every class
     normal in turn under protocols 2 (the default) and 1."""
@@ -201,6 +270,9 @@ def _idx_benchmark(name: str, label: str, class_names: tuple[str, ...], sources:
         protocols=("2", "1"),
         load=load,
         download=download,
+        victim=_IDX_VICTIMS[name],
+        attack_params=_IDX_ATTACKS[name][0],
+        attack_sources=_IDX_ATTACKS[name][1],
         detector_defaults=_IDX_DETECTOR_DEFAULTS,
         detector_sources=sources,
     )

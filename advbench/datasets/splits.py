@@ -1,5 +1,5 @@
 """What one (normal class, seed) of a benchmark gives a run: clean training images, clean test
-images and named anomaly sets.
+images and named anomaly sets; and ``ImageSet``, the labelled images of one split of a benchmark.
 
 Every benchmark is this shape. On GTSRB (``protocols``) the anomaly sets are the attacks of the
 benchmark file, whose images were made from clean test images (``source_index``), plus
@@ -14,6 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Labelled images of one split of a benchmark: uint8 ``N x C x H x W`` and int64 labels ``(N,)``."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ METRIC_TABLES = {
     "auc": (
         "auc_table",
         "AUC (%) per detector and attack",
-        "clean test stop signs are negatives, the attack's adversarial images positives",
+        "clean test images are negatives, the attack's adversarial images positives",
     ),
     "paired_auc": (
         "paired_table",
@@ -106,14 +106,26 @@ def _write_table(
     return [out / f"{stem}.md", out / f"{stem}.tex"]
 
 
-def _where(records: list[dict], seeds: list[int], sha: str) -> str:
-    """The sentence every caption ends with: data file (sha256), seeds, protocol and training profile
-    (one of each per folder, see ``guard``; lines from before they were recorded count as ``official``
-    and ``default``)."""
+def _data_sentence(data: dict | None) -> str:
+    """What the benchmark file holds (``run.json``'s ``data``, ``sources.AttackFile.describe``):
+    benchmark, normal class and the victim's test accuracy; empty for runs from before it was recorded."""
+    if not data or "normal_class" not in data:
+        return ""
+    normal = data["normal_class"]
+    normal = "every class normal" if data["class_name"] is None else f"normal class {normal} ({data['class_name']})"
+    accuracy = data.get("victim_test_accuracy")
+    victim = "" if accuracy is None else f"; victim test accuracy {100 * accuracy:.1f}%"
+    return f"{data['label']}, {normal}{victim}. "
+
+
+def _where(records: list[dict], seeds: list[int], sha: str, data: dict | None = None) -> str:
+    """The sentence every caption ends with: the data (``_data_sentence``), its file's sha256, seeds,
+    protocol and training profile (one of each per folder, see ``guard``; lines from before they were
+    recorded count as ``official`` and ``default``)."""
     settings = guard.line_settings(records[0])
     return (
-        f"Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; protocol {settings['protocol']}; "
-        f"training profile {settings['profile']}."
+        f"{_data_sentence(data)}Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; protocol "
+        f"{settings['protocol']}; training profile {settings['profile']}."
     )
 
 
@@ -345,7 +357,7 @@ def render(
     attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
     stats = significance.FolderStats(scores, records, seeds, bootstrap, pairing(bench, attack_sets, scores))
     stats.check()
-    where = _where(records, seeds, sha)
+    where = _where(records, seeds, sha, last.get("data"))
     written, cells = render_tables(out, records, detectors, attacks, where, seeds, stats, ci)
     sweeps = budget.sweeps(attack_sets, attacks)
     written += budget.render(out, detectors, attack_sets, sweeps, where, cells, stats, ci)

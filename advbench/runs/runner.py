@@ -205,6 +205,7 @@ def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dic
         "config": config.to_json(),
         "command_line": command_line,
         "benchmark": source.benchmark,
+        "data": source.describe(),
         "data_sha256": source.sha256,
         "attacks": planned.columns,
         "classes": planned.classes,

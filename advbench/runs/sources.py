@@ -2,10 +2,13 @@
 
 A source has a ``benchmark`` name, a ``sha256`` (recorded in every result line and compared by
 the folder guard), its ``classes`` (the normal classes it can run), ``columns(protocol)`` (the
-anomaly sets of every pair) and ``split(protocol, normal_class, seed)`` (``datasets.splits.Split``).
+anomaly sets of every pair), ``split(protocol, normal_class, seed)`` (``datasets.splits.Split``)
+and ``describe()`` (what ``run.json`` records of the data and the table captions name).
 
 - ``AttackFile``: a benchmark file of ``advbench generate-attacks`` (one normal class, the
-  file's; anomaly sets = its attacks, ``--attacks``), protocols ``official`` and ``heldout-train``.
+  file's, or ``all``; anomaly sets = its attacks, ``--attacks``), protocols ``official`` and
+  ``heldout-train``. A file of any benchmark (GTSRB, MNIST, Fashion-MNIST) is read alike;
+  ``describe()`` says which benchmark it holds, its normal class and its victim's test accuracy.
 - ``LabelledImages``: MNIST or Fashion-MNIST from their IDX files; every class can be normal
   (``--classes``); protocols ``1`` and ``2`` (``datasets.oneclass``), anomaly set ``other-classes``.
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advbench.datasets import oneclass, protocols, registry
+from advbench.datasets import allclasses, oneclass, protocols, registry
 from advbench.errors import DataError
 
 _CACHE: dict = {}
@@ -37,11 +40,24 @@ class AttackFile:
         self.attacks = list(self.bench.attacks) if attacks is None else list(attacks)
 
     @property
-    def classes(self) -> list[int]:
-        return [int(self.bench.attrs.get("normal_class", 14))]
+    def classes(self) -> list[int | str]:
+        value = self.bench.attrs.get("normal_class", 14)
+        return [value if value == allclasses.ALL else int(value)]
 
     def columns(self, protocol: str) -> list[str]:
         return protocols.columns(protocol, self.attacks)
+
+    def describe(self) -> dict:
+        """The file's benchmark, normal class (with its name) and victim test accuracy."""
+        entry = registry.get(self.bench.benchmark, f"{self.location}: benchmark")
+        normal_class = self.classes[0]
+        return {
+            "benchmark": entry.name,
+            "label": entry.label,
+            "normal_class": normal_class,
+            "class_name": None if normal_class == allclasses.ALL else entry.class_names[normal_class],
+            "victim_test_accuracy": self.bench.attrs.get("victim_test_accuracy"),
+        }
 
     def split(self, protocol: str, normal_class: int, seed: int):
         return protocols.gtsrb_split(self.bench, protocol, seed, self.attacks)
@@ -62,6 +78,10 @@ class LabelledImages:
 
     def columns(self, protocol: str) -> list[str]:
         return [oneclass.OTHER_CLASSES]
+
+    def describe(self) -> dict:
+        entry = registry.get(self.benchmark)
+        return {"benchmark": entry.name, "label": entry.label}
 
     def split(self, protocol: str, normal_class: int, seed: int):
         return oneclass.split(self.data, protocol, normal_class, seed)

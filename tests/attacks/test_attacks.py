@@ -10,38 +10,13 @@ from importlib import metadata
 import numpy as np
 import pytest
 import torch
-from _attack_data import TINY_VICTIM, synthetic_gtsrb, tiny_config, write_official_layout
+from _attack_data import TINY_TOML, TINY_VICTIM, synthetic_gtsrb, tiny_config, write_official_layout
 
 from advbench import cli
 from advbench.attacks.pipeline import generate, victim_cache_path
 from advbench.attacks.quantize import keep_adversarial, quantize
 from advbench.attacks.victim import cache_key, load_checkpoint, predict, train_victim
 from advbench.datasets.benchmark_file import read_benchmark
-
-CONFIG_TOML = """
-[victim]
-epochs = 6
-batch_size = 30
-lr = 0.01
-width = 4
-augment = false
-
-[boundary]
-steps = 20
-init_directions = 20
-batch_size = 8
-
-[fgsm]
-eps = 0.3
-
-[bim]
-eps = 0.3
-alpha = 0.05
-
-[deepfool]
-steps = 5
-batch_size = 8
-"""
 
 
 def _installed_version(package: str) -> str | None:
@@ -58,7 +33,7 @@ def built(tmp_path_factory):
     data = synthetic_gtsrb()
     root = write_official_layout(base / "gtsrb", data)
     config = base / "tiny.toml"
-    config.write_text(CONFIG_TOML)
+    config.write_text(TINY_TOML)
     out = base / "out" / "bench.h5"
     argv = [
         "generate-attacks",

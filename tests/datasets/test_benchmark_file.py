@@ -176,3 +176,51 @@ def test_rejects_bad_arrays(tmp_path):
     with pytest.raises(ValueError, match="uint8"):
         bf.write_benchmark(tmp_path / "b.h5", bench)
     assert not (tmp_path / "b.h5").exists()
+
+
+def test_schema_3_file_reads_without_victim_with_the_normal_class_as_labels(tmp_path):
+    """Files before schema 4 (no benchmark, victim, labels or rows) are still read: GTSRB's, every label
+    the normal class, the test rows from their attribute; asking for their victim is a one-line error."""
+    path = tmp_path / "v3.h5"
+    original = _benchmark()
+    original.attrs["normal_test_gtsrb_index"] = [3, 5, 7, 9, 11]
+    bf.write_benchmark(path, original)
+    with h5py.File(path, "r+") as handle:
+        handle.attrs["schema_version"] = 3
+    back = bf.read_benchmark(path)
+    assert back.benchmark == "gtsrb" and back.victim is None and back.train_index is None
+    assert back.train_labels.tolist() == [14] * 6 and back.test_labels.tolist() == [14] * 5
+    assert back.test_index.tolist() == [3, 5, 7, 9, 11]
+    with pytest.raises(DataError, match=r"--victim-from .*v3\.h5: holds no victim \(schema version 3"):
+        bf.read_victim(path)
+
+
+def test_grey_images_labels_rows_and_victim_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    grey = lambda n: rng.integers(0, 256, size=(n, 1, 28, 28), dtype=np.uint8)  # noqa: E731
+    attack = bf.AttackSet(grey(2), np.array([0, 2]), np.array([1, 1]), np.ones(2), np.ones(2), {"family": "fgsm"})
+    victim = {"arrays": {"w.weight": rng.random((2, 3)).astype(np.float32)}, "attrs": {"sha256": "ab", "x": [1]}}
+    bench = bf.Benchmark(
+        grey(4),
+        grey(3),
+        {"fgsm": attack},
+        {"benchmark": "mnist", "normal_class": "all"},
+        train_labels=np.array([0, 1, 2, 3]),
+        test_labels=np.array([4, 5, 6]),
+        train_index=np.array([10, 11, 12, 13]),
+        test_index=np.array([0, 5, 9]),
+        victim=victim,
+    )
+    path = tmp_path / "grey.h5"
+    bf.write_benchmark(path, bench)
+    back = bf.read_benchmark(path)
+    assert back.benchmark == "mnist" and back.attrs["normal_class"] == "all"
+    for key in ("train_labels", "test_labels", "train_index", "test_index"):
+        np.testing.assert_array_equal(getattr(back, key), getattr(bench, key))
+    np.testing.assert_array_equal(back.victim["arrays"]["w.weight"], victim["arrays"]["w.weight"])
+    arrays, meta = bf.read_victim(path)
+    assert meta == {"sha256": "ab", "x": [1], "benchmark": "mnist", "image_shape": [1, 28, 28]}
+    assert bf.summary(path)["image_shape"] == [1, 28, 28] and bf.summary(path)["victim_sha256"] == "ab"
+    bench.normal_train = rng.integers(0, 256, size=(4, 3, 28, 28), dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"normal_train: expected uint8 images of shape \(N, 1, 28, 28\)"):
+        bf.write_benchmark(tmp_path / "mixed.h5", bench)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from idx_files import REAL_MNIST, idx_bytes
+from idx_files import REAL_MNIST, write_arrays
 
 from advbench import detectors
 from advbench.cli import main
@@ -23,15 +23,12 @@ N_TRAIN, N_TEST = 200, 60
 def write_levels(folder: Path) -> Path:
     """IDX files where class ``c`` images are grey level ``20 c`` plus a little noise (labels cycle 0-9)."""
     rng = np.random.default_rng(1)
-    folder.mkdir(parents=True, exist_ok=True)
     arrays = []
     for n in (N_TRAIN, N_TEST):
         labels = np.arange(n) % 10
         images = 20 * labels[:, None, None] + rng.integers(0, 10, (n, 28, 28))
         arrays += [images, labels]
-    for name, array in zip(mnist.FILES, arrays, strict=True):
-        (folder / name).write_bytes(idx_bytes(array))
-    return folder
+    return write_arrays(folder, arrays)
 
 
 @pytest.fixture(scope="module")
