@@ -66,7 +66,7 @@ def write(out: Path, records: list[dict], runs: list[dict], cells: dict[str, dic
     folder = {
         "benchmark": benchmark.name,
         "benchmark_label": benchmark.label,
-        "normal_classes": sorted({int(r["normal_class"]) for r in records}),
+        "normal_classes": sorted({r["normal_class"] for r in records}, key=lambda c: (isinstance(c, str), c)),
         "data_sha256": last.get("data_sha256") or first["data_sha256"],
         "protocol": settings["protocol"],
         "profile": settings["profile"],
