@@ -16,16 +16,18 @@ has:
 
 Pages use relative links and no script or style from outside the site (``static/sort.js``,
 ``static/style.css``, shipped in the package), so the site works from ``file://`` and from any
-static host. Every input is read and checked before anything is written, and the site is built
-in a temporary folder beside ``--out`` that replaces it at the end: bad input (no run folder, a
-folder without entries, a damaged ``run.json`` or ``entries.json``, ``--out`` naming a file)
-leaves ``--out`` as it was.
+static host. A run folder without ``entries.json`` (not rendered since entries existed) is listed
+on the index as waiting for ``advbench report`` and left out of the pages. Every input is read and
+checked before anything is written, and the site is built in a temporary folder beside ``--out``
+that replaces it at the end: bad input (no rendered run folder, a damaged ``run.json`` or
+``entries.json``, ``--out`` naming a file) leaves ``--out`` as it was.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -59,8 +61,6 @@ class Folder:
 
 def _read_entries(path: Path) -> dict:
     file = path / entries_file.FILE
-    if not file.is_file():
-        raise DataError(f"{path}: no {entries_file.FILE} (run `advbench report {path}` first)")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -70,28 +70,38 @@ def _read_entries(path: Path) -> dict:
     return data
 
 
-def find_folders(reports: Path) -> list[Folder]:
-    """Every run folder under ``reports``, read and checked (AdvbenchError on bad input)."""
+def _name(reports: Path, path: Path) -> str:
+    name = path.relative_to(reports).as_posix()
+    return name if name != "." else reports.resolve().name
+
+
+def find_folders(reports: Path) -> tuple[list[Folder], list[str]]:
+    """Every rendered run folder under ``reports``, read and checked (AdvbenchError on bad input),
+    and the names of the run folders without ``entries.json``."""
     if not reports.is_dir():
         raise AdvbenchError(f"{reports}: not a folder")
     paths = sorted(p.parent for p in reports.rglob(results.RESULTS))
     if not paths:
         raise AdvbenchError(f"{reports}: no run folder ({results.RESULTS}) under it")
+    pending = [_name(reports, path) for path in paths if not (path / entries_file.FILE).is_file()]
+    if len(pending) == len(paths):
+        raise DataError(f"{reports}: no run folder has {entries_file.FILE} (run `advbench report DIR` on each)")
     found = []
     for path in paths:
-        name = path.relative_to(reports).as_posix()
+        if _name(reports, path) in pending:
+            continue
         runs = history.read_runs(path)
         found.append(
             Folder(
                 path=path,
-                name=name if name != "." else reports.resolve().name,
+                name=_name(reports, path),
                 data=_read_entries(path),
                 runs=runs,
                 documents=sorted(p.name for p in path.iterdir() if p.suffix in (".md", ".tex") and p.is_file()),
                 figures=sorted(p.name for p in (path / "figures").glob("*.png")),
             )
         )
-    return found
+    return found, pending
 
 
 def _cell(cell: dict | None) -> dict:
@@ -185,12 +195,17 @@ def build(reports: str | Path, out: str | Path) -> Path:
     """Build the site (see the module docstring) into ``out``; return ``out/index.html``."""
     reports, out = Path(reports), Path(out)
     _check_out(out)
-    folders = find_folders(reports)
+    folders, pending = find_folders(reports)
+    for name in pending:
+        print(
+            f"advbench site: {reports / name}: no {entries_file.FILE}; left out (run `advbench report`)",
+            file=sys.stderr,
+        )
     boards = leaderboards(folders)
     env = _environment()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        _write_site(staging, env, folders, boards)
+        _write_site(staging, env, folders, boards, pending)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
             out.rename(old / out.name)
@@ -204,7 +219,7 @@ def build(reports: str | Path, out: str | Path) -> Path:
     return out / "index.html"
 
 
-def _write_site(root: Path, env, folders: list[Folder], boards: dict) -> None:
+def _write_site(root: Path, env, folders: list[Folder], boards: dict, pending: list[str]) -> None:
     static = root / "static"
     static.mkdir()
     for name in STATIC:
@@ -213,7 +228,7 @@ def _write_site(root: Path, env, folders: list[Folder], boards: dict) -> None:
         {"benchmark": board["benchmark"], "label": board["label"], "file": f"leaderboards/{board_file(b, c)}"}
         for (b, c), board in boards.items()
     ]
-    _render(env, "index.html", root / "index.html", root="", folders=folders, boards=board_links)
+    _render(env, "index.html", root / "index.html", root="", folders=folders, boards=board_links, pending=pending)
     for folder in folders:
         page = root / "folders" / folder.name
         (page / "figures").mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,16 @@ def test_site_pages_link_only_inside_the_site(reports, tmp_path):
             assert not re.search(r"https?://", path.read_text(encoding="utf-8")), path
 
 
+def test_a_folder_not_rendered_yet_is_listed_and_left_out(reports, tmp_path, capsys):
+    partial = Path(shutil.copytree(reports, tmp_path / "partial"))
+    (partial / "stop" / "heldout" / "entries.json").unlink()
+    index = build.build(partial, tmp_path / "site")
+    assert "stop/heldout: no entries.json; left out" in capsys.readouterr().err
+    text = index.read_text(encoding="utf-8")
+    assert "left out (run <code>advbench report</code> on each):\nstop/heldout." in text
+    assert not (index.parent / "folders" / "stop" / "heldout").exists()
+
+
 def test_leaderboard_groups_settings_and_says_so(reports, tmp_path):
     build.build(reports, tmp_path / "site")
     board = (tmp_path / "site" / "leaderboards" / "gtsrb--fgsm.html").read_text(encoding="utf-8")
@@ -94,9 +104,10 @@ def test_bad_input_is_one_line_exit_2_and_out_untouched(reports, tmp_path, capsy
     assert f"{damaged / 'stop' / 'heldout' / 'run.json'}: not valid JSON" in _one_line(capsys)
 
     (damaged / "stop" / "heldout" / "run.json").unlink()
+    (damaged / "stop" / "heldout" / "entries.json").unlink()
     (damaged / "stop" / "entries.json").unlink()
     assert main(["site", str(damaged), "--out", str(site)]) == 2
-    assert "no entries.json (run `advbench report" in _one_line(capsys)
+    assert "no run folder has entries.json (run `advbench report DIR` on each)" in _one_line(capsys)
 
     a_file = tmp_path / "a-file"
     a_file.write_text("x", encoding="utf-8")
