@@ -20,7 +20,7 @@ from run_fixtures import NOISE, mann_whitney_auc, write_config, write_synthetic_
 from advbench import detectors
 from advbench.cli import main
 from advbench.detectors import GROUPS
-from advbench.runs import results
+from advbench.runs import intervals, results
 from advbench.runs.config import config_hash
 from advbench.score_variants import split_variant, variant_name
 
@@ -158,9 +158,14 @@ def test_markdown_numbers_equal_results(full_run):
             # one decimal, rounded: within half a unit of the last digit (plus float slack)
             assert abs(mean - np.mean(aucs)) <= 0.05 + 1e-9 and abs(std - np.std(aucs, ddof=1)) <= 0.05 + 1e-9
             best.setdefault(attack, []).append((mean, text.startswith("**")))
-    for column in best.values():
+    entries = {e["detector"]: e["metrics"]["auc"] for e in json.loads((full_run / "entries.json").read_text())["entries"]}
+    for attack, column in best.items():
         top = max(mean for mean, _ in column)
-        assert [bold for _, bold in column] == [mean == top for mean, _ in column]
+        assert all(bold for mean, bold in column if mean == top)  # the best mean is always bold
+        # bold exactly when the Holm-adjusted paired test against the best is not significant (the best: no test)
+        p_values = [entries[detector][attack]["p_holm"] for detector in ROWS]
+        assert p_values.count(None) == 1
+        assert [bold for _, bold in column] == [p is None or p >= intervals.ALPHA for p in p_values]
 
 
 def test_latex_tables_are_well_formed_booktabs(full_run):
@@ -231,7 +236,14 @@ def test_report_needs_a_run_folder_and_skips_image_figure_without_data(full_run,
     assert "skipping the most-anomalous-images figure" in capsys.readouterr().err
     assert (copy / "figures" / "training_loss.png").is_file()
     assert not (copy / "figures" / "most_anomalous_dual-adversarial.png").exists()
-    assert tables_of(copy) == tables_of(full_run)  # report reproduces every table from results and scores
+    # report reproduces every table from results and scores, but for the paired and matched AUCs'
+    # intervals and tests, which need the data file that pairs each adversarial image with its source
+    assert {k: v for k, v in tables_of(copy).items() if not k.startswith(("paired", "matched"))} == {
+        k: v for k, v in tables_of(full_run).items() if not k.startswith(("paired", "matched"))
+    }
+    assert "data file that pairs each adversarial image" in (copy / "paired_table.md").read_text()
+    assert main(["report", str(copy)]) == 0  # the data file run.json names: every table, intervals and all
+    assert tables_of(copy) == tables_of(full_run)
 
 
 def test_report_refuses_another_data_file_for_the_image_figure(full_run, data, tmp_path, capsys):
