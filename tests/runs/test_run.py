@@ -158,7 +158,8 @@ def test_markdown_numbers_equal_results(full_run):
             # one decimal, rounded: within half a unit of the last digit (plus float slack)
             assert abs(mean - np.mean(aucs)) <= 0.05 + 1e-9 and abs(std - np.std(aucs, ddof=1)) <= 0.05 + 1e-9
             best.setdefault(attack, []).append((mean, text.startswith("**")))
-    entries = {e["detector"]: e["metrics"]["auc"] for e in json.loads((full_run / "entries.json").read_text())["entries"]}
+    folder_entries = json.loads((full_run / "entries.json").read_text())["entries"]
+    entries = {entry["detector"]: entry["metrics"]["auc"] for entry in folder_entries}
     for attack, column in best.items():
         top = max(mean for mean, _ in column)
         assert all(bold for mean, bold in column if mean == top)  # the best mean is always bold
