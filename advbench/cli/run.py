@@ -105,7 +105,7 @@ def register(sub) -> None:
     run.add_argument(
         "--victim",
         help="victim checkpoint (victim-<key>.pt of `advbench generate-attacks`) for the detectors that look "
-        "through it (group victim)",
+        "through it (group victim); default: the victim stored in the benchmark file",
     )
     run.add_argument(
         "--gtsrb-root",

@@ -5,10 +5,10 @@ A detector that looks through the victim (``BaseDetector.needs_victim``) is fitt
 images of every class, a seeded class-stratified sample, ``datasets.reference``). One-class
 detectors get neither, and their result lines are as before.
 
-- ``victim_for_run`` is the one place that says where a run's victim comes from. Today that is
-  ``--victim PATH``, a checkpoint written by ``advbench generate-attacks`` (cached beside the
-  benchmark file as ``victim-<key>.pt``); a benchmark file that carries its victim is to be read
-  there, and nothing else changes.
+- ``victim_for_run`` is the one place that says where a run's victim comes from: ``--victim PATH``,
+  a checkpoint written by ``advbench generate-attacks`` (cached beside the benchmark file as
+  ``victim-<key>.pt``), when given; else the victim stored in the benchmark file itself (schema 4
+  on), identified by the sha256 of its weights.
 - ``resolve`` runs before the first pair: it loads the victim, checks it against the data (it must
   take the images' shape; when the file records its victim's sha256, it must be that checkpoint),
   builds the reference sample when a detector needs it (from the training split of the
@@ -37,11 +37,17 @@ _CACHE: dict = {}
 
 @dataclass(frozen=True)
 class VictimSource:
-    """Where a run's victim comes from: a checkpoint file and its sha256, and the flag that named it."""
+    """Where a run's victim comes from: a checkpoint file and its sha256 (``flag`` ``--victim``), or a
+    benchmark file and the sha256 of the victim weights it stores (``flag`` ``--data``)."""
 
     path: str
     sha256: str
     flag: str = "--victim"
+
+    @property
+    def in_file(self) -> bool:
+        """Whether the victim is the one stored in the benchmark file."""
+        return self.flag == "--data"
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ class Inputs:
         """What a result line of a detector that uses ``wanted`` records (``uses``)."""
         out = {}
         if "victim" in wanted:
-            out["victim"] = {"sha256": self.victim.sha256, "checkpoint": Path(self.victim.path).name}
+            where = "stored in the data file" if self.victim.in_file else Path(self.victim.path).name
+            out["victim"] = {"sha256": self.victim.sha256, "checkpoint": where}
         if "reference" in wanted:
             ref = self.reference
             out["reference"] = {"n": ref.size, "sha256": ref.sha256, "seed": ref.seed, "source": ref.source}
@@ -75,10 +82,13 @@ class Inputs:
 
 
 def victim_for_run(victim_flag, source) -> VictimSource | None:
-    """The victim of a run: the checkpoint of ``--victim`` (None without it). A benchmark file that
-    carries its victim is to be read here."""
+    """The victim of a run: the checkpoint of ``--victim``, else the victim stored in the benchmark file
+    (None when there is neither)."""
     if victim_flag is None:
-        return None
+        stored = getattr(source, "bench", None) and source.bench.victim
+        if not stored:
+            return None
+        return VictimSource(source.location, stored["attrs"]["sha256"], "--data")
     path = Path(victim_flag)
     if not path.is_file():
         raise DataError(f"--victim {path}: no such checkpoint file")
@@ -86,9 +96,15 @@ def victim_for_run(victim_flag, source) -> VictimSource | None:
 
 
 def _load_victim(found: VictimSource):
-    from advbench.attacks.victim import load_checkpoint
+    """The victim of ``found`` as a detector sees it, and its checkpoint's or stored attributes."""
+    from advbench.attacks.victim import load_checkpoint, load_file_victim
     from advbench.detectors.victim_access import Victim
 
+    if found.in_file:
+        model, _, _, meta = load_file_victim(found.path, flag="--data")
+        if meta["sha256"] != found.sha256:
+            raise DataError(f"--data {found.path}: the victim it stores changed while the run was going on")
+        return Victim(model, found.sha256, f"{Path(found.path).name} (stored victim)"), meta
     model, _, _, meta = load_checkpoint(found.path)
     return Victim(model, found.sha256, Path(found.path).name), meta
 
@@ -120,12 +136,13 @@ def resolve(victim_flag, gtsrb_root, source, image_shape: tuple, wanted: dict[st
     found = victim_for_run(victim_flag, source)
     if found is None:
         raise AdvbenchError(
-            f"--victim: {', '.join(users)} look through the victim, and {source.location} carries none; pass "
-            "--victim PATH (a victim checkpoint of `advbench generate-attacks`, victim-<key>.pt beside its file)"
+            f"--victim: {', '.join(users)} look through the victim, and {source.location} carries none (files "
+            "store theirs from schema 4 on); pass --victim PATH (a victim checkpoint of `advbench generate-attacks`, "
+            "victim-<key>.pt beside its file)"
         )
     victim, meta = _load_victim(found)
     recorded = getattr(source, "bench", None) and source.bench.attrs.get("victim", {}).get("checkpoint_sha256")
-    if recorded and recorded != found.sha256:
+    if not found.in_file and recorded and recorded != found.sha256:
         raise AdvbenchError(
             f"--victim {found.path}: not the victim the attacks of {source.location} were made against (sha256 "
             f"{found.sha256[:12]}, the file records {recorded[:12]})"
@@ -171,7 +188,7 @@ def _loaded(inputs: Inputs):
     """The victim and reference of ``inputs``, loaded once per process; DataError when either changed."""
     if _CACHE.get("key") != inputs:
         found = inputs.victim
-        if sha256_file(found.path) != found.sha256:
+        if not found.in_file and sha256_file(found.path) != found.sha256:
             raise DataError(f"--victim {found.path}: the checkpoint changed while the run was going on")
         victim, _ = _load_victim(found)
         drawn = None

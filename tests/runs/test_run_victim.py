@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -89,6 +90,20 @@ def test_only_the_victim_the_file_records_runs_and_its_pairs_are_reused(built, t
     assert "1 pairs (1 reused, 0 computed)" in capsys.readouterr().err
 
 
+def test_without_victim_the_file_s_stored_victim_is_used(built, tmp_path):
+    folder, root, bench, victim, config = built
+    argv = ["run", "--data", str(bench), "--detectors", "msp,energy", "--seeds", "1"]
+    assert main([*argv, "--out", str(stored := tmp_path / "stored")]) == 0
+    assert main([*argv, "--victim", str(victim), "--out", str(checkpoint := tmp_path / "checkpoint")]) == 0
+    with h5py.File(bench, "r") as handle:
+        weights_sha = handle["victim"].attrs["sha256"]
+    for line, same in zip(_lines(stored), _lines(checkpoint), strict=True):
+        assert line["uses"]["victim"] == {"sha256": weights_sha, "checkpoint": "stored in the data file"}
+        keys = ("detector", "auc", "paired_auc")
+        assert [line[key] for key in keys] == [same[key] for key in keys]
+    assert _lines(checkpoint)[0]["uses"]["victim"]["sha256"] == sha256_file(victim)
+
+
 def _one_line_error(argv, capsys, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -99,10 +114,15 @@ def test_bad_victim_inputs_stop_the_run_before_any_pair(built, tmp_path, capsys)
     folder, root, bench, victim, config = built
     out = tmp_path / "run"
     base = ["run", "--data", str(bench), "--seeds", "1", "--out", str(out)]
+    old = tmp_path / "old.h5"  # a file without its victim, as files before schema 4
+    with h5py.File(bench, "r") as handle:
+        train, test = handle["normal/train"][()], handle["normal/test"][()]
+    attack = AttackSet(test[:4], np.arange(4), np.zeros(4), np.ones(4), np.ones(4), {"attempted": 4})
+    write_benchmark(old, Benchmark(train, test, {"fgsm": attack}, {"normal_class": 14}))
     _one_line_error(
-        [*base, "--detectors", "msp,ocsvm"],
+        ["run", "--data", str(old), "--seeds", "1", "--out", str(out), "--detectors", "msp,ocsvm"],
         capsys,
-        f"--victim: msp look through the victim, and {bench} carries none; pass --victim PATH",
+        f"--victim: msp look through the victim, and {old} carries none (files store theirs from schema 4 on); pass",
     )
     _one_line_error(
         [*base, "--detectors", "kd", "--victim", str(victim), "--gtsrb-root", str(tmp_path / "none")],
