@@ -390,8 +390,8 @@ MUTANTS = (
     Mutant(
         "tables: a cell with fewer seeds can be bold",
         TABLES,
-        "for d in detectors if cells[d, attack].complete}",
-        "for d in detectors if cells[d, attack].values}",
+        "zip(detectors, column, strict=True) if cell.complete}",
+        "zip(detectors, column, strict=True) if cell.values}",
         (CELLS + "cell_with_fewer_seeds_says_so_and_is_never_bold",),
     ),
     Mutant(
