@@ -26,7 +26,7 @@ from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
 from advbench.reports import adaptive, budget, entries, figures, oneclass, paper, significance, tables
-from advbench.runs import guard, history, intervals, results
+from advbench.runs import guard, history, intervals, pairing, results
 from advbench.score_variants import DEFAULT_VARIANT, split_variant, without_variants
 
 #: Files (besides results, scores and figures) that rendering writes; ``run --force`` removes them.
@@ -250,9 +250,10 @@ def load_scores(out: Path, records: list[dict]) -> dict[str, dict[tuple, dict]]:
     return scores
 
 
-def pairing(bench, attack_sets: dict, scores: dict) -> dict[str, np.ndarray]:
+def source_indices(bench, stored: dict, attack_sets: dict, scores: dict) -> dict[str, np.ndarray]:
     """``{attack: source_index}``: each adversarial image's row among the attack's sources, for the
-    paired and matched AUCs' intervals and tests. From the data file ``bench`` when there; else
+    paired and matched AUCs' intervals and tests. From the data file ``bench`` when there; else from
+    the folder's ``pairing.json`` (``stored``, ``runs.pairing``) for the sets it holds; else
     derived for each attack set that kept every image it attempted when it attempted every source
     (``attack_sets`` of ``run.json``: ``count == attempted ==`` the number of sources): the attack
     pipeline attacks the correctly classified sources in order and keeps its successes in order, so
@@ -262,11 +263,12 @@ def pairing(bench, attack_sets: dict, scores: dict) -> dict[str, np.ndarray]:
         return {name: attack.source_index for name, attack in bench.attacks.items()}
     found = next(iter(next(iter(scores.values())).values()))
     n_sources = len(found["attacks"].get(CLEAN_TEST, found["normal_test"]))
-    return {
+    derived = {
         name: np.arange(n_sources)
         for name, info in attack_sets.items()
         if info.get("count") == info.get("attempted") == n_sources
     }
+    return derived | stored
 
 
 def _benchmark(data: Path | None, sha: str, given: bool):
@@ -355,7 +357,8 @@ def render(
     given = data is not None
     bench = _benchmark(data if given else last.get("config", {}).get("data"), sha, given)
     attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
-    stats = significance.FolderStats(scores, records, seeds, bootstrap, pairing(bench, attack_sets, scores))
+    paired = source_indices(bench, pairing.read(out, sha), attack_sets, scores)
+    stats = significance.FolderStats(scores, records, seeds, bootstrap, paired)
     stats.check()
     where = _where(records, seeds, sha, last.get("data"))
     written, cells = render_tables(out, records, detectors, attacks, where, seeds, stats, ci)

@@ -5,7 +5,7 @@ per seed, the cell's AUC on the drawn images (the normal test set against an att
 or a class's test images against the other classes'), then the mean over the drawn seeds. The
 paired and matched AUCs need each adversarial image's clean source (``source_index``, the
 ``pairing``: from the data file, or derived where the attack kept every test image,
-``report.pairing``); a column without it keeps mean ± std and bolds its best mean, and the
+``report.source_indices``); a column without it keeps mean ± std and bolds its best mean, and the
 footnote says which and why. Each seed's replicates at unit weights are checked against the
 stored AUC, so scores that do not belong to their results line stop the rendering (DataError).
 
@@ -76,7 +76,7 @@ class FolderStats:
 
     ``scores``: ``{row: {(seed, normal class or None): read_scores(...)}}`` for every row name (a
     detector or one of its score variants); ``pairing``: ``{attack: source_index}`` of the attacks
-    whose pairing is known (``report.pairing``); ``records``: the folder's result lines, for the
+    whose pairing is known (``report.source_indices``); ``records``: the folder's result lines, for the
     check and the seeds of a cell.
     """
 

@@ -50,15 +50,15 @@ from pathlib import Path
 from advbench.datasets import oneclass, protocols, registry
 from advbench.errors import AdvbenchError, RunError
 from advbench.provenance import versions
-from advbench.runs import devices, guard, history, lock, results, sources, victim_inputs
+from advbench.runs import devices, guard, history, lock, pairing, results, sources, victim_inputs
 from advbench.runs.config import RunConfig, config_hash, detector_params, resolve_attacks
 from advbench.runs.pair import PairTask, class_key, fit_and_score, now
 
 
 def _clear(out: Path, rendered: Iterable[str]) -> None:
-    """What ``--force`` removes: the results, ``run.json``, the scores and what rendering writes
-    (``rendered``: file and folder names), nothing else."""
-    for name in (results.RESULTS, results.RUN_JSON, results.SCORES, *rendered):
+    """What ``--force`` removes: the results, ``run.json``, the scores, ``pairing.json`` and what rendering
+    writes (``rendered``: file and folder names), nothing else."""
+    for name in (results.RESULTS, results.RUN_JSON, results.SCORES, pairing.PAIRING, *rendered):
         path = out / name
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -245,6 +245,8 @@ def _run_locked(
     pairs = [(name, seed, c) for seed in config.seeds for c in planned.classes for name in config.detectors]
     if isinstance(planned.source, sources.AttackFile):
         existing = results.upgrade(out, existing, planned.source.bench)
+        attacks = planned.source.bench.attacks
+        pairing.write(out, planned.source.sha256, {name: attack.source_index for name, attack in attacks.items()})
     done = _finished(out, existing, planned.columns)
     benchmark = planned.source.benchmark
     todo = [(name, seed, c) for name, seed, c in pairs if (name, seed, class_key(benchmark, c)) not in done]

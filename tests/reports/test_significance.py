@@ -142,6 +142,7 @@ def test_report_ci_shows_intervals_and_names_the_test(run_folder):
 def test_without_the_data_file_the_paired_tables_say_they_were_not_tested(run_folder, tmp_path, capsys):
     _, out = run_folder
     copy = Path(shutil.copytree(out, tmp_path / "copy"))
+    (copy / "pairing.json").unlink()  # a folder written before runs recorded their pairing
     assert main(["report", str(copy), "--data", str(tmp_path / "absent.h5"), "--ci", "--resamples", "50"]) == 0
     paired = (copy / "paired_table.md").read_text(encoding="utf-8")
     assert "Boundary, FGSM, BIM, DeepFool: no interval nor test, the best mean in bold" in paired and "--data" in paired
@@ -157,7 +158,7 @@ def test_without_the_data_file_the_paired_tables_say_they_were_not_tested(run_fo
 
 
 def test_pairing_is_derived_only_where_an_attack_kept_every_source_and_is_checked(run_folder):
-    from advbench.reports.report import load_scores, pairing
+    from advbench.reports.report import load_scores, source_indices
     from advbench.runs.results import read_results
 
     sets = {
@@ -168,7 +169,7 @@ def test_pairing_is_derived_only_where_an_attack_kept_every_source_and_is_checke
     _, out = run_folder
     records = read_results(out)
     scores = load_scores(out, records)  # 30 clean test images, the attacks' sources
-    derived = pairing(None, sets, scores)
+    derived = source_indices(None, {}, sets, scores)
     assert list(derived) == ["a"] and derived["a"].tolist() == list(range(30))
     # the synthetic attacks come from randomly drawn sources: a pairing in order does not give their AUCs
     wrong = significance.FolderStats(scores, records, [0, 1], intervals.Bootstrap(10), {"fgsm": np.arange(20)})

@@ -243,6 +243,11 @@ def test_report_needs_a_run_folder_and_skips_image_figure_without_data(full_run,
         k: v for k, v in tables_of(full_run).items() if not k.startswith(("paired", "matched"))
     }
     assert "data file that pairs each adversarial image" in (copy / "paired_table.md").read_text()
+    # the pairing.json that the run wrote is enough in the data file's place: every table, intervals and all
+    (copy / "pairing.json").write_bytes((full_run / "pairing.json").read_bytes())
+    assert main(["report", str(copy), "--data", str(tmp_path / "gone.h5")]) == 0
+    assert tables_of(copy) == tables_of(full_run)
+    (copy / "pairing.json").unlink()
     assert main(["report", str(copy)]) == 0  # the data file run.json names: every table, intervals and all
     assert tables_of(copy) == tables_of(full_run)
 
