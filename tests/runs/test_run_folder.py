@@ -68,6 +68,12 @@ def test_other_threads_device_or_profile_are_refused(data, config, tmp_path, cap
     assert "--threads 1" in one_error_line(capsys)
     assert main([*argv, "--profile", "reference"]) == 2
     assert "--profile default" in one_error_line(capsys)
+    # a detector that takes the profile: still refused for the profile, not for "other parameters"
+    deep = run_argv(data, tmp_path / "deep", "--detectors", "dcae", "--seeds", "1", "--config", str(config))
+    assert main(deep) == 0
+    capsys.readouterr()
+    assert main([*deep, "--profile", "reference"]) == 2
+    assert "computed with --profile default (dcae), not reference" in one_error_line(capsys)
     monkeypatch.setattr(devices, "resolve_device", lambda spec: "cuda")  # as on a machine with a GPU
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert main([*argv[:-1], "cuda"]) == 2
