@@ -38,3 +38,10 @@ advbench generate-attacks --gtsrb-root ../shared/data/gtsrb --out datasets/gtsrb
     --attacks "pgd,pgd@eps=16/255,pgd@eps=32/255,pgd@eps=64/255" --adaptive dcae,dual-adversarial --adaptive-seeds 0,1,2
 advbench info datasets/gtsrb_stop_adaptive.h5 --json > reports/gtsrb-stop/adaptive/dataset_info.json
 advbench run --data datasets/gtsrb_stop_adaptive.h5 --detectors all --seeds 3 --jobs 2 --out reports/gtsrb-stop/adaptive
+# The FGSM pairing of the folders run before runs wrote pairing.json (README.md, "Pairing"), then the tables again.
+python reports/recover_pairing.py reports/gtsrb-stop reports/gtsrb-stop/heldout-train reports/gtsrb-stop/budget || true
+python reports/recover_pairing.py --from reports/gtsrb-stop reports/gtsrb-stop/pyod reports/gtsrb-stop/reference
+for folder in reports/gtsrb-stop reports/gtsrb-stop/heldout-train reports/gtsrb-stop/pyod reports/gtsrb-stop/reference \
+    reports/gtsrb-stop/budget; do
+    advbench report "$folder" --ci
+done
