@@ -91,8 +91,8 @@ MUTANTS = (
     Mutant(
         "runner: --force leaves the rendered tables and figures",
         RUNNER,
-        "(results.RESULTS, results.RUN_JSON, results.SCORES, *rendered)",
-        "(results.RESULTS, results.RUN_JSON, results.SCORES)",
+        "(results.RESULTS, results.RUN_JSON, results.SCORES, pairing.PAIRING, *rendered)",
+        "(results.RESULTS, results.RUN_JSON, results.SCORES, pairing.PAIRING)",
         (FOLDER + "force_removes_only_the_runs_own_files",),
     ),
     Mutant(
