@@ -15,8 +15,8 @@ no interval. This script finds that pairing from what the folder holds:
 3. Dynamic programming gives the strictly increasing pairing of least total cost: first with no
    shift, then, a few times over, with each detector's median shift under the pairing found.
    Where large perturbations move the scores far from their sources' (FGSM at 32/255), single
-   images are then moved between their neighbours while that brings the pairing's paired AUCs
-   closer to the stored ones.
+   images are then moved between their neighbours while that brings the pairing's paired and
+   matched AUCs closer to the stored ones.
 4. A set's pairing is kept only when it gives every stored paired and matched AUC of the set, for
    every detector and seed, to 1e-9 (``FolderStats.check``, the check every report runs). The
    script writes ``pairing.json`` with the sets kept and a ``recovered`` note, names the sets left
@@ -53,11 +53,16 @@ NOTE = (
 )
 
 
+def _sources(found: dict) -> np.ndarray:
+    """The scores of the attacks' sources in one scores file: the official test images."""
+    return found["attacks"].get(CLEAN_TEST, found["normal_test"])
+
+
 def _pairs(by_row: dict, attack: str):
     """``(sources, adversarial)`` scores of every detector and seed with finite scores."""
     for by_seed in by_row.values():
         for found in by_seed.values():
-            sources = found["attacks"].get(CLEAN_TEST, found["normal_test"]).astype(float)
+            sources = _sources(found).astype(float)
             adversarial = found["attacks"][attack].astype(float)
             if np.all(np.isfinite(sources)) and np.all(np.isfinite(adversarial)):
                 yield sources, adversarial
@@ -100,7 +105,7 @@ def _refine(by_row: dict, attack: str, records: list[dict], index: np.ndarray) -
     lines = [r for r in records if r["attack"] == attack and r["error"] is None and r.get("paired_auc") is not None]
     found = [by_row[r["detector"]][results.pair_key(r)[1:]] for r in lines]
     adversarial = np.array([f["attacks"][attack] for f in found], dtype=float)  # lines x images
-    sources = np.array([f["attacks"].get(CLEAN_TEST, f["normal_test"]) for f in found], dtype=float)
+    sources = np.array([_sources(f) for f in found], dtype=float)
     n = adversarial.shape[1]
     # per line: wins of image i over source j (paired), and of every image over source j / n (matched)
     beaten = (adversarial[:, :, None] > sources[:, None, :]) + 0.5 * (adversarial[:, :, None] == sources[:, None, :])
@@ -145,6 +150,9 @@ def recover(out: Path, donor: Path | None = None) -> tuple[Path | None, list[str
     for name in missing:
         if donor is not None:
             index = given.get(name)
+            if index is None:
+                left.append(name)
+                continue
         else:
             index = None
             for _ in range(ROUNDS):
@@ -152,7 +160,7 @@ def recover(out: Path, donor: Path | None = None) -> tuple[Path | None, list[str
             index = _refine(scores, name, records, index)
         try:  # the check every report runs: every stored paired and matched AUC of the set
             significance.FolderStats(scores, records, seeds, intervals.Bootstrap(), {name: index}).check()
-        except (DataError, TypeError, IndexError):
+        except DataError:
             left.append(name)
             continue
         found[name] = index
