@@ -364,7 +364,7 @@ def render(
     written, cells = render_tables(out, records, detectors, attacks, where, seeds, stats, ci)
     sweeps = budget.sweeps(attack_sets, attacks)
     written += budget.render(out, detectors, attack_sets, sweeps, where, cells, stats, ci)
-    written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where)
+    written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where, stats if ci else None)
     stored = {row: {seed: found for (seed, _), found in by_seed.items()} for row, by_seed in scores.items()}
     written += render_figures(out, stored, without_variants(detectors), _drawn(attacks, sweeps), bench)
     return written + [entries.write(out, records, runs, cells, seeds, stats)]

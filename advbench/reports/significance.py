@@ -195,6 +195,15 @@ class FolderStats:
         }
         return intervals.mean_over_seeds(per_seed, self.seed_counts, self.seeds)
 
+    def seedwise(self, row: str, attack_of_seed: dict[int, str], metric: str = "auc") -> np.ndarray | None:
+        """The replicates of ``row``'s mean over seeds when each seed has its own attack set
+        (``{seed: attack}``, e.g. a set made against the detector fitted with that seed); None when
+        the row has no scores, no seed is given or the metric cannot be resampled."""
+        if row not in self.scores or not attack_of_seed or self.untested(metric, list(attack_of_seed.values())):
+            return None
+        per_seed = {seed: self._seed_replicates(row, a, metric, seed, None) for seed, a in attack_of_seed.items()}
+        return intervals.mean_over_seeds(per_seed, self.seed_counts, self.seeds)
+
 
 def annotate(groups: dict, test: bool = True) -> None:
     """Give each cell its interval and, with ``test``, bold marks per group (``{group: {row: (cell,

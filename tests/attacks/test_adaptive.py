@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -161,3 +163,11 @@ def test_run_scores_adaptive_sets_with_the_attacked_detector_and_reports_them(tm
     assert "| dcae | pgd@alpha=0.05,eps=0.3,steps=5 | 0, 1 |" in table
     assert "vs dcae (PGD alpha=0.05, eps=0.3, steps=5)" in table and "| ocsvm |" in table
     assert (out / "adaptive_table.tex").is_file()
+    # with --ci: intervals from the same bootstrap as every table (the plain cell is the AUC table's cell)
+    assert cli.main(["report", str(out), "--ci", "--resamples", "50"]) == 0
+    row = next(line for line in (out / "adaptive_table.md").read_text().splitlines() if line.startswith("| dcae |"))
+    plain, adaptive, change = (cell.strip() for cell in row.strip("|").split("|")[3:6])
+    assert all(re.fullmatch(r"-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]", cell) for cell in (plain, adaptive, change)), row
+    auc_row = next(line for line in (out / "auc_table.md").read_text().splitlines() if line.startswith("| dcae |"))
+    assert plain in auc_row.replace("**", "")
+    assert "[low, high]: 95% two-level bootstrap" in (out / "adaptive_table.md").read_text()
