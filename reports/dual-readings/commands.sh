@@ -28,3 +28,11 @@ for reading in literal "${TOP:?set TOP to the top reading of results.md}"; do
         --detectors $ROWS --seeds 1 --jobs 2 --config "$DIR/readings/$reading.toml" --out "$DIR/fashion-p1/$reading"
 done
 python "$DIR/summarize.py"
+# 3. Tables with intervals: the gtsrb/ folders' FGSM pairing recovered (their data file is gone), then every folder.
+for folder in "$DIR"/gtsrb/*/; do
+    [ "$(basename "$folder")" = gcn-minmax ] || python reports/recover_pairing.py "$folder"
+done
+python reports/recover_pairing.py --from "$DIR/gtsrb/literal" "$DIR/gtsrb/gcn-minmax"
+for folder in "$DIR"/gtsrb/*/ "$DIR"/gtsrb-97ec5985/*/; do
+    $A report "$folder" --ci
+done
