@@ -11,10 +11,13 @@ detectors get neither, and their result lines are as before.
   on), identified by the sha256 of its weights.
 - ``resolve`` runs before the first pair: it loads the victim, checks it against the data (it must
   take the images' shape; when the file records its victim's sha256, it must be that checkpoint),
-  builds the reference sample when a detector needs it (from the training split of the
-  benchmark's labelled images: GTSRB from ``--gtsrb-root``, whose content must be the one the
-  file was built from) and returns the picklable ``Inputs`` that every pair's task carries. Each
-  problem is an AdvbenchError (one line, exit 2).
+  builds the reference sample when a detector needs it and returns the picklable ``Inputs`` that
+  every pair's task carries. Each problem is an AdvbenchError (one line, exit 2).
+- The reference sample: a file with every class normal (``--normal-class all``) carries it, its
+  ``/normal/train``, the class-stratified sample of the victim's training split that the one-class
+  detectors train on, with its labels; the file alone is then enough. Otherwise it is drawn from
+  the training split of the benchmark's labelled images (GTSRB from ``--gtsrb-root``, whose
+  content must be the one the file was built from).
 - ``given`` is what a pair's detector is fitted with, loaded once per process (``--jobs`` workers
   and Ray tasks load it themselves, and stop with a DataError when the victim or the reference
   changed since the run began).
@@ -27,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from advbench.datasets import registry
+from advbench.datasets import allclasses, registry
 from advbench.datasets.reference import REFERENCE_SEED, REFERENCE_SIZE, Reference, stratified_sample
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import sha256_file
@@ -52,7 +55,8 @@ class VictimSource:
 
 @dataclass(frozen=True)
 class ReferenceSource:
-    """How a run's reference sample is drawn (the benchmark's labelled images at ``root``) and its sha256."""
+    """How a run's reference sample is drawn (the benchmark's labelled images at ``root``, or the
+    ``/normal/train`` of the benchmark file at ``root`` when ``in_file``) and its sha256."""
 
     benchmark: str
     root: str
@@ -60,6 +64,7 @@ class ReferenceSource:
     seed: int
     sha256: str
     source: str
+    in_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,20 @@ def _draw(benchmark: registry.Benchmark, data) -> Reference:
     )
 
 
+def _carried(bench, location: str) -> Reference | None:
+    """The reference sample a benchmark file with every class normal carries (its ``/normal/train`` and
+    labels), None for a file of one normal class."""
+    if str(bench.attrs.get("normal_class")) != allclasses.ALL or bench.train_labels is None:
+        return None
+    label = registry.get(bench.benchmark).label
+    return Reference(
+        bench.normal_train,
+        bench.train_labels,
+        int(bench.attrs.get("seed", 0)),
+        f"{Path(location).name} /normal/train ({label} training split, class-stratified)",
+    )
+
+
 def resolve(victim_flag, gtsrb_root, source, image_shape: tuple, wanted: dict[str, tuple[str, ...]]) -> Inputs:
     """Check and load what the detectors of a run use (``wanted``: detector -> ``needs``, some not empty;
     ``image_shape``: the data's ``C x H x W``). AdvbenchError (one line) for a missing or mismatched victim
@@ -153,7 +172,12 @@ def resolve(victim_flag, gtsrb_root, source, image_shape: tuple, wanted: dict[st
         raise AdvbenchError(f"--victim {found.path}: {exc}") from None
     reference, drawn = None, None
     readers = [name for name, needed in users.items() if "reference" in needed]
-    if readers:
+    bench = getattr(source, "bench", None)
+    if readers and bench is not None and (drawn := _carried(bench, source.location)) is not None:
+        reference = ReferenceSource(
+            bench.benchmark, source.location, len(drawn), drawn.seed, drawn.sha256, drawn.source, in_file=True
+        )
+    elif readers:
         benchmark = registry.get(source.benchmark)
         if benchmark.run_source != registry.ATTACK_FILE:
             names = ", ".join(readers)
@@ -194,10 +218,16 @@ def _loaded(inputs: Inputs):
         drawn = None
         if inputs.reference is not None:
             ref = inputs.reference
-            benchmark = registry.get(ref.benchmark)
-            drawn = _draw(benchmark, benchmark.load(Path(ref.root), Path(registry.DEFAULT_DATA_DIR), False))
-            if drawn.sha256 != ref.sha256:
-                raise DataError(f"--gtsrb-root {ref.root}: the reference data changed while the run was going on")
+            if ref.in_file:
+                from advbench.datasets.benchmark_file import read_benchmark
+
+                drawn, flag = _carried(read_benchmark(ref.root), ref.root), "--data"
+            else:
+                benchmark = registry.get(ref.benchmark)
+                drawn = _draw(benchmark, benchmark.load(Path(ref.root), Path(registry.DEFAULT_DATA_DIR), False))
+                flag = "--gtsrb-root"
+            if drawn is None or drawn.sha256 != ref.sha256:
+                raise DataError(f"{flag} {ref.root}: the reference data changed while the run was going on")
         _CACHE.update(key=inputs, loaded=(victim, drawn))
     return _CACHE["loaded"]
 

@@ -18,6 +18,7 @@ from advbench.attacks.victim import load_file_victim, predict, to_float
 from advbench.cli.generate import DEFAULT_OUT, _build_config, default_out
 from advbench.datasets import allclasses, mnist, registry
 from advbench.datasets.benchmark_file import read_benchmark
+from advbench.datasets.reference import Reference
 from advbench.errors import AdvbenchError
 
 #: The tiny victim; the attacks shortened, FGSM, BIM and PGD at MNIST's budgets.
@@ -135,6 +136,20 @@ def test_run_reads_an_every_class_file_and_names_it_in_the_captions(built, tmp_p
     }
     caption = (folder / "auc_table.md").read_text()
     assert "MNIST, every class normal; victim test accuracy" in caption
+
+
+def test_victim_aware_detectors_take_the_victim_and_reference_the_file_carries(built, tmp_path):
+    _, _, out, _ = built
+    folder = tmp_path / "run"
+    argv = ["run", "--data", str(out), "--detectors", "victim-mahalanobis,msp", "--seeds", "1", "--out", str(folder)]
+    assert cli.main([*argv, "--device", "cpu"]) == 0
+    bench = read_benchmark(out)
+    carried = Reference(bench.normal_train, bench.train_labels)
+    uses = {json.loads(line)["detector"]: json.loads(line)["uses"] for line in (folder / "results.jsonl").open()}
+    reference = uses["victim-mahalanobis"]["reference"]
+    assert reference["n"] == TRAIN_SIZE and reference["sha256"] == carried.sha256 and reference["seed"] == 0
+    assert reference["source"] == "all.h5 /normal/train (MNIST training split, class-stratified)"
+    assert "reference" not in uses["msp"] and uses["msp"]["victim"]["checkpoint"] == "stored in the data file"
 
 
 def _damaged_copy(out, tmp_path):
