@@ -23,12 +23,16 @@ no interval. This script finds that pairing from what the folder holds:
    without a pairing (their paired and matched AUCs keep mean ± std), and then exits 1.
 
 A folder with few detectors may not pin the pairing down; ``--from FOLDER`` takes it from another
-folder's ``pairing.json`` of the same data file instead, under the same check.
+folder's ``pairing.json`` of the same data file instead, under the same check. Where neither works,
+``--from-data FILE`` takes it from the attack sets of the same names in a benchmark file that
+attacks the same sources again with the same victim (``generate-attacks --victim-from``; FGSM is
+deterministic), again under the same check.
 
 Usage (from the repository root)::
 
     python reports/recover_pairing.py reports/gtsrb-stop [more folders]
     python reports/recover_pairing.py --from reports/gtsrb-stop reports/gtsrb-stop/pyod
+    python reports/recover_pairing.py --from-data datasets/fgsm_again.h5 reports/gtsrb-stop/budget
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import numpy as np
 
 from advbench.datasets.protocols import CLEAN_TEST
 from advbench.errors import AdvbenchError, DataError
+from advbench.fileio import sha256_file
 from advbench.reports import significance
 from advbench.reports.report import load_scores, source_indices
 from advbench.runs import history, intervals, pairing, results
@@ -131,10 +136,17 @@ def _refine(by_row: dict, attack: str, records: list[dict], index: np.ndarray) -
     return index
 
 
-def recover(out: Path, donor: Path | None = None) -> tuple[Path | None, list[str]]:
+def _from_data(path: Path) -> dict[str, np.ndarray]:
+    """The ``source_index`` of every attack set of the benchmark file at ``path``."""
+    from advbench.datasets.benchmark_file import read_benchmark
+
+    return {name: attack.source_index for name, attack in read_benchmark(path).attacks.items()}
+
+
+def recover(out: Path, donor: Path | None = None, data: Path | None = None) -> tuple[Path | None, list[str]]:
     """Write ``out/pairing.json`` with every attack set whose pairing is known or recovered (from
-    ``donor``'s ``pairing.json`` when given) and passes the check; return it (None when every pairing
-    was known) and the sets left without one."""
+    ``donor``'s ``pairing.json`` or the attack sets of the benchmark file ``data`` when given) and
+    passes the check; return it (None when every pairing was known) and the sets left without one."""
     records = results.read_results(out)
     runs = history.read_runs(out)
     sha = runs[-1].get("data_sha256") or records[0]["data_sha256"]
@@ -144,11 +156,11 @@ def recover(out: Path, donor: Path | None = None) -> tuple[Path | None, list[str
     missing = [name for name in attack_sets if name not in known]
     if not missing:
         return None, []
-    given = {} if donor is None else pairing.read(donor, sha)
+    given = pairing.read(donor, sha) if donor is not None else _from_data(data) if data is not None else None
     seeds = sorted({record["seed"] for record in records})
     found, left = {}, []
     for name in missing:
-        if donor is not None:
+        if given is not None:
             index = given.get(name)
             if index is None:
                 left.append(name)
@@ -165,18 +177,26 @@ def recover(out: Path, donor: Path | None = None) -> tuple[Path | None, list[str
             continue
         found[name] = index
     stored = {name: known[name] for name in known if name in attack_sets}
-    return (pairing.write(out, sha, stored | found, recovered=NOTE) if found else None), left
+    note = NOTE
+    if data is not None and found:
+        note += (
+            f"; {', '.join(found)}: the source_index of the same sets made again with the same victim "
+            f"({data.name}, sha256 {sha256_file(data)[:12]}), which give every stored paired and matched AUC"
+        )
+    return (pairing.write(out, sha, stored | found, recovered=note) if found else None), left
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
-    parser.add_argument("--from", dest="donor", type=Path, help="take the pairing from this folder's pairing.json")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--from", dest="donor", type=Path, help="take the pairing from this folder's pairing.json")
+    source.add_argument("--from-data", dest="data", type=Path, help="take it from this benchmark file's attack sets")
     args = parser.parse_args(argv)
     failed = False
     for folder in args.folders:
         try:
-            written, left = recover(folder, args.donor)
+            written, left = recover(folder, args.donor, args.data)
         except AdvbenchError as exc:
             print(f"recover_pairing: {folder}: {exc}", file=sys.stderr)
             return 1

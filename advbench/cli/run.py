@@ -110,8 +110,8 @@ def register(sub) -> None:
     run.add_argument(
         "--gtsrb-root",
         dest="gtsrb_root",
-        help="GTSRB copy whose training split gives the victim-aware detectors' reference data (default: "
-        "$ADVBENCH_GTSRB_ROOT, then datasets/gtsrb)",
+        help="GTSRB copy whose training split gives the victim-aware detectors' reference data for a file of "
+        "one normal class (default: $ADVBENCH_GTSRB_ROOT, then datasets/gtsrb)",
     )
     run.add_argument(
         "--config",

@@ -10,7 +10,7 @@ compares benchmark names.
 Victims (``attacks.victim``: one VGG-style CNN whose input and class count follow the image shape
 and classes): GTSRB keeps ``VictimConfig``'s defaults (8 epochs with augmentation); MNIST and
 Fashion-MNIST train without augmentation (the literature's victims use none) for the epochs in
-``_IDX_VICTIMS``, measured to reach >= 99.0 % and >= 90 % test accuracy (``docs/protocols.md``).
+``_IDX_VICTIMS``, measured to reach >= 99.0 % and >= 90 % test accuracy (``docs/commands.md``).
 
 Attack budgets (``generate-attacks``, under ``--config``/``--set``): GTSRB keeps the attack
 registry's defaults, those of the paper's stop-sign setting. MNIST takes the budgets of the
