@@ -129,6 +129,15 @@ def _where(records: list[dict], seeds: list[int], sha: str, data: dict | None = 
     )
 
 
+def paper_setting(data: dict | None) -> bool:
+    """Whether a run's data is the paper's setting, GTSRB with the stop signs normal (runs from before
+    the data was recorded in ``run.json`` are): only then do its Tables 1 and 4 stand beside ours."""
+    if not data or "normal_class" not in data:
+        return True
+    gtsrb = registry.get("gtsrb")
+    return data.get("benchmark") == gtsrb.name and data["normal_class"] == gtsrb.default_normal_class
+
+
 def metric_cells(
     records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], stats
 ) -> dict[str, dict]:
@@ -153,9 +162,11 @@ def render_tables(
     seeds: list[int],
     stats,
     ci: bool = False,
+    beside_paper: bool = True,
 ) -> tuple[list[Path], dict[str, dict]]:
-    """``auc_table``, ``paired_table``, ``matched_table``, ``paper_comparison`` and (when an ablation
-    variant ran) ``ablation_table``, .md and .tex; also returns the metric tables' cells (``metric_cells``).
+    """``auc_table``, ``paired_table``, ``matched_table`` and, with ``beside_paper`` (``paper_setting``),
+    ``paper_comparison`` and (when an ablation variant ran) ``ablation_table``, .md and .tex; also
+    returns the metric tables' cells (``metric_cells``).
 
     ``attacks`` are the run's columns (``clean-test`` among them under ``heldout-train``; it has an
     unpaired AUC only). Each caption ends with ``where`` (``_where``); ``stats``
@@ -182,6 +193,8 @@ def render_tables(
                 stats.bootstrap, ci, True, tuple(map(tables.attack_label, stats.untested(metric, columns)))
             ),
         )
+    if not beside_paper:
+        return written, found
     all_cells = tables.collect(records, list(paper.TABLE4), adversarial, seeds)
     significance.annotate_table(all_cells, list(paper.TABLE4), adversarial, stats.of("auc"), test=False)
     comparison_caption = (
@@ -361,7 +374,9 @@ def render(
     stats = significance.FolderStats(scores, records, seeds, bootstrap, paired)
     stats.check()
     where = _where(records, seeds, sha, last.get("data"))
-    written, cells = render_tables(out, records, detectors, attacks, where, seeds, stats, ci)
+    written, cells = render_tables(
+        out, records, detectors, attacks, where, seeds, stats, ci, paper_setting(last.get("data"))
+    )
     sweeps = budget.sweeps(attack_sets, attacks)
     written += budget.render(out, detectors, attack_sets, sweeps, where, cells, stats, ci)
     written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where, stats if ci else None)

@@ -1,0 +1,67 @@
+"""Detection rate at a fixed false-positive rate, the metric of detection papers that publish no AUC.
+
+For every detector (its default score) and attack set of a run folder, from the stored scores: the
+true-positive rate at the point of the ROC curve (clean test images negative, the attack's
+adversarial images positive) whose false-positive rate is the largest not above ``--fpr``, as
+scikit-learn's ``roc_curve`` gives it, averaged over the folder's seeds. It reads a point of the
+same curve whose area the AUC tables give; nothing is fitted or chosen. Writes
+``detection_rates.md`` beside the folder's tables.
+
+Usage: python reports/detection_rates.py FOLDER [--fpr 0.05 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_curve
+
+from advbench.fileio import write_text_atomic
+from advbench.runs.results import read_results, read_scores, scores_path
+
+
+def rate_at(clean: np.ndarray, adversarial: np.ndarray, fpr: float) -> float:
+    """TPR at the ROC point of largest FPR not above ``fpr`` (clean negative, adversarial positive)."""
+    labels = np.r_[np.zeros(len(clean)), np.ones(len(adversarial))]
+    false, true, _ = roc_curve(labels, np.r_[clean, adversarial])
+    return float(true[false <= fpr + 1e-12].max())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--fpr", type=float, nargs="+", default=[0.05], help="false-positive rates (default: 0.05)")
+    args = parser.parse_args()
+    records = [r for r in read_results(args.folder) if r["error"] is None and "[" not in r["detector"]]
+    detectors = list(dict.fromkeys(r["detector"] for r in records))
+    attacks = list(dict.fromkeys(r["attack"] for r in records))
+    seeds = sorted({r["seed"] for r in records})
+    lines = [
+        "# Detection rate at a fixed false-positive rate",
+        "",
+        "True-positive rate (%) at the ROC point whose false-positive rate on the clean test images is the "
+        "largest not above the given rate, mean over seeds " + ", ".join(map(str, seeds)) + "; written by "
+        "`reports/detection_rates.py` from the stored scores.",
+    ]
+    for fpr in args.fpr:
+        lines += ["", f"## FPR <= {100 * fpr:g} %", "", "| detector | " + " | ".join(attacks) + " |"]
+        lines.append("| --- |" + " ---: |" * len(attacks))
+        for detector in detectors:
+            cells = []
+            for attack in attacks:
+                rates = []
+                for seed in seeds:
+                    path = scores_path(args.folder, detector, seed)
+                    if path.is_file():
+                        stored = read_scores(path)
+                        rates.append(rate_at(stored["normal_test"], stored["attacks"][attack], fpr))
+                cells.append(f"{100 * np.mean(rates):.1f}" if rates else "")
+            lines.append(f"| {detector} | " + " | ".join(cells) + " |")
+    write_text_atomic(args.folder / "detection_rates.md", "\n".join(lines) + "\n")
+    print(f"wrote {args.folder / 'detection_rates.md'}")
+
+
+if __name__ == "__main__":
+    main()

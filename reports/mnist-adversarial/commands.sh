@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The commands behind this folder, run from the repository root on a 2-core CPU machine.
+set -euo pipefail
+# 1. The benchmark file (not committed: derived from MNIST), every class normal, the literature's
+#    budgets (FGSM, BIM and PGD at L-inf 0.3), DeepFool, C&W and Boundary; victim training and each
+#    attack's time measured by the same command through benchmarks/bench_generate_all.py.
+advbench generate-attacks --benchmark mnist --root ../shared/data/mnist --normal-class all \
+    --attacks fgsm,bim,pgd,deepfool,cw,boundary --device cpu --out datasets/mnist-all/mnist_all_adv.h5
+advbench info datasets/mnist-all/mnist_all_adv.h5 --json > reports/mnist-adversarial/dataset_info.json
+# 2. Every detector of the groups all, pyod and victim, seeds 0-2; the victim-aware detectors take
+#    the victim and the reference sample the file carries. Resumes from the pairs already here.
+advbench run --data datasets/mnist-all/mnist_all_adv.h5 --detectors all,pyod,victim --seeds 3 --jobs 1 \
+    --out reports/mnist-adversarial
+advbench report reports/mnist-adversarial --ci
+# 3. Detection rates at fixed false-positive rates (published detectors' metric) and the background pixels.
+python reports/detection_rates.py reports/mnist-adversarial --fpr 0.05 0.002
+python reports/background_pixels.py datasets/mnist-all/mnist_all_adv.h5 > reports/mnist-adversarial/background_pixels.md
