@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.metrics import roc_curve
 
 from advbench.fileio import write_text_atomic
-from advbench.runs.results import read_results, read_scores, scores_path
+from advbench.reports.report import load_scores
+from advbench.runs.results import read_results
 
 
 def rate_at(clean: np.ndarray, adversarial: np.ndarray, fpr: float) -> float:
@@ -38,6 +39,7 @@ def main() -> None:
     detectors = list(dict.fromkeys(r["detector"] for r in records))
     attacks = list(dict.fromkeys(r["attack"] for r in records))
     seeds = sorted({r["seed"] for r in records})
+    scores = load_scores(args.folder, records)  # every pair's stored scores, read once
     lines = [
         "# Detection rate at a fixed false-positive rate",
         "",
@@ -51,12 +53,9 @@ def main() -> None:
         for detector in detectors:
             cells = []
             for attack in attacks:
-                rates = []
-                for seed in seeds:
-                    path = scores_path(args.folder, detector, seed)
-                    if path.is_file():
-                        stored = read_scores(path)
-                        rates.append(rate_at(stored["normal_test"], stored["attacks"][attack], fpr))
+                rates = [
+                    rate_at(found["normal_test"], found["attacks"][attack], fpr) for found in scores[detector].values()
+                ]
                 cells.append(f"{100 * np.mean(rates):.1f}" if rates else "")
             lines.append(f"| {detector} | " + " | ".join(cells) + " |")
     write_text_atomic(args.folder / "detection_rates.md", "\n".join(lines) + "\n")
