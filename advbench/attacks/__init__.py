@@ -11,3 +11,7 @@ DEFAULT_ATTACKS: tuple[str, ...] = tuple(name for name, attack in ATTACKS.items(
 
 #: The family recorded for detector-aware PGD sets (``pgd-adaptive-<detector>@...``, ``attacks.adaptive``).
 ADAPTIVE_FAMILY = "pgd-adaptive"
+
+#: How detector-aware PGD weighs the detector's score (``attacks.adaptive``): ``fool-first`` (the
+#: default) or ``joint``.
+ADAPTIVE_OBJECTIVES: tuple[str, ...] = ("fool-first", "joint")

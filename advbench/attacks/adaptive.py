@@ -8,7 +8,15 @@ loop, random start, projection and step, same budget and steps) on another loss:
 
 where ``score`` is the detector's differentiable score (``score_tensor``) and ``mean``/``std``
 are those of its training scores (``decision_scores_``), so that one ``lambda`` grid serves every
-detector whatever the scale of its score. The attack runs once per ``lambda`` of the grid (and per
+detector whatever the scale of its score. Under the default objective, ``fool-first``, an image's
+score term counts only at steps where the victim already misclassifies it (a mask recomputed at
+every step, no gradient through it): the cross-entropy alone moves it across the boundary, and
+from there both terms push. The ``joint`` objective weighs the score from the first step. Against
+a detector whose score is lowest where the victim is sure of the true class (MSP, deep
+Mahalanobis, Feature Squeezing) the joint loss pulls back to that class: on the stop signs no
+candidate with ``lambda > 0`` fooled the victim, so every image kept its plain PGD candidate
+(``reports/gtsrb-stop/adaptive/victim-aware/``); ``fool-first`` is the fix, ``joint`` the loss of
+the first adaptive study (``reports/gtsrb-stop/adaptive/``). The attack runs once per ``lambda`` of the grid (and per
 restart, each with its own random start); for each image it keeps, among the candidates that
 fool the victim once rounded to 8 bits, the one the detector scores lowest (the search over
 ``lambda`` per image of Carlini and Wagner, on a grid). An image with no such candidate keeps the
@@ -39,7 +47,7 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from advbench.attacks import ADAPTIVE_FAMILY
+from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES
 from advbench.attacks.backends import foolbox_batch, pgd_class
 from advbench.attacks.runners import check_backend, in_batches
 from advbench.errors import AdvbenchError
@@ -127,8 +135,9 @@ def fitted_detector(
     return detector, record
 
 
-def _attack(params: dict, detector, lam: float, mean: float, std: float):
-    """foolbox's L-inf (or L2) PGD whose loss subtracts ``lam`` times the standardized score."""
+def _attack(params: dict, detector, lam: float, mean: float, std: float, objective: str = ADAPTIVE_OBJECTIVES[0]):
+    """foolbox's L-inf (or L2) PGD whose loss subtracts ``lam`` times the standardized score, for the
+    images the victim misclassifies at that step (``fool-first``) or for all (``joint``)."""
     import eagerpy as ep
 
     class DetectorAwarePGD(pgd_class(params)):
@@ -137,11 +146,17 @@ def _attack(params: dict, detector, lam: float, mean: float, std: float):
             if lam == 0:
                 return cross_entropy
 
-            def loss_fn(inputs):
+            def joint(inputs):
                 score = (detector.score_tensor(inputs.raw) - mean) / std
                 return cross_entropy(inputs) - lam * ep.astensor(score.sum())
 
-            return loss_fn
+            def fool_first(inputs):
+                logits = model(inputs)
+                score = (detector.score_tensor(inputs.raw) - mean) / std
+                fooled = (logits.raw.argmax(1) != labels.raw).to(score.dtype)
+                return ep.crossentropy(logits, labels).sum() - lam * ep.astensor((score * fooled).sum())
+
+            return joint if objective == "joint" else fool_first
 
     return DetectorAwarePGD(abs_stepsize=params["alpha"], steps=params["steps"], random_start=params["random_start"])
 
@@ -155,14 +170,16 @@ def run_adaptive(
     *,
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS,
     restarts: int = 1,
+    objective: str = ADAPTIVE_OBJECTIVES[0],
     seed: int = 0,
     progress: bool = False,
 ) -> tuple[torch.Tensor, np.ndarray]:
     """Attack float ``images`` (``N x C x H x W`` in [0, 1]) against the victim ``model`` and the fitted
-    ``detector``; ``params`` are the resolved ``pgd`` parameters. Returns the 8-bit-rounded images
-    chosen per image (float) and the ``lambda`` each came from (NaN where no candidate fooled the
-    victim). Restart ``r`` seeds its random start with ``seed + r``. An image that no candidate
-    makes fool the victim keeps the smallest ``lambda``'s first candidate."""
+    ``detector``; ``params`` are the resolved ``pgd`` parameters, ``objective`` one of
+    ``ADAPTIVE_OBJECTIVES``. Returns the 8-bit-rounded images chosen per image (float) and the
+    ``lambda`` each came from (NaN where no candidate fooled the victim). Restart ``r`` seeds its
+    random start with ``seed + r``. An image that no candidate makes fool the victim keeps the
+    smallest ``lambda``'s first candidate."""
     from tqdm import tqdm
 
     check_backend("pgd", params)
@@ -177,7 +194,7 @@ def run_adaptive(
     candidates = [(lam, restart) for restart in range(restarts) for lam in sorted(lambdas)]
     for lam, restart in tqdm(candidates, desc="pgd-adaptive", unit="run", disable=not progress, leave=False):
         seed_everything(seed + restart)
-        attack = foolbox_batch(model, _attack(params, detector, lam, mean, std), params["eps"])
+        attack = foolbox_batch(model, _attack(params, detector, lam, mean, std, objective), params["eps"])
         adversarial = in_batches(attack, images, labels, params["batch_size"], desc=f"lambda {lam:g}", rounded=True)
         if fallback is None:
             fallback = adversarial  # the smallest lambda's (0 in any grid ``generate`` accepts), first start

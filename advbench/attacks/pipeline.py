@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from advbench import __version__
-from advbench.attacks import ADAPTIVE_FAMILY, DEFAULT_ATTACKS, adaptive
+from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, adaptive
 from advbench.attacks.adaptive import DEFAULT_LAMBDAS
 from advbench.attacks.quantize import keep_adversarial
 from advbench.attacks.runners import check_backend, library, run_attack
@@ -70,6 +70,7 @@ class GenerateConfig:
     adaptive_seeds: tuple[int, ...] = (0,)  # one fitted detector, and one attack set, per seed
     adaptive_lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     adaptive_restarts: int = 1
+    adaptive_objective: str = ADAPTIVE_OBJECTIVES[0]
 
 
 def victim_cache_path(out: Path, key: str) -> Path:
@@ -240,6 +241,7 @@ def _adaptive_sets(
                     attack_params,
                     lambdas=config.adaptive_lambdas,
                     restarts=config.adaptive_restarts,
+                    objective=config.adaptive_objective,
                     seed=config.seed,
                     progress=progress,
                 )
@@ -258,6 +260,7 @@ def _adaptive_sets(
                             "plain": variant,
                             "lambdas": list(config.adaptive_lambdas),
                             "restarts": config.adaptive_restarts,
+                            "objective": config.adaptive_objective,
                             "chosen_lambda_counts": {str(lam): lambdas.count(lam) for lam in sorted(set(lambdas))},
                         },
                     },

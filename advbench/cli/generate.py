@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from advbench.attacks import DEFAULT_ATTACKS, DESCRIPTIONS
+from advbench.attacks import ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, DESCRIPTIONS
 from advbench.cli.options import add_benchmark_arguments, add_gtsrb_arguments, device, numbers, positive_int
 from advbench.datasets import registry
 from advbench.errors import AdvbenchError
@@ -81,6 +81,7 @@ def _build_config(args: argparse.Namespace):
         adaptive_seeds=numbers(args.adaptive_seeds, "--adaptive-seeds", int),
         adaptive_lambdas=numbers(args.adaptive_lambdas, "--adaptive-lambdas", float),
         adaptive_restarts=args.adaptive_restarts,
+        adaptive_objective=args.adaptive_objective,
     )
     try:
         planned = attack_plan(config)
@@ -243,6 +244,13 @@ def register(sub) -> None:
     )
     parser.add_argument(
         "--adaptive-restarts", type=positive_int, default=1, metavar="N", help="random starts per weight (default: 1)"
+    )
+    parser.add_argument(
+        "--adaptive-objective",
+        choices=ADAPTIVE_OBJECTIVES,
+        default=ADAPTIVE_OBJECTIVES[0],
+        help="fool-first: the score term counts for an image once the victim misclassifies it; joint: from the "
+        "first step (default: fool-first)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
     parser.set_defaults(handler=_handler)

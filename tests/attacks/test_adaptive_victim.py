@@ -15,7 +15,7 @@ import torch
 from _attack_data import frozen_victim, synthetic_gtsrb, tiny_config
 
 from advbench import cli, detectors
-from advbench.attacks.adaptive import _attack
+from advbench.attacks.adaptive import _attack, run_adaptive
 from advbench.attacks.backends import foolbox_batch
 from advbench.attacks.pipeline import GenerateConfig, attack_plan, generate
 from advbench.datasets.benchmark_file import read_benchmark
@@ -74,3 +74,32 @@ def test_bu_cannot_be_attacked_directly(tmp_path, capsys):
     argv = ["generate-attacks", "--gtsrb-root", str(tmp_path), "--out", str(tmp_path / "o.h5"), "--quiet"]
     assert cli.main([*argv, "--attacks", "pgd@eps=16/255", "--adaptive", "bu"]) == 2
     assert "--adaptive: bu has no differentiable score" in capsys.readouterr().err
+
+
+
+def test_fool_first_evades_where_the_joint_loss_pulls_back_to_the_true_class():
+    """MSP and deep Mahalanobis score lowest where the victim is sure of the true class, so from the first step
+    the joint loss pulls the images back there and no detector-aware candidate is kept; fool-first weighs the
+    score only once an image fools the victim, so its candidates fool the victim and score below plain PGD's."""
+    data = synthetic_gtsrb()
+    model, stop_signs, _ = frozen_victim(data)
+    given = {"victim": Victim(model, "tiny"), "reference": Reference(data.train.images, data.train.labels)}
+    params = next(iter(attack_plan(GenerateConfig(attacks=("pgd@eps=0.1,alpha=0.02,steps=10",))).values()))[1]
+    x = torch.from_numpy(stop_signs.astype(np.float32) / 255.0)
+    y = torch.full((len(x),), 14)
+    for name in ("msp", "victim-mahalanobis"):
+        detector = detectors.create(name, random_state=0)
+        needs = {key: given[key] for key in detectors.needs(detector)}
+        detector.fit(data.train.images[data.train.labels == 14], **needs)
+        found = {}
+        for objective, lambdas in (("plain", (0.0,)), ("joint", (0.0, 10.0)), ("fool-first", (0.0, 10.0))):
+            images, chosen = run_adaptive(
+                model, detector, x, y, params, lambdas=lambdas, objective="joint" if objective == "plain" else objective
+            )
+            with torch.no_grad():
+                fooled = (model(images).argmax(1) != y).numpy()
+                found[objective] = (chosen, fooled, detector.score_tensor(images).numpy())
+        (plain_fooled, plain_scores), (chosen, fooled, scores) = found["plain"][1:], found["fool-first"]
+        assert not (found["joint"][0] == 10.0).any(), name
+        assert fooled.sum() >= plain_fooled.sum() > 0 and (chosen == 10.0).any(), name
+        assert scores[fooled].mean() < plain_scores[plain_fooled].mean(), name
