@@ -46,6 +46,7 @@ def test_victim_aware_lines_record_the_victim_and_the_reference(built, tmp_path)
     argv = ["run", "--data", str(bench), "--victim", str(victim), "--gtsrb-root", str(root), "--seeds", "1"]
     assert main([*argv, "--detectors", "victim,ocsvm", "--config", str(config), "--out", str(out)]) == 0
     lines = _lines(out)
+    assert (out / "paper_comparison.md").is_file()  # ocsvm is a row of the paper's Table 4
     data = load_gtsrb(root)
     reference = stratified_sample(data.train.images, data.train.labels)
     victim_record = {"sha256": sha256_file(victim), "checkpoint": victim.name}
@@ -102,6 +103,7 @@ def test_without_victim_the_file_s_stored_victim_is_used(built, tmp_path):
         keys = ("detector", "auc", "paired_auc")
         assert [line[key] for key in keys] == [same[key] for key in keys]
     assert _lines(checkpoint)[0]["uses"]["victim"]["sha256"] == sha256_file(victim)
+    assert not (stored / "paper_comparison.md").exists()  # no row of the paper's Table 4 ran
 
 
 def _one_line_error(argv, capsys, message):
