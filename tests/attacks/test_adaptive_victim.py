@@ -76,7 +76,6 @@ def test_bu_cannot_be_attacked_directly(tmp_path, capsys):
     assert "--adaptive: bu has no differentiable score" in capsys.readouterr().err
 
 
-
 def test_fool_first_evades_where_the_joint_loss_pulls_back_to_the_true_class():
     """MSP and deep Mahalanobis score lowest where the victim is sure of the true class, so from the first step
     the joint loss pulls the images back there and no detector-aware candidate is kept; fool-first weighs the
