@@ -1,8 +1,19 @@
-"""Where the repository and the shared real data are, for tests at any depth of ``tests/``."""
+"""Where the repository and the shared real data are, for tests at any depth of ``tests/``, and how
+a test loads a script of ``benchmarks/``, which is not a package."""
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 #: The repository root.
 REPO = Path(__file__).resolve().parents[1]
 #: The shared real data beside the clone (absent on machines without it: those tests skip).
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def benchmark_script(name: str) -> ModuleType:
+    """The script ``benchmarks/<name>.py``, loaded as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

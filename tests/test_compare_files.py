@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("compare_files", REPO / "benchmarks" / "compare_files.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from paths import benchmark_script
 
 
 def _write(path: Path, images: np.ndarray, extra: bool = False) -> str:
@@ -29,7 +20,7 @@ def _write(path: Path, images: np.ndarray, extra: bool = False) -> str:
 
 
 def test_identical_arrays_pass_and_one_changed_byte_fails(tmp_path, monkeypatch, capsys):
-    compare = _module()
+    compare = benchmark_script("compare_files")
     images = np.arange(24, dtype=np.uint8).reshape(2, 3, 2, 2)
     old = _write(tmp_path / "old.h5", images)
     same = _write(tmp_path / "same.h5", images, extra=True)

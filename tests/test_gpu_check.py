@@ -4,24 +4,14 @@ itself reports differences and unmatched lines."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from _attack_data import TINY_TOML, synthetic_gtsrb, write_official_layout
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _compare_module():
-    spec = importlib.util.spec_from_file_location("compare_runs", REPO / "benchmarks" / "compare_runs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from paths import REPO, benchmark_script
 
 
 @pytest.mark.slow
@@ -52,7 +42,7 @@ def test_gpu_check_runs_every_stage_on_the_cpu(tmp_path):
 
 
 def test_comparison_reports_differences_and_unmatched_lines():
-    compare = _compare_module().compare
+    compare = benchmark_script("compare_runs").compare
 
     def line(detector, attack, auc, fit=1.0):
         return {"detector": detector, "seed": 0, "attack": attack, "error": None, "fit_seconds": fit} | {
