@@ -26,18 +26,20 @@ import numpy as np
 import torch
 
 from advbench import __version__
-from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, adaptive
+from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, adaptive, resume
 from advbench.attacks.adaptive import DEFAULT_LAMBDAS
 from advbench.attacks.quantize import keep_adversarial
 from advbench.attacks.runners import check_backend, library, run_attack
 from advbench.attacks.variants import parse_attacks, parse_sweep, resolve_variants
 from advbench.attacks.victim import (
     VictimConfig,
+    arrays_sha256,
     cache_key,
     load_checkpoint,
     load_file_victim,
     predict,
     save_checkpoint,
+    state_arrays,
     to_float,
     train_victim,
     victim_record,
@@ -375,12 +377,22 @@ def generate(
     y_np = split.test_labels[eligible]
     y = torch.from_numpy(y_np).to(device)
 
+    weights_sha256 = arrays_sha256(state_arrays(model))
     attack_sets = {}
     for name, (family, attack_params) in planned.items():
+        key = resume.attack_key(weights_sha256, split.test[eligible], y_np, family, attack_params, config.seed)
+        finished = resume.load(out, key)
+        if finished is None:
+            start = time.perf_counter()
+            adversarial = run_attack(family, model, x, y, attack_params, seed=config.seed, progress=progress)
+            attack_seconds = time.perf_counter() - start
+            resume.store(out, key, adversarial.cpu().numpy(), attack_seconds)
+        else:
+            log(f"{name}: taken from the interrupted run's {resume.partial_folder(out)}")
+            adversarial, attack_seconds = torch.from_numpy(finished[0]).to(device), finished[1]
         start = time.perf_counter()
-        adversarial = run_attack(family, model, x, y, attack_params, seed=config.seed, progress=progress)
         outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
-        seconds = time.perf_counter() - start
+        seconds = attack_seconds + time.perf_counter() - start
         attack_sets[name] = _attack_set(
             outcome,
             eligible,
@@ -440,4 +452,5 @@ def generate(
         victim=victim_record(model, victim_config, history, test_accuracy),
     )
     result.sha256 = write_benchmark(out, result)
+    resume.clear(out)
     return result

@@ -13,6 +13,7 @@ from _attack_data import TINY_VICTIM_TOML, synthetic_gtsrb, write_official_layou
 from idx_files import write_patterns
 
 from advbench import cli
+from advbench.attacks import pipeline, resume
 from advbench.attacks.pipeline import attack_plan
 from advbench.attacks.victim import load_file_victim, predict, to_float
 from advbench.cli.generate import DEFAULT_OUT, _build_config, default_out
@@ -116,6 +117,35 @@ def test_attacking_again_from_the_files_own_victim_gives_identical_attack_sets(b
             assert getattr(second.attacks[name], key).tobytes() == getattr(attack, key).tobytes(), (name, key)
     for key in ("normal_train", "normal_test", "train_index", "test_index"):
         assert getattr(second, key).tobytes() == getattr(first, key).tobytes(), key
+
+
+def test_a_stopped_run_redoes_only_the_unfinished_attacks_and_writes_the_same_file(built, tmp_path, monkeypatch):
+    """Ctrl-C during C&W: the next run takes the attacks that had finished from ``<out>.partial/``,
+    runs C&W and those after it only, writes the sets a run without the stop writes, and clears the
+    folder."""
+    base, root, out, extra = built
+    again = tmp_path / "again.h5"
+    argv = _argv(root, base, again, *extra, "--victim-from", str(out))
+    real, calls = pipeline.run_attack, []
+
+    def stopped_at_cw(family, *args, **kwargs):
+        calls.append(family)
+        if family == "cw":
+            raise KeyboardInterrupt
+        return real(family, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_attack", stopped_at_cw)
+    assert cli.main(argv) == 130
+    finished, calls[:] = calls[:-1], []
+    assert not again.exists() and len(list(resume.partial_folder(again).iterdir())) == len(finished) >= 1
+    monkeypatch.setattr(pipeline, "run_attack", lambda family, *a, **k: calls.append(family) or real(family, *a, **k))
+    assert cli.main(argv) == 0
+    assert calls[0] == "cw" and sorted(finished + calls) == sorted(ATTACKS.split(","))
+    assert not resume.partial_folder(again).exists()
+    first, second = read_benchmark(out), read_benchmark(again)
+    for name, attack in first.attacks.items():
+        for key in ("images", "source_index", "predicted_label", "l2", "linf"):
+            assert getattr(second.attacks[name], key).tobytes() == getattr(attack, key).tobytes(), (name, key)
 
 
 def test_run_reads_an_every_class_file_and_names_it_in_the_captions(built, tmp_path):
