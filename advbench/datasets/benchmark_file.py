@@ -318,9 +318,11 @@ def _median(values: np.ndarray) -> float | None:
 
 
 def attack_summary(attack: AttackSet) -> dict:
-    """Counts, rates and median distances of one attack (``kept_rate`` = kept / attempted)."""
+    """Counts, rates and median distances of one attack (``kept_rate`` = kept / attempted); for a
+    detector-aware set also its ``adaptive`` record (detector, objective, the lambda chosen per image)."""
     attempted = int(attack.attrs.get("attempted", 0))
-    return {
+    adaptive = {"adaptive": attack.attrs["adaptive"]} if "adaptive" in attack.attrs else {}
+    return adaptive | {
         "family": attack.attrs.get("family"),
         "count": len(attack),
         "attempted": attempted,

@@ -14,7 +14,7 @@ from advbench.attacks.adaptive import run_adaptive, set_name
 from advbench.attacks.pipeline import generate
 from advbench.attacks.runners import resolve_params, run_attack
 from advbench.attacks.victim import to_float
-from advbench.datasets.benchmark_file import read_benchmark
+from advbench.datasets.benchmark_file import read_benchmark, summary
 
 DIFFERENTIABLE = ["dcae", "rcae", "deep-svdd", "deep-svdd-soft", "dual-adversarial", "ablation-single-ae"]
 PGD = {"eps": 0.3, "alpha": 0.05, "steps": 5, "batch_size": 4}
@@ -102,6 +102,9 @@ def test_generate_writes_one_set_per_detector_and_seed(tmp_path, data):
     assert record["family"] == "pgd-adaptive" and record["adaptive"]["detector_seed"] == 1
     assert record["adaptive"]["plain"] == plain and record["adaptive"]["lambdas"] == [0.0, 0.1, 1.0, 10.0, 100.0]
     assert sum(record["adaptive"]["chosen_lambda_counts"].values()) == record["kept"]
+    shown = summary(out)["attacks"]  # advbench info shows the record beside the counts
+    assert shown["pgd-adaptive-dcae@alpha=0.05,eps=0.3,seed=1,steps=5"]["adaptive"] == record["adaptive"]
+    assert "adaptive" not in shown[plain]
     assert len(list(tmp_path.glob("detector-dcae-*.pt"))) == 2
     generate(data, tmp_path / "again.h5", config, log=logs.append)  # the fitted detectors are reused
     assert sum("reusing fitted dcae" in line for line in logs) == 2
