@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The commands behind this folder, run from the repository root on a 2-core CPU machine.
+set -euo pipefail
+# 1. The benchmark file (not committed: derived from Fashion-MNIST), every class normal, the
+#    registry's Fashion-MNIST budgets (FGSM, BIM and PGD at L-inf 0.1, Wong and Kolter 2018),
+#    DeepFool, C&W and Boundary; victim training and each attack's time measured by the same
+#    command through benchmarks/bench_generate_all.py.
+advbench generate-attacks --benchmark fashion-mnist --root ../shared/data/fashion-mnist --normal-class all \
+    --attacks fgsm,bim,pgd,deepfool,cw,boundary --device cpu --out datasets/fashion-all/fashion-mnist_all_adv.h5
+advbench info datasets/fashion-all/fashion-mnist_all_adv.h5 --json > reports/fashion-mnist-adversarial/dataset_info.json
+# 2. Every detector of the groups all, pyod and victim, seeds 0-2; the victim-aware detectors take
+#    the victim and the reference sample the file carries. Resumes from the pairs already here.
+advbench run --data datasets/fashion-all/fashion-mnist_all_adv.h5 --detectors all,pyod,victim --seeds 3 --jobs 2 \
+    --out reports/fashion-mnist-adversarial
+advbench report reports/fashion-mnist-adversarial --ci
+# 3. Detection rates at fixed false-positive rates (published detectors' metric) and the background pixels.
+python reports/detection_rates.py reports/fashion-mnist-adversarial --fpr 0.05 0.002
+python reports/background_pixels.py datasets/fashion-all/fashion-mnist_all_adv.h5 > reports/fashion-mnist-adversarial/background_pixels.md
