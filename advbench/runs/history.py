@@ -3,7 +3,9 @@
 ``{"runs": [entry, ...]}``, oldest first. Each run appends its entry when it starts (``status``
 ``running``) and completes it when it ends (``finished``, or ``failed: <error>`` when it stopped
 early): command line, configuration, the guard's settings, detector parameters, environment,
-timings, pair counts and failures. ``--force`` starts the history over with the results. A
+timings, pair counts and failures. A run killed outright (SIGKILL, a lost machine) cannot complete
+its entry; the next run into the folder marks it ``interrupted`` (``close_interrupted``).
+``--force`` starts the history over with the results. A
 ``run.json`` written before histories existed (one run's entry as the whole file) reads as a
 history of that one entry.
 """
@@ -30,6 +32,17 @@ def read_runs(out: Path) -> list[dict]:
     if not isinstance(info, dict):
         raise DataError(f"{path}: not a run history (expected a JSON object)")
     return list(info["runs"]) if "runs" in info else [info]
+
+
+#: The status of an entry whose run ended without completing it.
+INTERRUPTED = "interrupted: the process ended before it could record its end"
+
+
+def close_interrupted(runs: list[dict]) -> list[dict]:
+    """``runs`` with every entry still ``running`` marked ``INTERRUPTED``. Call it while holding the
+    folder's lock: the lock is free only once the process of every earlier run has ended, so an
+    entry still running then belongs to a run that was killed."""
+    return [entry | {"status": INTERRUPTED} if entry.get("status") == "running" else entry for entry in runs]
 
 
 def write_runs(out: Path, runs: list[dict]) -> None:

@@ -234,7 +234,7 @@ def _run_locked(
         _clear(out, rendered)
     existing = results.repair(out)
     guard.check(out, existing, planned.settings)
-    runs = history.read_runs(out)
+    runs = history.close_interrupted(history.read_runs(out))
     cores = os.cpu_count() or 1
     if config.jobs * config.threads > cores:
         print(

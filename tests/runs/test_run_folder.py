@@ -193,8 +193,11 @@ def test_second_writer_is_refused_and_a_killed_one_does_not_block(classic_run, d
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
+    runs = history.read_runs(out)
+    history.write_runs(out, [*runs, runs[-1] | {"status": "running"}])  # a run killed before its end
     assert main(argv) == 0  # the OS released the killed holder's lock
     assert "2 computed" in capsys.readouterr().err
+    assert [entry["status"] for entry in history.read_runs(out)[-3:]] == ["finished", history.INTERRUPTED, "finished"]
     assert not (out / ".advbench.lock.json").exists()  # the killed holder's note, overwritten, then removed
 
 
