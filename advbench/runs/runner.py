@@ -193,8 +193,8 @@ def _attack_info(attack) -> dict:
     from advbench.datasets.benchmark_file import attack_summary
 
     info = attack_summary(attack)
-    kept = {key: info[key] for key in ("family", "params", "count", "attempted", "median_l2", "median_linf")}
-    return kept | ({"adaptive": attack.attrs["adaptive"]} if "adaptive" in attack.attrs else {})
+    keys = ("family", "params", "count", "attempted", "median_l2", "median_linf", "adaptive")
+    return {key: info[key] for key in keys if key in info}
 
 
 def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dict:
