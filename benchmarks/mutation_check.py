@@ -536,7 +536,7 @@ MUTANTS = (
     ),
 )
 
-#: Survivors judged to change no behaviour, with the reason (none at present).
+#: Survivors judged to change no behaviour, with the reason.
 EQUIVALENT: dict[str, str] = {
     "runner: failed pairs count as finished": (
         "a failed pair has no scores file (pair.fit_and_score removes it when the detector raises), and "
