@@ -54,6 +54,16 @@ from advbench.detectors.autoencoder_training import adam, train_reconstruction
 from advbench.detectors.checks import check_number
 from advbench.torch_utils import batched_apply, evaluating
 
+#: The most elements ``torch.quantile`` takes.
+QUANTILE_LIMIT = 2**24
+
+
+def evenly_spaced(n: int, k: int) -> torch.Tensor:
+    """``k`` evenly spaced indices into ``n`` elements, the first and the last included, in integer
+    arithmetic (a float32 ``linspace`` rounds indices above 2**24, the last one past the end)."""
+    return torch.arange(k, dtype=torch.int64) * (n - 1) // (k - 1)
+
+
 #: Training schedule per profile (sources in the module docstring).
 SCHEDULES = {
     "default": {"pretrain_epochs": 10, "iterations": 2, "epochs_per_iteration": 5, "lr": 1e-3, "batch_size": 200},
@@ -177,8 +187,8 @@ class RCAEDetector(ReconstructionErrorDetector):
     def _auto_lambda(self, residual: torch.Tensor) -> float:
         """``2 *`` the ``sparse_quantile`` quantile of ``|residual|`` (on a fixed subsample when large)."""
         values = residual.abs().flatten()
-        if values.numel() > 2**24:  # torch.quantile's input limit
-            values = values[torch.linspace(0, values.numel() - 1, 2**24).long()]
+        if values.numel() > QUANTILE_LIMIT:
+            values = values[evenly_spaced(values.numel(), QUANTILE_LIMIT)]
         return 2.0 * float(torch.quantile(values, float(self.sparse_quantile)))
 
     def _sparse_step(self, residual: torch.Tensor) -> torch.Tensor:

@@ -170,6 +170,19 @@ def test_rcae_sparse_part_and_soft_threshold(fitted):
     assert all(f < 0.10 for f in history["sparse_fraction"])
 
 
+def test_rcae_auto_lambda_subsamples_residuals_past_the_quantile_limit():
+    # 10,000 GTSRB images hold 30,720,000 residuals, more than torch.quantile takes; the even
+    # subsample must stay inside them (a float32 linspace put its last index one past the end).
+    from advbench.detectors.rcae import QUANTILE_LIMIT, evenly_spaced
+
+    n = QUANTILE_LIMIT + 2
+    index = evenly_spaced(n, QUANTILE_LIMIT)
+    assert index[0] == 0 and index[-1] == n - 1 and bool((index[1:] > index[:-1]).all())
+    residual = torch.arange(n, dtype=torch.float32).reshape(2, -1) / n
+    lam = make("rcae", sparse_quantile=0.5)._auto_lambda(residual)
+    assert lam == pytest.approx(1.0, abs=1e-6)  # 2 x the median of values evenly spread over [0, 1)
+
+
 def test_rcae_explicit_lambda(data):
     detector = make("rcae", lam=0.0).fit(data[0])
     assert detector.lam_ == 0.0 and detector.history_["sparse_fraction"][0] > 0.5  # lambda 0: S takes everything
