@@ -1,8 +1,8 @@
 """The readings study's tables and its selection, computed from the run folders by the rule in README.md.
 
 For each reading folder under ``gtsrb/``, ``mnist-p2/`` and ``fashion-p1/`` (one folder per
-reading, named after its TOML in ``readings/``), from the finished result lines of the four
-ablation rows:
+reading, named after its TOML in ``readings/``), and for the score decomposition's folder under
+``decomposition/``, from the finished result lines of the four ablation rows:
 
 - the unpaired AUC (%) of each row's ``paper`` score, averaged over the attacks (GTSRB) or the
   normal classes (MNIST, Fashion-MNIST) and the seeds, with the number of (seed, attack or
@@ -35,13 +35,18 @@ ROWS = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dua
 ROW_LABELS = ("single AE", "single AE + D", "dual AE + D", "full")
 #: Table 1 of the paper (AUC, %), the order the rows should come in.
 PAPER = {"gtsrb": (19.4, 40.3, 89.4, 92.1), "mnist-p2": (51.0, 53.1, 97.2, 98.5)}
-PAPER["gtsrb-97ec5985"] = PAPER["gtsrb"]
+PAPER["gtsrb-97ec5985"] = PAPER["decomposition"] = PAPER["gtsrb"]
 #: Benchmarks of the study: folder -> (title, seeds of a complete reading, (normal class, attack) cases per seed).
 BENCHMARKS = {
     "gtsrb": ("GTSRB stop signs, official protocol, seeds 0-2 (selection)", (0, 1, 2), 4),
     "gtsrb-97ec5985": (
         "GTSRB stop signs, the default file rebuilt again (sha256 97ec5985d0c9), official protocol, seeds 0-2",
         (0, 1, 2),
+        4,
+    ),
+    "decomposition": (
+        "GTSRB stop signs, the detector's defaults, seeds 0-9 (the score decomposition)",
+        tuple(range(10)),
         4,
     ),
     "mnist-p2": ("MNIST protocol 2, ten digits, seed 0 (confirmation)", (0,), 10),
