@@ -1,7 +1,10 @@
-"""Where the repository and the shared real data are, for tests at any depth of ``tests/``, and how
-a test loads a script of ``benchmarks/``, which is not a package."""
+"""Where the repository and the shared real data are, for tests at any depth of ``tests/``, how a
+test loads a script of ``benchmarks/``, which is not a package, and how it runs a script of
+``reports/``."""
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -17,3 +20,10 @@ def benchmark_script(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_report_script(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``reports/<name>.py`` with ``args`` in a fresh interpreter; output captured as text."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "reports" / f"{name}.py"), *map(str, args)], capture_output=True, text=True
+    )

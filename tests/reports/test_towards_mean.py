@@ -1,10 +1,7 @@
 """``reports/towards_mean.py``: contrast and distance to the mean training image, attacks against sources."""
 
-import subprocess
-import sys
-
 import numpy as np
-from paths import REPO
+from paths import run_report_script
 
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 
@@ -20,12 +17,9 @@ def test_an_attack_that_pulls_images_to_the_mean_is_closer_and_flatter(tmp_path)
     }
     path = tmp_path / "b.h5"
     write_benchmark(path, Benchmark(train, clean, attacks, {"normal_class": 0, "seed": 0}))
-    out = subprocess.run(
-        [sys.executable, str(REPO / "reports" / "towards_mean.py"), str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    result = run_report_script("towards_mean", path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     rows = {
         line.split(" | ")[0][2:]: line.split(" | ")[1:]
         for line in out.splitlines()

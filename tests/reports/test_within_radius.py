@@ -1,10 +1,7 @@
 """``reports/within_radius.py``: the share of test images fooled within a radius, per attack and in union."""
 
-import subprocess
-import sys
-
 import numpy as np
-from paths import REPO
+from paths import run_report_script
 
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 
@@ -25,21 +22,14 @@ def test_each_image_counts_once_and_a_radius_of_levels_keeps_its_boundary(tmp_pa
     }
     path = tmp_path / "b.h5"
     write_benchmark(path, Benchmark(clean, clean, attacks, {"normal_class": 0, "seed": 0}))
-    out = subprocess.run(
-        [sys.executable, str(REPO / "reports" / "within_radius.py"), str(path), "--l2", "0.2", "--linf", "4/255"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    result = run_report_script("within_radius", path, "--l2", "0.2", "--linf", "4/255")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     rows = [line for line in out.splitlines() if line.startswith("| L")]
     assert rows == ["| L2 | 0.2 | 20.0 | 20.0 | 30.0 |", "| L-inf | 0.01569 | 20.0 | 0.0 | 20.0 |"]
 
 
 def test_a_radius_that_is_not_a_number_is_a_one_line_error(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(REPO / "reports" / "within_radius.py"), str(tmp_path / "x.h5"), "--l2", "abc"],
-        capture_output=True,
-        text=True,
-    )
+    result = run_report_script("within_radius", tmp_path / "x.h5", "--l2", "abc")
     assert result.returncode == 2
     assert "'abc' is not a number or a fraction" in result.stderr
