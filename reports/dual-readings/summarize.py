@@ -123,7 +123,12 @@ def benchmark_section(key: str) -> tuple[list[str], dict[str, list]]:
     return lines + [""], found
 
 
-def selection(found: dict[str, list | None]) -> list[str]:
+def selection(found: dict[str, list | None], rebuilt: dict[str, list | None]) -> list[str]:
+    """The ranking of the one-factor readings, then ``combined`` against it by the gain over ``literal``.
+
+    ``combined`` ran on the rebuilt file beside ``literal`` (``gtsrb-97ec5985/``), so it is compared
+    with the one-factor readings by its full detector's gain over ``literal`` on the same file.
+    """
     ranked = sorted(((v[-1], n) for n, v in found.items() if v is not None), reverse=True)
     lines = ["## Selection (GTSRB, the rule of README.md)", ""]
     if not ranked:
@@ -134,7 +139,18 @@ def selection(found: dict[str, list | None]) -> list[str]:
         gain = None if literal is None else value - literal[-1]
         helped = gain is not None and name not in ("literal", "combined") and gain >= HELPED
         lines.append(f"| {rank} | {name} | {value:.1f} | {fmt(gain)} | {'yes' if helped else ''} |")
-    lines += ["", f"Top reading: `{ranked[0][1]}` (selected on GTSRB test AUCs: optimistic).", ""]
+    top = ranked[0][1]
+    if literal is not None and rebuilt.get("combined") is not None and rebuilt.get("literal") is not None:
+        gain = rebuilt["combined"][-1] - rebuilt["literal"][-1]
+        best = ranked[0][0] - literal[-1]
+        top = "combined" if gain > best else top
+        lines += [
+            "",
+            f"`combined` on the rebuilt file, beside `literal` (`gtsrb-97ec5985/`): full detector "
+            f"{rebuilt['combined'][-1]:.1f} against {rebuilt['literal'][-1]:.1f}, a gain of {gain:.1f} points "
+            f"against the top one-factor reading's {best:.1f}.",
+        ]
+    lines += ["", f"Top reading: `{top}` (selected on GTSRB test AUCs: optimistic).", ""]
     return lines
 
 
@@ -146,14 +162,13 @@ def main() -> None:
         "mean over attacks (GTSRB) or normal classes and seeds. The design and the rule are in README.md.",
         "",
     ]
-    gtsrb = None
+    found = {}
     for key in BENCHMARKS:
         if any((HERE / key).glob("*/results.jsonl")):
-            section, found = benchmark_section(key)
+            section, found[key] = benchmark_section(key)
             lines += section
-            gtsrb = found if key == "gtsrb" else gtsrb
-    if gtsrb is not None:
-        lines += selection(gtsrb)
+    if "gtsrb" in found:
+        lines += selection(found["gtsrb"], found.get("gtsrb-97ec5985", {}))
     write_text_atomic(HERE / "results.md", "\n".join(lines))
 
 
