@@ -57,12 +57,21 @@ def _uint8(images: np.ndarray) -> np.ndarray:
 
 
 def write_synthetic_benchmark(
-    path: Path, n_train: int = 60, n_test: int = 30, n_attack: int = 20, seed: int = 0
+    path: Path, n_train: int = 60, n_test: int = 30, n_attack: int = 20, seed: int = 0, benchmark: str | None = None
 ) -> Path:
-    """Write the synthetic benchmark file to ``path`` and return it."""
+    """Write the synthetic benchmark file to ``path`` and return it: GTSRB's stop signs by default
+    (3 x 32 x 32, normal class 14), or a file of ``benchmark`` ``mnist``/``fashion-mnist`` (grey
+    28 x 28, every class normal)."""
     rng = np.random.default_rng(seed)
-    train = _uint8(smooth_images(n_train, rng))
-    clean = smooth_images(n_test, rng)
+    grey = benchmark is not None
+    size = 28 if grey else 32
+
+    def images(n: int) -> np.ndarray:
+        found = smooth_images(n, rng, size)
+        return found[:, :1] if grey else found
+
+    train = _uint8(images(n_train))
+    clean = images(n_test)
     attacks = {}
     for name, noise in NOISE.items():
         index = rng.choice(n_test, size=n_attack, replace=False)
@@ -75,7 +84,12 @@ def write_synthetic_benchmark(
             np.full(n_attack, noise),
             {"attempted": n_test, "succeeded": n_attack},
         )
-    write_benchmark(path, Benchmark(train, _uint8(clean), attacks, {"normal_class": 14, "seed": seed}))
+    attrs = (
+        {"normal_class": 14, "seed": seed}
+        if not grey
+        else {"normal_class": "all", "seed": seed, "benchmark": benchmark}
+    )
+    write_benchmark(path, Benchmark(train, _uint8(clean), attacks, attrs))
     return path
 
 
@@ -101,3 +115,17 @@ def classic_run(root: Path) -> tuple[Path, Path]:
     argv = ["run", "--data", str(data), "--out", str(out), "--detectors", "ocsvm,iforest", "--seeds", "2"]
     assert main(argv) == 0
     return data, out
+
+
+def rendered_reports(root: Path) -> Path:
+    """``root/reports`` holding ``stop``: the ``classic_run`` folder rendered by ``advbench report`` and
+    copied without its scores, as a published reports folder holds it (what the site tests build on)."""
+    import shutil
+
+    from advbench.cli import main
+
+    _, out = classic_run(root)
+    assert main(["report", str(out), "--resamples", "100"]) == 0
+    reports = root / "reports"
+    shutil.copytree(out, reports / "stop", ignore=shutil.ignore_patterns("scores"))
+    return reports

@@ -23,16 +23,17 @@ fool the victim once rounded to 8 bits, the one the detector scores lowest (the 
 ``lambda = 0`` one, which the 8-bit re-check then counts as a failure. With the grid ``(0,)`` and
 one restart the attack is the plain ``pgd``, image for image (a test checks it).
 
-The detector is fitted here on the benchmark's clean training images with a stated seed, default
-parameters and one CPU thread (as ``advbench run`` fits a pair, so that the run's detector of that
-seed is the one attacked), and cached beside the output file (``detector-<name>-<key>.pt``, the key made
-of its name, parameters, seed and the training images' hash). A victim-aware detector (MagNet,
+The detector is fitted here on the benchmark's clean training images with a stated seed, the
+parameters ``advbench run`` resolves for it on that benchmark (``detectors.params``) and one CPU
+thread (as ``advbench run`` fits a pair, so that the run's detector of that seed is the one
+attacked), and cached beside the output file (``detector-<name>-<key>.pt``, the key made of its
+name, parameters, seed and the training images' hash). A victim-aware detector (MagNet,
 deep Mahalanobis, KD, MSP, energy, Feature Squeezing through its straight-through gradient) is
 fitted with the attacked victim and the reference sample of its training data
 (``datasets.reference``), whose sha256s join the key. A detector with no differentiable score
-(OC-SVM, KDE, IF, Mahalanobis, BU, PyOD models) cannot be named: name a differentiable one (DCAE,
-say) instead; every detector of a run is scored on every set, so the others' AUCs on it are
-transfer numbers.
+(OC-SVM, KDE, IF, Mahalanobis, PyOD models; BU until its fixed-mask score exists) cannot be
+named: name a differentiable one (DCAE, say) instead; every detector of a run is scored on every
+set, so the others' AUCs on it are transfer numbers.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def check_detectors(names: list[str]) -> list[str]:
 
 def fitted_detector(
     name: str,
+    benchmark: str,
     seed: int,
     train_images: np.ndarray,
     folder: Path,
@@ -98,13 +100,16 @@ def fitted_detector(
     log: Callable[[str], None],
     given: dict | None = None,
 ):
-    """The detector ``name`` with default parameters and ``random_state=seed``, fitted on the clean
-    training images (uint8) and, for a victim-aware detector, ``given`` (the victim and the reference
-    data it ``needs``), from the cache in ``folder`` when it is there; returns it and its record."""
+    """The detector ``name`` with the parameters ``advbench run`` gives it on ``benchmark``'s data
+    (``detectors.params``: its defaults, the benchmark's, ``random_state=seed``, the device), fitted on
+    the clean training images (uint8) and, for a victim-aware detector, ``given`` (the victim and the
+    reference data it ``needs``), from the cache in ``folder`` when it is there; returns it and its record."""
     from advbench import detectors
+    from advbench.detectors.params import resolve
 
-    detector = detectors.create(name, random_state=seed, device=str(device))
-    params = detector.get_params()
+    resolved = resolve(name, benchmark, seed=seed, device=str(device))
+    params = resolved.params
+    detector = detectors.create(name, **params)
     given = given or {}
     uses = {key: value.sha256 for key, value in given.items()}
     data_sha = hashlib.sha256(np.ascontiguousarray(train_images).tobytes()).hexdigest()
@@ -128,6 +133,7 @@ def fitted_detector(
     record = {
         "detector": name,
         "detector_params": params,
+        "detector_param_sources": resolved.sources,
         "detector_seed": seed,
         "detector_file": path.name,
         "train_sha256": data_sha,

@@ -31,7 +31,8 @@ def _command_line(args) -> list[str]:
     for flag in _RUN_FLAGS:
         if getattr(args, flag) is not None:
             words += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-    return words + (["--force"] if args.force else [])
+    switches = [f"--{name.replace('_', '-')}" for name in ("force", "recompute_changed") if getattr(args, name)]
+    return words + switches
 
 
 def _run(args) -> int:
@@ -60,10 +61,13 @@ def register(sub) -> None:
     )
     run.add_argument(
         "--benchmark",
-        help="gtsrb (default: the stop signs and their attacks, from --data), mnist or "
-        "fashion-mnist (one-class: each class of --classes normal in turn, the others anomalous)",
+        help="without --data: mnist or fashion-mnist (one-class: each class of --classes normal in turn, the "
+        "others anomalous); with --data the file's own benchmark, which this flag, when given, must name",
     )
-    run.add_argument("--data", help="GTSRB benchmark HDF5 file from `advbench generate-attacks`")
+    run.add_argument(
+        "--data",
+        help="benchmark HDF5 file from `advbench generate-attacks` (of any benchmark: the file says which)",
+    )
     run.add_argument(
         "--root",
         help="folder of the four IDX files of --benchmark mnist|fashion-mnist (default: "
@@ -121,5 +125,12 @@ def register(sub) -> None:
         "--force",
         action="store_true",
         help="discard what --out holds (results, scores, tables, figures) and start over",
+    )
+    run.add_argument(
+        "--recompute-changed",
+        dest="recompute_changed",
+        action="store_true",
+        help="compute again the pairs of --out whose detector's parameters differ from this run's (their lines and "
+        "scores are replaced); without it such a folder is refused",
     )
     run.set_defaults(handler=_run)

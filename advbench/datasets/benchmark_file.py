@@ -296,6 +296,25 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
     return Benchmark(train, test, attacks, attrs, sha256_file(path), **normal, victim=victim)
 
 
+def is_benchmark_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an HDF5 file with the ``schema_version`` attribute of advbench benchmark
+    files (complete or not: a file an interrupted write left is one too)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            return "schema_version" in handle.attrs
+    except OSError:
+        return False
+
+
+def file_benchmark(path: str | os.PathLike, flag: str = "") -> str:
+    """The benchmark a file was built from (its ``benchmark`` attribute; GTSRB before schema 4), read
+    without its images; DataError naming ``flag`` and the file when it is not a readable benchmark file."""
+    with _open_checked(Path(path), flag) as (handle, _):
+        return str(_read_attrs(handle).get("benchmark", "gtsrb"))
+
+
 def read_victim(path: str | os.PathLike, flag: str = "--victim-from") -> tuple[dict, dict]:
     """The victim of a benchmark file without its images: its arrays by name, and its attributes with
     the file's ``benchmark`` and ``image_shape`` (``C x H x W``) added. DataError naming ``flag`` and

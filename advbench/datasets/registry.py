@@ -47,9 +47,10 @@ from pathlib import Path
 
 from advbench.errors import AdvbenchError
 
-#: What ``advbench run`` reads for a benchmark: a benchmark file of ``generate-attacks`` (``--data``;
-#: one normal class, the attacks are the anomaly sets) or the labelled images themselves
-#: (``--root``; every class normal in turn, the other classes anomalous).
+#: What ``advbench run`` reads for a benchmark without ``--data``: a benchmark file of
+#: ``generate-attacks`` (``--data`` required; one normal class, or all, the attacks are the anomaly
+#: sets) or the labelled images themselves (``--root``; every class normal in turn, the other classes
+#: anomalous). A benchmark file of any benchmark is read with ``--data``.
 ATTACK_FILE = "attack-file"
 LABELLED_IMAGES = "labelled-images"
 
@@ -99,11 +100,6 @@ class Benchmark:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
-
-    @property
-    def pairs_by_class(self) -> bool:
-        """Whether a run's pairs are keyed by normal class (several per run) or not (one per file)."""
-        return self.run_source == LABELLED_IMAGES
 
     def default_root(self, data_dir: str | os.PathLike = DEFAULT_DATA_DIR) -> Path:
         """``$<env_var>`` when set, else ``<data_dir>/<name>``."""

@@ -104,7 +104,8 @@ def names() -> list[str]:
     return [*_REGISTRY, *plugins()]
 
 
-def _lookup(name: str) -> tuple[type[BaseDetector], dict]:
+def lookup(name: str) -> tuple[type[BaseDetector], dict]:
+    """The class of detector ``name`` and its preset parameters (ValueError for an unknown name)."""
     if name.startswith("pyod:"):
         from advbench.detectors.pyod_models import detector_class
 
@@ -130,7 +131,7 @@ def _lookup(name: str) -> tuple[type[BaseDetector], dict]:
 
 def create(name: str, **params) -> BaseDetector:
     """Build a detector by name; ``params`` override the class defaults and the name's preset."""
-    cls, preset = _lookup(name)
+    cls, preset = lookup(name)
     return cls(**{**preset, **params})
 
 
@@ -140,7 +141,7 @@ def describe(name: str) -> str:
     A class serving several names (presets) may map each name to its own line in a
     ``descriptions`` dict; otherwise its ``description`` attribute is used.
     """
-    cls, _ = _lookup(name)
+    cls, _ = lookup(name)
     return getattr(cls, "descriptions", {}).get(name, cls.description)
 
 
@@ -171,6 +172,7 @@ __all__ = [
     "create",
     "describe",
     "expand",
+    "lookup",
     "names",
     "needs",
     "plugins",

@@ -18,15 +18,18 @@ Built-in defaults (``DEFAULTS``): every detector of the ``all`` group, 10 seeds 
 Table 4 averages over 10), every attack of the data file, one job, one thread per job (see
 ``advbench.runs.runner`` for why the thread count is fixed), device ``auto``, training profile
 ``default`` (``advbench.detectors.profiles``; passed to every detector that has a ``profile``
-parameter, as the device is to every detector that has a ``device`` parameter), benchmark
-``gtsrb`` with protocol ``official`` (``advbench.datasets.protocols``).
+parameter, as the device is to every detector that has a ``device`` parameter), protocol
+``official`` for a benchmark file (``advbench.datasets.protocols``).
 
-``--benchmark mnist|fashion-mnist`` reads the four IDX files from ``--root`` (default
-``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``, then ``datasets/<benchmark>``) and runs
-every class of ``--classes`` (default ``all``) as the normal class under ``--protocol 2`` (default)
-or ``1`` (``advbench.datasets.oneclass``). Each benchmark sets the preprocessing defaults of some
-detectors, as the reference scripts of the baselines do, unless a detector's table sets them
-(``datasets.registry``: GCN and IF's PCA on MNIST-type benchmarks; none on GTSRB).
+What a run reads (``RunConfig.source_kind``): a benchmark file (``--data``) of any benchmark, whose
+benchmark is the file's own ``benchmark`` attribute (``--benchmark``, when given, must agree), or,
+without ``--data``, the labelled images of ``--benchmark mnist|fashion-mnist``: the four IDX files
+from ``--root`` (default ``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``, then
+``datasets/<benchmark>``), every class of ``--classes`` (default ``all``) normal in turn under
+``--protocol 2`` (default) or ``1`` (``advbench.datasets.oneclass``). Each benchmark sets the
+preprocessing defaults of some detectors, as the reference scripts of the baselines do, unless a
+detector's table sets them (``datasets.registry``: GCN and IF's PCA on MNIST-type benchmarks; none
+on GTSRB); ``advbench.detectors.params`` resolves every detector's parameters and their sources.
 """
 
 from __future__ import annotations
@@ -38,11 +41,10 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from advbench.datasets import registry
+from advbench.datasets import protocols, registry
 from advbench.errors import AdvbenchError
 
 DEFAULTS = {
-    "benchmark": registry.DEFAULT,
     "detectors": "all",
     "seeds": 10,
     "attacks": "all",
@@ -55,7 +57,7 @@ DEFAULTS = {
     "executor": "local",
     "ray_address": None,
 }
-RUN_KEYS = ("data", "root", "out", "victim", "gtsrb_root", *DEFAULTS)
+RUN_KEYS = ("benchmark", "data", "root", "out", "victim", "gtsrb_root", *DEFAULTS)
 #: Constructor parameters that the run sets itself (from ``--seeds``, ``--device`` and ``--profile``).
 RUN_SET_PARAMS = ("random_state", "device", "profile")
 #: What ``--device`` accepts (``auto``: CUDA when available, else the CPU).
@@ -77,12 +79,14 @@ class RunConfig:
     profile: str
     protocol: str = "official"
     benchmark: str = registry.DEFAULT
+    source_kind: str = registry.ATTACK_FILE
     classes: str = "all"
     executor: str = "local"
     ray_address: str | None = None
     params: dict[str, dict] = field(default_factory=dict)
     config_file: str | None = None
     force: bool = False
+    recompute_changed: bool = False
     victim: Path | None = None
     gtsrb_root: Path | None = None
 
@@ -136,13 +140,51 @@ def _choice(flag: str, value, choices) -> str:
     return value
 
 
+#: What each ``[run]`` key may hold: a type, or a list whose items are of the type (``list[...]``).
+_TEXT, _NUMBER = (str,), (int, str)
+RUN_TYPES = {
+    **dict.fromkeys(("benchmark", "data", "root", "out", "victim", "gtsrb_root", "device", "profile"), _TEXT),
+    **dict.fromkeys(("executor", "ray_address"), _TEXT),
+    **dict.fromkeys(("detectors", "attacks"), (str, list[str])),
+    "classes": (str, int, list[int]),
+    "seeds": (int, str, list[int]),
+    "protocol": _NUMBER,
+    **dict.fromkeys(("jobs", "threads"), _NUMBER),
+}
+
+
+def _matches(value, kind) -> bool:
+    if isinstance(kind, type):
+        return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    (item,) = kind.__args__  # list[T]
+    return isinstance(value, list) and all(_matches(element, item) for element in value)
+
+
+def _kind_name(kind) -> str:
+    return kind.__name__ if isinstance(kind, type) else f"a list of {kind.__args__[0].__name__}"
+
+
+def _check_run_types(path: str, table: dict) -> None:
+    """AdvbenchError naming the key when a ``[run]`` value has a type its flag cannot take."""
+    for key, value in table.items():
+        kinds = RUN_TYPES[key]
+        if not any(_matches(value, kind) for kind in kinds):
+            expected = " or ".join(_kind_name(kind) for kind in kinds)
+            raise AdvbenchError(f"--config {path}: [run] {key} must be {expected}; got {value!r}")
+
+
 def load_toml(path: str) -> dict:
-    """Read ``--config``; AdvbenchError naming the file for a missing file, bad TOML or unknown keys."""
+    """Read ``--config``; AdvbenchError naming the file for a missing file, text that is not UTF-8, bad
+    TOML, unknown keys or ``[run]`` values of a type their flag cannot take."""
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise AdvbenchError(f"--config {path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise AdvbenchError(
+            f"--config {path}: not UTF-8 text (TOML files are UTF-8): {exc.reason} at byte {exc.start}"
+        ) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise AdvbenchError(f"--config {path}: not readable TOML: {exc}") from None
     unknown = set(data) - {"run", "detectors"}
@@ -150,9 +192,13 @@ def load_toml(path: str) -> dict:
         raise AdvbenchError(
             f"--config {path}: unknown table(s) {sorted(unknown)}; expected [run] and [detectors.<name>]"
         )
+    for table in ("run", "detectors"):
+        if not isinstance(data.get(table, {}), dict):
+            raise AdvbenchError(f"--config {path}: {table} must be a table ([{table}])")
     bad = set(data.get("run", {})) - set(RUN_KEYS)
     if bad:
         raise AdvbenchError(f"--config {path}: unknown key(s) {sorted(bad)} in [run]; valid: {', '.join(RUN_KEYS)}")
+    _check_run_types(path, data.get("run", {}))
     return data
 
 
@@ -188,8 +234,7 @@ def resolve(args) -> RunConfig:
         value = getattr(args, key, None)
         return value if value is not None else file_run.get(key, DEFAULTS.get(key))
 
-    benchmark = registry.get(pick("benchmark"))
-    data, out, classes = _location(benchmark, pick("data"), pick("root"), pick("classes")), pick("out"), pick("classes")
+    out, classes = pick("out"), pick("classes")
     if out is None:
         raise AdvbenchError("--out: required (or `out` in the [run] table of --config)")
     spec = pick("detectors")
@@ -202,26 +247,34 @@ def resolve(args) -> RunConfig:
     attacks = pick("attacks")
     params = toml.get("detectors", {})
     check_detector_params(params, where)
+    checked = {
+        "seeds": parse_seeds(pick("seeds"), "--seeds"),
+        "jobs": _positive_int(pick("jobs"), "--jobs"),
+        "threads": _positive_int(pick("threads"), "--threads"),
+        "device": _device(pick("device")),
+        "profile": _choice("profile", pick("profile"), PROFILES),
+        "executor": _executor(pick("executor"), pick("ray_address")),
+    }
+    # the data last: a benchmark file is opened to read its benchmark
+    benchmark, kind, data = _location(_given(args, file_run, "benchmark"), pick("data"), pick("root"), classes)
+    known = protocols.PROTOCOLS if kind == registry.ATTACK_FILE else benchmark.protocols
     return RunConfig(
-        data=Path(data),
+        data=data,
         out=Path(out),
         detectors=names,
-        seeds=parse_seeds(pick("seeds"), "--seeds"),
         attacks=",".join(attacks) if isinstance(attacks, list) else str(attacks),
-        jobs=_positive_int(pick("jobs"), "--jobs"),
-        threads=_positive_int(pick("threads"), "--threads"),
-        device=_device(pick("device")),
-        profile=_choice("profile", pick("profile"), PROFILES),
-        protocol=_choice("protocol", str(pick("protocol") or benchmark.protocols[0]), benchmark.protocols),
+        protocol=_choice("protocol", str(pick("protocol") or known[0]), known),
         benchmark=benchmark.name,
+        source_kind=kind,
         classes=",".join(map(str, classes)) if isinstance(classes, list) else str(classes or "all"),
-        executor=_executor(pick("executor"), pick("ray_address")),
         ray_address=pick("ray_address"),
         params={name: dict(params.get(name, {})) for name in names},
         config_file=args.config,
         force=bool(args.force),
+        recompute_changed=bool(getattr(args, "recompute_changed", False)),
         victim=None if pick("victim") is None else Path(pick("victim")),
         gtsrb_root=None if pick("gtsrb_root") is None else Path(pick("gtsrb_root")),
+        **checked,
     )
 
 
@@ -240,25 +293,40 @@ def _executor(executor, address) -> str:
     return executor
 
 
-def _location(benchmark: registry.Benchmark, data, root, classes) -> Path:
-    """The benchmark file (``--data``) or the folder of labelled images (``--root``, else its default),
-    as the benchmark's ``run_source`` says; AdvbenchError for a flag that does not belong to it."""
-    reads_folder = [name for name in registry.names() if registry.get(name).run_source == registry.LABELLED_IMAGES]
+def _given(args, file_run: dict, key: str):
+    """A value the user gave (flag, else the ``[run]`` table), None when neither gives it."""
+    value = getattr(args, key, None)
+    return value if value is not None else file_run.get(key)
+
+
+def _location(named, data, root, classes) -> tuple[registry.Benchmark, str, Path]:
+    """The benchmark, what the run reads (``registry.ATTACK_FILE`` or ``LABELLED_IMAGES``) and where:
+    ``--data`` (a benchmark file, whose own benchmark wins; ``named``, the ``--benchmark`` given, must
+    agree) or the labelled images of ``named`` at ``--root`` (else its default folder); AdvbenchError
+    for a flag that does not belong, or a benchmark that disagrees with the file's."""
+    from advbench.datasets.benchmark_file import file_benchmark
+
+    if data is not None:
+        if root is not None or classes is not None:
+            flag = "--root" if root is not None else "--classes"
+            raise AdvbenchError(f"{flag}: not with --data (a benchmark file holds its own normal class and images)")
+        found = registry.get(file_benchmark(Path(data), "--data"), f"--data {data}: benchmark attribute")
+        if named is not None and registry.get(named).name != found.name:
+            raise AdvbenchError(
+                f"--benchmark {named}: --data {data} is a {found.label} benchmark file; leave --benchmark out "
+                "(a file's benchmark is its own)"
+            )
+        return found, registry.ATTACK_FILE, Path(data)
+    benchmark = registry.get(named)
     if benchmark.run_source == registry.ATTACK_FILE:
+        reads_folder = [name for name in registry.names() if registry.get(name).run_source == registry.LABELLED_IMAGES]
         if root is not None or classes is not None:
             flag = "--root" if root is not None else "--classes"
             raise AdvbenchError(
                 f"{flag}: only for --benchmark {'|'.join(reads_folder)} ({benchmark.label} reads --data)"
             )
-        if data is None:
-            raise AdvbenchError("--data: required (or `data` in the [run] table of --config)")
-        return Path(data)
-    if data is not None:
-        reads_file = [name for name in registry.names() if name not in reads_folder]
-        raise AdvbenchError(
-            f"--data: only for --benchmark {'|'.join(reads_file)}; {benchmark.name} reads its IDX files from --root"
-        )
-    return Path(root) if root is not None else benchmark.default_root()
+        raise AdvbenchError("--data: required (or `data` in the [run] table of --config)")
+    return benchmark, registry.LABELLED_IMAGES, Path(root) if root is not None else benchmark.default_root()
 
 
 def resolve_attacks(spec: str, available: list[str], data: Path) -> list[str]:
@@ -286,17 +354,3 @@ def config_hash(data_sha256: str, detector: str, params: dict, uses: dict | None
     found = {"data_sha256": data_sha256, "detector": detector, "params": _jsonable(kept)}
     text = json.dumps(found | ({"uses": uses} if uses else {}), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def detector_params(
-    name: str, overrides: dict, seed: int, device: str, profile: str, benchmark: str = registry.DEFAULT
-) -> dict:
-    """The constructor parameters of one (detector, seed): the benchmark's defaults for the detector
-    (``datasets.registry``), the config's overrides over them, the seed, and the device and profile
-    for a detector that takes them."""
-    from advbench import detectors
-
-    defaults = detectors.create(name).get_params()
-    params = {**registry.get(benchmark).detector_params(name), **overrides, "random_state": seed}
-    params |= {key: value for key, value in (("device", device), ("profile", profile)) if key in defaults}
-    return params

@@ -1,7 +1,8 @@
 """The folder guard: every result in a run folder was computed with the same settings.
 
 A run adds to a folder only when its settings equal those every line already there records;
-otherwise it stops with one line naming the setting (``--force`` starts the folder over). The
+otherwise it stops with one line naming the setting (``--force`` starts the folder over;
+``--recompute-changed`` computes again the pairs that differ only in their detector's parameters). The
 settings are those that change the numbers, as a small dict (``run_settings``):
 
 - ``data_sha256``: the benchmark file;
@@ -78,7 +79,10 @@ def _message(out: Path, record: dict, key: str, settings: dict) -> str:
             f"--out {out}: holds results for another data file (sha256 {have[:12]}, not {settings[key][:12]}); {HINT}"
         )
     if key == "config_hash":
-        return f"--out {out}: holds results of {split_variant(record['detector'])[0]} with other parameters; {HINT}"
+        return (
+            f"--out {out}: holds results of {split_variant(record['detector'])[0]} with other parameters; "
+            f"--recompute-changed computes those pairs again, or {HINT}"
+        )
     return (
         f"--out {out}: holds results computed with --{key} {have} ({record['detector']}), not {settings[key]}; {HINT}"
     )

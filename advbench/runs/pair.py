@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 
-from advbench.datasets import registry
 from advbench.runs import metrics, results, sources, victim_inputs
 from advbench.runs.victim_inputs import Inputs
 from advbench.score_variants import DEFAULT_VARIANT, variant_name
@@ -43,8 +42,11 @@ _AUCS = ("auc", "paired_auc", "matched_auc")
 
 @dataclass(frozen=True)
 class PairTask:
-    """Everything one pair needs, built by the runner before the first pair."""
+    """Everything one pair needs, built by the runner before the first pair; ``params`` are the
+    detector's resolved constructor parameters and ``param_sources`` where each came from
+    (``advbench.detectors.params``)."""
 
+    source_kind: str
     benchmark: str
     data: str
     data_sha256: str
@@ -59,6 +61,7 @@ class PairTask:
     normal_class: int
     config_hash: str
     params: dict
+    param_sources: dict
     inputs: Inputs | None = None
 
 
@@ -71,6 +74,7 @@ class ResultLine:
     detector: str
     seed: int
     params: dict
+    param_sources: dict
     data_sha256: str
     config_hash: str
     versions: dict
@@ -143,9 +147,9 @@ def _metrics(split, normal_test, clean_sources, anomalies: dict) -> dict[str, di
     return out
 
 
-def class_key(benchmark: str, normal_class: int) -> int | None:
+def class_key(protocol: str, normal_class: int) -> int | None:
     """The normal class as part of a pair's key (``results.pair_key``): None where a run has one class."""
-    return normal_class if registry.get(benchmark).pairs_by_class else None
+    return normal_class if sources.keyed_by_class(protocol) else None
 
 
 def fit_and_score(task: PairTask) -> list[ResultLine]:
@@ -153,15 +157,16 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
     written): the detector's, then those of each other score variant."""
     from advbench import detectors
 
-    source = sources.cached(task.benchmark, task.data, task.data_sha256, task.attacks)
+    source = sources.cached(task.source_kind, task.benchmark, task.data, task.data_sha256, task.attacks)
     split = source.split(task.protocol, task.normal_class, task.seed)
     columns = list(split.anomalies)
-    path = results.scores_path(Path(task.out), task.detector, task.seed, class_key(source.benchmark, task.normal_class))
+    path = results.scores_path(Path(task.out), task.detector, task.seed, class_key(task.protocol, task.normal_class))
     common = {
         "benchmark": source.benchmark,
         "normal_class": task.normal_class,
         "seed": task.seed,
         "params": task.params,
+        "param_sources": task.param_sources,
         "data_sha256": task.data_sha256,
         "config_hash": task.config_hash,
         "versions": task.versions,
@@ -176,7 +181,6 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
     variants: tuple[str, ...] = (DEFAULT_VARIANT,)
     try:
         detector = detectors.create(task.detector, **task.params)
-        common["params"] = detector.get_params()
         variants = detector.variant_names()
         wanted = detectors.needs(detector)
         if wanted:

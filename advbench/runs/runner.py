@@ -8,9 +8,13 @@ Before the first pair (``plan``), everything that can be wrong with the input is
 nothing is written when it is: the data file, the attacks, ``--device`` (resolved on this
 machine, see ``devices``), every detector's parameters (each detector is built with the
 parameters of its run and ``check_params()``-ed, without fitting) and, for detectors that look
-through the victim, the victim and the reference data (``victim_inputs``). Then the run folder is locked
-for the whole run (``lock``), its results are checked against the run's settings (``guard``) and
-the run's entry is appended to ``run.json`` (``history``).
+through the victim, the victim and the reference data (``victim_inputs``); every detector's
+parameters come from one resolver (``detectors.params``), with their sources. Then the run folder
+is locked for the whole run (``lock``), its results are checked against the run's settings
+(``guard``; with ``--recompute-changed`` the pairs that differ only in their detector's parameters
+are dropped first, to be computed again), what its lines say of their own provenance is corrected
+where it is a fact (``relabel``) and the run's entry is appended to ``run.json`` (``history``).
+``--force`` clears only a run folder (or a new or empty one).
 
 Threads: every pair runs with the same number of CPU threads (``--threads``, default 1), in
 torch and in the BLAS/OpenMP pools (threadpoolctl), whatever ``--jobs`` is. Float results of
@@ -50,8 +54,8 @@ from pathlib import Path
 from advbench.datasets import oneclass, protocols, registry
 from advbench.errors import AdvbenchError, RunError
 from advbench.provenance import versions
-from advbench.runs import devices, guard, history, lock, pairing, results, sources, victim_inputs
-from advbench.runs.config import RunConfig, config_hash, detector_params, resolve_attacks
+from advbench.runs import devices, guard, history, lock, pairing, relabel, results, sources, victim_inputs
+from advbench.runs.config import RunConfig, config_hash, resolve_attacks
 from advbench.runs.pair import PairTask, class_key, fit_and_score, now
 
 
@@ -64,6 +68,31 @@ def _clear(out: Path, rendered: Iterable[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+def _stranger_folder(out: Path) -> bool:
+    """Whether ``out`` is a non-empty folder that no run wrote (neither results nor ``run.json``)."""
+    own = any((out / name).exists() for name in (results.RESULTS, results.RUN_JSON))
+    return out.is_dir() and not own and any(out.iterdir())
+
+
+def _drop_changed(out: Path, existing: list[dict], settings: dict) -> list[dict]:
+    """``--recompute-changed``: remove the lines (then the scores) of the pairs that differ from the run's
+    settings only in their detector's parameters, so that they are computed again; the lines kept."""
+    changed = {results.pair_key(r) for r in existing if guard.differences(r, settings) == ["config_hash"]}
+    if not changed:
+        return existing
+    kept = [record for record in existing if results.pair_key(record) not in changed]
+    results.rewrite(out, kept)
+    for key in changed:
+        results.scores_path(out, *key).unlink(missing_ok=True)
+    names = ", ".join(sorted({key[0] for key in changed}))
+    print(
+        f"advbench run: --recompute-changed: {len(changed)} pair(s) of {names} will be computed again with their "
+        "new parameters",
+        file=sys.stderr,
+    )
+    return kept
 
 
 def _finished(out: Path, existing: list[dict], attacks: list[str]) -> set[tuple[str, int, int | None]]:
@@ -103,21 +132,32 @@ def _environment() -> dict:
     }
 
 
-def _checked_params(config: RunConfig, device: str) -> dict[str, dict]:
-    """Build every requested detector with its run's parameters and check them without fitting; name -> params."""
+def _resolved(config: RunConfig, name: str, seed: int, device: str):
+    """The parameters of detector ``name`` for ``seed`` and their sources (``detectors.params``)."""
+    from advbench.detectors import params
+
+    return params.resolve(
+        name, config.benchmark, seed=seed, config=config.params[name], device=device, profile=config.profile
+    )
+
+
+def _checked_params(config: RunConfig, device: str) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Build every requested detector with its run's parameters and check them without fitting; name ->
+    params (without the seed) and name -> their sources."""
     from advbench import detectors
 
     where = f"--config {config.config_file}: " if config.config_file else ""
-    checked = {}
+    checked, found = {}, {}
     for name in config.detectors:
-        params = detector_params(name, config.params[name], config.seeds[0], device, config.profile, config.benchmark)
         try:
-            detector = detectors.create(name, **params).check_params()
+            resolved = _resolved(config, name, config.seeds[0], device)
+            detectors.create(name, **resolved.params).check_params()
         except (TypeError, ValueError) as exc:
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise AdvbenchError(f"{where}[detectors.{name}]: {message}") from None
-        checked[name] = {key: value for key, value in detector.get_params().items() if key != "random_state"}
-    return checked
+        checked[name] = {key: value for key, value in resolved.params.items() if key != "random_state"}
+        found[name] = {key: value for key, value in resolved.sources.items() if key != "random_state"}
+    return checked, found
 
 
 @dataclass
@@ -129,6 +169,7 @@ class Plan:
     classes: list[int]
     device: str
     params: dict[str, dict]
+    param_sources: dict[str, dict]
     hashes: dict[str, str]
     settings: dict
     inputs: victim_inputs.Inputs | None = None
@@ -136,8 +177,8 @@ class Plan:
 
 def _open(config: RunConfig):
     """The run's source with its attacks resolved (GTSRB) or its classes checked (MNIST-type); AdvbenchError."""
-    source = sources.open_source(config.benchmark, config.data)
-    if registry.get(config.benchmark).pairs_by_class:
+    source = sources.open_source(config.source_kind, config.benchmark, config.data)
+    if config.source_kind == registry.LABELLED_IMAGES:
         return source, oneclass.parse_classes(config.classes, source.classes)
     bench = source.bench
     protocols.check_size(config.protocol, len(bench.normal_train), str(config.data))
@@ -154,7 +195,7 @@ def plan(config: RunConfig) -> Plan:
 
     source, classes = _open(config)
     device = devices.resolve_device(config.device)
-    params = _checked_params(config, device)
+    params, param_sources = _checked_params(config, device)
     wanted = {name: detectors.needs(detectors.create(name)) for name in config.detectors}
     inputs = None
     if any(wanted.values()):
@@ -168,7 +209,8 @@ def plan(config: RunConfig) -> Plan:
     settings = guard.run_settings(
         source.sha256, hashes, device if uses_device else None, config.threads, config.profile, config.protocol
     )
-    return Plan(source, source.columns(config.protocol), classes, device, params, hashes, settings, inputs)
+    columns = source.columns(config.protocol)
+    return Plan(source, columns, classes, device, params, param_sources, hashes, settings, inputs)
 
 
 #: What rendering a folder is to the run loop: a function of the folder.
@@ -183,6 +225,11 @@ def run(config: RunConfig, command_line: list[str], render: Render | None = None
     out = config.out
     if out.exists() and not out.is_dir():
         raise AdvbenchError(f"--out {out}: exists and is not a folder")
+    if config.force and _stranger_folder(out):
+        raise AdvbenchError(
+            f"--force: --out {out} is not a run folder (no {results.RESULTS} or {results.RUN_JSON}); nothing "
+            "removed: give a run folder, or a new or empty one"
+        )
     out.mkdir(parents=True, exist_ok=True)
     with lock.hold(out, f"--out {out}", " ".join(command_line)):
         return _run_locked(config, command_line, planned, started, render, tuple(rendered))
@@ -213,6 +260,7 @@ def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dic
         "device": planned.device,
         "settings": planned.settings,
         "detector_params": planned.params,
+        "detector_param_sources": planned.param_sources,
         "config_hashes": planned.hashes,
         **({"victim_inputs": asdict(planned.inputs)} if planned.inputs else {}),
         "environment": _environment(),
@@ -233,7 +281,15 @@ def _run_locked(
     if config.force:
         _clear(out, rendered)
     existing = results.repair(out)
+    if config.recompute_changed:
+        existing = _drop_changed(out, existing, planned.settings)
     guard.check(out, existing, planned.settings)
+    source = planned.source
+    existing, notes = relabel.relabel(
+        out, existing, source.benchmark, source.sha256, planned.hashes, planned.param_sources
+    )
+    for note in notes:
+        print(f"advbench run: {out / results.RESULTS}: {note}", file=sys.stderr)
     runs = history.close_interrupted(history.read_runs(out))
     cores = os.cpu_count() or 1
     if config.jobs * config.threads > cores:
@@ -248,8 +304,7 @@ def _run_locked(
         attacks = planned.source.bench.attacks
         pairing.write(out, planned.source.sha256, {name: attack.source_index for name, attack in attacks.items()})
     done = _finished(out, existing, planned.columns)
-    benchmark = planned.source.benchmark
-    todo = [(name, seed, c) for name, seed, c in pairs if (name, seed, class_key(benchmark, c)) not in done]
+    todo = [(name, seed, c) for name, seed, c in pairs if (name, seed, class_key(config.protocol, c)) not in done]
     entry = _run_entry(config, command_line, planned)
     history.write_runs(out, [*runs, entry])
     try:
@@ -290,26 +345,31 @@ def _closing_lines(out: Path, entry: dict, failed: list[dict]) -> int:
 def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, int, int]]) -> list[PairTask]:
     """What ``fit_and_score`` needs for each pair to compute (picklable, for worker processes)."""
     source = planned.source
-    return [
-        PairTask(
-            benchmark=source.benchmark,
-            data=source.location,
-            data_sha256=source.sha256,
-            out=str(config.out),
-            attacks=getattr(source, "attacks", None),
-            threads=config.threads,
-            profile=config.profile,
-            protocol=config.protocol,
-            versions=entry["environment"]["versions"],
-            detector=name,
-            seed=seed,
-            normal_class=normal_class,
-            config_hash=planned.hashes[name],
-            params=detector_params(name, config.params[name], seed, planned.device, config.profile, config.benchmark),
-            inputs=planned.inputs,
+    tasks = []
+    for name, seed, normal_class in todo:
+        resolved = _resolved(config, name, seed, planned.device)
+        tasks.append(
+            PairTask(
+                source_kind=config.source_kind,
+                benchmark=source.benchmark,
+                data=source.location,
+                data_sha256=source.sha256,
+                out=str(config.out),
+                attacks=getattr(source, "attacks", None),
+                threads=config.threads,
+                profile=config.profile,
+                protocol=config.protocol,
+                versions=entry["environment"]["versions"],
+                detector=name,
+                seed=seed,
+                normal_class=normal_class,
+                config_hash=planned.hashes[name],
+                params=resolved.params,
+                param_sources=resolved.sources,
+                inputs=planned.inputs,
+            )
         )
-        for name, seed, normal_class in todo
-    ]
+    return tasks
 
 
 def _compute(tasks: list[PairTask], config: RunConfig, device: str, total: int) -> list[dict]:

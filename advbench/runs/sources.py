@@ -12,9 +12,11 @@ and ``describe()`` (what ``run.json`` records of the data and the table captions
 - ``LabelledImages``: MNIST or Fashion-MNIST from their IDX files; every class can be normal
   (``--classes``); protocols ``1`` and ``2`` (``datasets.oneclass``), anomaly set ``other-classes``.
 
-The benchmark registry says which a benchmark is (``Benchmark.run_source``). ``open_source(benchmark,
-location)`` builds it, as the runner's worker processes do from a task's ``benchmark`` and
-``data``; they keep the last one (``cached``) between pairs.
+The run's configuration says which it reads (``RunConfig.source_kind``: ``registry.ATTACK_FILE``
+or ``LABELLED_IMAGES``); an ``AttackFile``'s benchmark is the file's own. ``open_source(kind,
+benchmark, location)`` builds it, as the runner's worker processes do from a task's fields; they
+keep the last one (``cached``) between pairs. A run of labelled images has one pair per normal
+class (``keyed_by_class``, from the protocol a result line records).
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ _CACHE: dict = {}
 class AttackFile:
     """A benchmark file of ``generate-attacks``; ``attacks`` (the run's ``--attacks``) are the anomaly sets."""
 
-    def __init__(self, benchmark: str, path, attacks: list[str] | None = None):
+    def __init__(self, path, attacks: list[str] | None = None):
         from advbench.datasets.benchmark_file import read_benchmark
 
-        self.benchmark = benchmark
         self.location = str(path)
         self.bench = read_benchmark(path)
+        self.benchmark = registry.get(self.bench.benchmark, f"{self.location}: benchmark").name
         self.sha256 = self.bench.sha256
         self.attacks = list(self.bench.attacks) if attacks is None else list(attacks)
 
@@ -49,7 +51,7 @@ class AttackFile:
 
     def describe(self) -> dict:
         """The file's benchmark, normal class (with its name) and victim test accuracy."""
-        entry = registry.get(self.bench.benchmark, f"{self.location}: benchmark")
+        entry = registry.get(self.benchmark)
         normal_class = self.classes[0]
         return {
             "benchmark": entry.name,
@@ -87,19 +89,25 @@ class LabelledImages:
         return oneclass.split(self.data, protocol, normal_class, seed)
 
 
-def open_source(benchmark: str, location, attacks: list[str] | None = None):
-    """The source of ``benchmark`` at ``location`` (a benchmark file or a folder of labelled images,
-    as the registry says); AdvbenchError for an unknown benchmark."""
-    if registry.get(benchmark).run_source == registry.ATTACK_FILE:
-        return AttackFile(benchmark, location, attacks)
+def keyed_by_class(protocol: str) -> bool:
+    """Whether the pairs of a run under ``protocol`` are keyed by normal class: the one-class protocols
+    of labelled images, where every class is normal in turn (a benchmark file holds one normal class)."""
+    return protocol in oneclass.PROTOCOLS
+
+
+def open_source(kind: str, benchmark: str, location, attacks: list[str] | None = None):
+    """The source that reads ``location``: a benchmark file (``kind`` ``registry.ATTACK_FILE``; its
+    benchmark is its own) or the labelled images of ``benchmark``."""
+    if kind == registry.ATTACK_FILE:
+        return AttackFile(location, attacks)
     return LabelledImages(benchmark, Path(location))
 
 
-def cached(benchmark: str, location: str, sha256: str, attacks: list[str] | None = None):
+def cached(kind: str, benchmark: str, location: str, sha256: str, attacks: list[str] | None = None):
     """``open_source``, kept between calls in one process; AdvbenchError when the data changed since the run began."""
-    key = (benchmark, location, sha256, tuple(attacks or ()))
+    key = (kind, benchmark, location, sha256, tuple(attacks or ()))
     if _CACHE.get("key") != key:
-        source = open_source(benchmark, location, attacks)
+        source = open_source(kind, benchmark, location, attacks)
         if source.sha256 != sha256:
             raise DataError(f"{location}: the data changed while the run was going on")
         _CACHE.update(key=key, source=source)

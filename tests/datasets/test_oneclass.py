@@ -12,9 +12,9 @@ from idx_files import REAL_MNIST, write_arrays
 
 from advbench import detectors
 from advbench.cli import main
-from advbench.datasets import mnist, oneclass
+from advbench.datasets import mnist, oneclass, registry
+from advbench.detectors.params import resolve as resolve_params
 from advbench.errors import AdvbenchError
-from advbench.runs.config import detector_params
 from advbench.runs.results import read_results, read_scores, scores_path
 
 N_TRAIN, N_TEST = 200, 60
@@ -186,9 +186,10 @@ def test_protocol_1_run_and_table_2(levels, tmp_path, mean_intensity):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--benchmark", "gtsrb", "--data", "x.h5", "--root", "r"], "--root: only for"),
-        (["--benchmark", "gtsrb", "--data", "x.h5", "--classes", "1"], "--classes: only for"),
-        (["--benchmark", "mnist", "--data", "x.h5"], "--data: only for --benchmark gtsrb"),
+        (["--benchmark", "gtsrb", "--data", "x.h5", "--root", "r"], "--root: not with --data"),
+        (["--benchmark", "gtsrb", "--data", "x.h5", "--classes", "1"], "--classes: not with --data"),
+        (["--benchmark", "gtsrb", "--root", "r"], "--root: only for --benchmark mnist|fashion-mnist"),
+        (["--benchmark", "mnist", "--data", "x.h5"], "--data x.h5: no such benchmark file"),
         (["--benchmark", "mnist", "--protocol", "official"], "--protocol: expected one of 2, 1"),
         (["--benchmark", "cifar"], "--benchmark: expected one of"),
         (["--benchmark", "mnist", "--classes", "12"], "--classes"),
@@ -202,15 +203,18 @@ def test_flags_that_do_not_fit_the_benchmark(levels, tmp_path, capsys, argv, mes
     assert not (tmp_path / "o" / "results.jsonl").exists()
 
 
+def _params(name: str, benchmark: str, config: dict | None = None) -> dict:
+    return resolve_params(name, benchmark, seed=0, config=config, device="cpu", profile="default").params
+
+
 def test_reference_preprocessing_on_mnist_and_overrides():
-    assert detector_params("ocsvm", {}, 0, "cpu", "default", "mnist")["gcn"] is False
-    assert detector_params("dcae", {}, 0, "cpu", "default", "mnist")["gcn"] is True
-    assert detector_params("dcae", {"gcn": False}, 0, "cpu", "default", "fashion-mnist")["gcn"] is False
-    assert "gcn" not in detector_params("dcae", {}, 0, "cpu", "default", "gtsrb")
-    assert "gcn" not in detector_params("mahalanobis", {}, 0, "cpu", "default", "mnist")
-    assert detector_params("iforest", {}, 0, "cpu", "default", "mnist")["pca"] == 0.95
-    assert "pca" not in detector_params("iforest", {}, 0, "cpu", "default", "gtsrb")
-    assert detector_params("iforest", {"pca": False}, 0, "cpu", "default", "mnist")["pca"] is False
+    assert _params("ocsvm", "mnist")["gcn"] is False
+    assert _params("dcae", "mnist")["gcn"] is True
+    assert _params("dcae", "fashion-mnist", {"gcn": False})["gcn"] is False
+    assert _params("dcae", "gtsrb")["gcn"] is False
+    assert _params("iforest", "mnist")["pca"] == 0.95
+    assert _params("iforest", "gtsrb")["pca"] is None
+    assert _params("iforest", "mnist", {"pca": False})["pca"] is False
 
 
 @pytest.mark.parametrize("name", ["dcae", "deep-svdd-soft", "rcae", "dual-adversarial", "ablation-single-ae-d"])
@@ -286,8 +290,10 @@ def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit, overrid
     from advbench.runs import pair, sources
     from advbench.runs.pair import PairTask
 
-    source = sources.open_source("mnist", REAL_MNIST)
+    source = sources.open_source(registry.LABELLED_IMAGES, "mnist", REAL_MNIST)
+    resolved = resolve_params(name, "mnist", seed=0, config=overrides, device="cpu", profile="default")
     task = {
+        "source_kind": registry.LABELLED_IMAGES,
         "benchmark": "mnist",
         "data": str(REAL_MNIST),
         "data_sha256": source.sha256,
@@ -301,7 +307,8 @@ def test_classic_detectors_near_deep_svdd_table_1(tmp_path, name, digit, overrid
         "seed": 0,
         "normal_class": digit,
         "config_hash": "",
-        "params": detector_params(name, overrides, 0, "cpu", "default", "mnist"),
+        "params": resolved.params,
+        "param_sources": resolved.sources,
     }
     (line,) = pair.fit_and_score(PairTask(**task))
     assert line.error is None

@@ -171,7 +171,7 @@ def _victim_case() -> tuple[np.ndarray, np.ndarray, dict]:
 
 def _case(name: str) -> tuple[np.ndarray, np.ndarray, dict]:
     """``(X_train, X_test, what fit takes besides X)`` for the detector ``name``."""
-    wanted = detectors.needs(detectors._lookup(name)[0])
+    wanted = detectors.needs(detectors.lookup(name)[0])
     if not wanted:
         return X_TRAIN, X_TEST, {}
     train, test, given = _victim_case()
@@ -199,7 +199,7 @@ def _fitted_attributes(detector) -> list[str]:
 def test_constructor_stores_parameters_unchanged_and_clone_works(name):
     passed = _params(name)
     detector = detectors.create(name, **passed)
-    _, preset = detectors._lookup(name)
+    _, preset = detectors.lookup(name)
     defaults = {
         key: p.default for key, p in inspect.signature(type(detector).__init__).parameters.items() if key != "self"
     }

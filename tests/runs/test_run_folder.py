@@ -21,6 +21,7 @@ from run_fixtures import write_synthetic_benchmark
 
 from advbench import detectors
 from advbench.cli import main
+from advbench.datasets import registry
 from advbench.runs import devices, guard, history, sources
 from advbench.runs.results import RUN_JSON, scores_path
 
@@ -325,28 +326,14 @@ def test_damaged_line_in_the_middle_is_reported_and_left_alone(classic_run, data
     assert snapshot(out) == before
 
 
-def test_report_renders_the_complete_pairs_of_a_folder_being_written(classic_run, tmp_path):
-    """A run appends a pair's lines in one write; ``report`` meanwhile sees a cut last line and leaves it be."""
-    out = copy_of(classic_run, tmp_path)
-    path = out / "results.jsonl"
-    complete = path.read_text()
-    path.write_text(complete + complete.splitlines(keepends=True)[0][:60])
-    for name in ("auc_table.md", "auc_table.tex"):
-        (out / name).unlink()
-    assert main(["report", str(out)]) == 0
-    assert path.read_text().startswith(complete) and path.read_text() != complete
-    assert (out / "auc_table.md").read_bytes() == (classic_run / "auc_table.md").read_bytes()
-    assert (out / "auc_table.tex").read_bytes() == (classic_run / "auc_table.tex").read_bytes()
-
-
 def test_a_worker_refuses_data_that_changed_since_the_run_began(data, tmp_path):
     from advbench.errors import DataError
 
     path = Path(shutil.copy(data, tmp_path / "bench.h5"))
-    recorded = sources.open_source("gtsrb", path).sha256
+    recorded = sources.open_source(registry.ATTACK_FILE, "gtsrb", path).sha256
     write_synthetic_benchmark(path, seed=1)  # rewritten while the run goes on
     with pytest.raises(DataError, match=f"^{re.escape(str(path))}: the data changed while the run was going on$"):
-        sources.cached("gtsrb", str(path), recorded)
+        sources.cached(registry.ATTACK_FILE, "gtsrb", str(path), recorded)
 
 
 def test_unknown_run_keys_are_refused_with_the_valid_ones(data, tmp_path, capsys):
@@ -374,6 +361,19 @@ def test_force_removes_only_the_runs_own_files(classic_run, data, tmp_path, caps
     assert [entry["config"]["seeds"] for entry in history.read_runs(out)] == [[0]]
     assert "| iforest |" not in (out / "auc_table.md").read_text()
     assert sorted(path.name for path in (out / "figures").glob("scores_*.png")) == ["scores_ocsvm.png"]
+
+
+def test_force_on_a_folder_that_is_not_a_run_folder_removes_nothing(data, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    (mine / "figures").mkdir(parents=True)
+    (mine / "figures" / "plot.png").write_bytes(b"png")
+    (mine / "auc_table.md").write_text("my table")
+    before = snapshot(mine)
+    assert main(run_argv(data, mine, "--detectors", "ocsvm", "--seeds", "1", "--force")) == 2
+    assert f"--force: --out {mine} is not a run folder (no results.jsonl or run.json); nothing removed" in (
+        one_error_line(capsys)
+    )
+    assert snapshot(mine) == before
 
 
 # 7. A pair that fails, a run that is interrupted, data that cannot be run.

@@ -278,6 +278,8 @@ class DualAdversarialDetector(BaseDetector):
     """
 
     differentiable = True
+    #: Training schedule per profile (``profiles.resolve``).
+    schedules = SCHEDULES
     description = "Dual-adversarial autoencoder with MI latent regularizer (Chen et al.; the paper's method)"
     descriptions = {
         "dual-adversarial": description,
@@ -369,7 +371,7 @@ class DualAdversarialDetector(BaseDetector):
             "latent_sampling",
         ):
             check_choice(name, getattr(self, name), (False, True))
-        schedule = profiles.resolve(self, SCHEDULES)
+        schedule = profiles.resolve(self, self.schedules)
         check_int("batch_size", schedule["batch_size"], low=2)
         check_int("epochs", schedule["epochs"])
         check_choice("reduction", self.reduction, losses.REDUCTIONS)
@@ -425,7 +427,7 @@ class DualAdversarialDetector(BaseDetector):
             )
         if X.shape[0] < 2:
             raise ValueError("at least two training images are needed")
-        self.schedule_ = schedule = profiles.resolve(self, SCHEDULES)
+        self.schedule_ = schedule = profiles.resolve(self, self.schedules)
         generator = seed_everything(self.random_state)
         self.device_ = resolve_device(self.device)
         self.preprocessor_ = ImagePreprocessor(**INPUT_SCALINGS[self.input_scaling]).fit(X)
