@@ -9,7 +9,9 @@ that class; the attacks start from the test images the victim classifies correct
 class-stratified samples of the training split and of the correctly classified test images, the
 attacks starting from all of the latter). The victim comes from ``--victim`` (a checkpoint), from
 ``--victim-from`` (the victim stored in a benchmark file), or is trained (cached beside the output
-by a content key); it is stored in the file it attacks (``victim.victim_record``).
+by a content key); it is stored in the file it attacks (``victim.victim_record``). Before the
+victim, ``generate`` checks that ``out`` can be written (not a folder, in a folder it can write:
+``advbench.outputs``), so a bad output fails before any attack rather than after all of them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from advbench.datasets import allclasses, registry
 from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import sha256_file
+from advbench.outputs import check_file_out
 from advbench.provenance import versions
 from advbench.torch_utils import resolve_device
 
@@ -233,7 +236,9 @@ def _adaptive_sets(
         for name in config.adaptive:
             for seed in config.adaptive_seeds:
                 uses = {key: given[key] for key in detectors.needs(detectors.create(name))}
-                detector, record = adaptive.fitted_detector(name, seed, split.train, out.parent, device, log, uses)
+                detector, record = adaptive.fitted_detector(
+                    name, config.benchmark, seed, split.train, out.parent, device, log, uses
+                )
                 start = time.perf_counter()
                 adversarial, chosen = adaptive.run_adaptive(
                     model,
@@ -337,6 +342,8 @@ def generate(
     ``content_sha256`` and ``provenance()``.
     """
     out = Path(out)
+    check_file_out("--out", out)  # before the victim and the attacks, not when the file is written
+    resume.check_partial(out)
     planned = attack_plan(config)
     for family, attack_params in planned.values():
         check_backend(family, attack_params)  # before the victim is trained

@@ -14,6 +14,14 @@ benchmark file carries (``--victim-from``).
 
 ``--adaptive dcae,dual-adversarial`` adds, per pgd variant, detector and ``--adaptive-seeds`` seed,
 a detector-aware PGD set (``advbench.attacks.adaptive``).
+
+Before any work (data loading, victim training, attacks) the command refuses, with one line:
+victim settings (``--config`` ``[victim]``, ``--set victim.*``, ``--victim-epochs``) that differ
+from those the victim of ``--victim``/``--victim-from`` was trained with (a given victim is not
+retrained, so they would be ignored); an ``--out`` that is an input (``--victim-from``,
+``--victim``, ``--config``), inside or above one or a data root (``--root``, ``--gtsrb-root``), a
+folder, or in a folder it cannot write; and an existing ``--out`` that is not an advbench benchmark
+file (HDF5 with a ``schema_version`` attribute), unless ``--force``, which says what it replaces.
 """
 
 from __future__ import annotations
@@ -21,8 +29,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
+from advbench import outputs
 from advbench.attacks import ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, DESCRIPTIONS
 from advbench.cli.options import add_benchmark_arguments, add_gtsrb_arguments, device, numbers, positive_int
 from advbench.datasets import registry
@@ -55,13 +65,15 @@ def _build_config(args: argparse.Namespace):
     if args.victim_from is not None and args.victim is not None:
         raise AdvbenchError("--victim-from: give either --victim (a checkpoint) or --victim-from (a benchmark file)")
     settings = load_settings(args.config, args.set or [])
-    victim_settings = {**benchmark.victim, **settings.pop("victim", {})}
+    given = settings.pop("victim", {})
     if args.victim_epochs is not None:
-        victim_settings["epochs"] = args.victim_epochs
+        given["epochs"] = args.victim_epochs
     try:
-        victim = VictimConfig.from_dict(victim_settings)
+        victim = VictimConfig.from_dict({**benchmark.victim, **given})
     except (TypeError, ValueError) as exc:
         raise AdvbenchError(f"victim settings (--config/--set): {exc}") from None
+    if given and (args.victim_from or args.victim):
+        _check_given_victim(args, given)
     families = sorted(set(benchmark.attack_params) | set(settings))
     params = {family: {**benchmark.attack_params.get(family, {}), **settings.get(family, {})} for family in families}
     config = GenerateConfig(
@@ -90,6 +102,60 @@ def _build_config(args: argparse.Namespace):
     if args.adaptive is not None:
         check_adaptive(config, planned)
     return benchmark, config
+
+
+def _victim_flags(args: argparse.Namespace) -> str:
+    """The flags that gave victim settings."""
+    from advbench.attacks.settings import load_settings
+
+    flags = ["--config [victim]"] if args.config and "victim" in load_settings(args.config, []) else []
+    flags += ["--set victim.*"] if any(item.strip().startswith("victim.") for item in args.set or []) else []
+    return "/".join(flags + (["--victim-epochs"] if args.victim_epochs is not None else []))
+
+
+def _check_given_victim(args: argparse.Namespace, given: dict) -> None:
+    """AdvbenchError when victim settings differ from those the given victim (``--victim-from`` or
+    ``--victim``) was trained with: it is not retrained, so they would be ignored."""
+    from advbench.attacks.victim import VictimConfig, load_checkpoint
+    from advbench.datasets.benchmark_file import read_victim
+
+    if args.victim_from:
+        flag, path = "--victim-from", args.victim_from
+        trained = read_victim(path, flag)[1].get("config", {})
+    else:
+        flag, path = "--victim", args.victim
+        trained = asdict(load_checkpoint(path)[1])
+    wanted = asdict(VictimConfig.from_dict({**trained, **given}))
+    differ = sorted(key for key in given if wanted[key] != trained.get(key))
+    if differ:
+        shown = ", ".join(f"{key}={given[key]} (trained with {trained.get(key)})" for key in differ)
+        raise AdvbenchError(
+            f"{_victim_flags(args)}: victim settings {shown} differ from the victim of {flag} {path}, which is "
+            f"used as it is; drop them, or drop {flag} to train a victim with them"
+        )
+
+
+def check_out(out: Path, args: argparse.Namespace) -> None:
+    """AdvbenchError unless ``out`` may be written (see the module docstring); with ``--force``, say on
+    stderr which file that is not a benchmark file it replaces."""
+    from advbench.attacks import resume
+    from advbench.datasets.benchmark_file import is_benchmark_file
+
+    inputs = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in ("--victim-from", "--victim", "--config")}
+    inputs |= {"--root": args.root, "--gtsrb-root": args.gtsrb_root}
+    outputs.check_apart("--out", out, inputs)
+    outputs.check_file_out("--out", out)
+    resume.check_partial(out)
+    if not out.exists() or is_benchmark_file(out):
+        return
+    if not args.force:
+        raise AdvbenchError(
+            f"--out {out}: exists and is not an advbench benchmark file; not replaced (pass --force to replace it)"
+        )
+    print(
+        f"advbench generate-attacks: --force: will replace {out} ({out.stat().st_size} bytes, not a benchmark file)",
+        file=sys.stderr,
+    )
 
 
 def print_summary(benchmark, seconds: float, file=None) -> None:
@@ -131,8 +197,9 @@ def _handler(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     benchmark, config = _build_config(args)
+    out = Path(args.out or default_out(benchmark, config.normal_class))
+    check_out(out, args)
     device(config.device)
-    out = args.out or default_out(benchmark, config.normal_class)
     data = data_from_args(benchmark, args)
     progress = not args.quiet and sys.stderr.isatty()
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
@@ -164,7 +231,13 @@ def register(sub) -> None:
         "--out",
         metavar="FILE",
         help=f"output HDF5 file (default: {DEFAULT_OUT_DIR}/<benchmark>_<class>_adv.h5, {DEFAULT_OUT} for the "
-        "GTSRB stop signs)",
+        "GTSRB stop signs); an existing one is replaced only when it is a benchmark file (or with --force); it "
+        "may not be an input, inside or above one, or a data root",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --out that is not a benchmark file (it says which file it replaces)",
     )
     parser.add_argument(
         "--attacks",

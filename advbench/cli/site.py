@@ -1,4 +1,7 @@
-"""``advbench site REPORTS_DIR --out DIR``: build the static results site of every run folder."""
+"""``advbench site REPORTS_DIR --out DIR``: build the static results site of every run folder.
+
+``--out`` is refused when it is REPORTS_DIR, inside it or above it, a file, or an existing folder that
+is neither empty nor a site built earlier (``advbench.site.build``)."""
 
 from __future__ import annotations
 
@@ -24,5 +27,11 @@ def register(sub) -> None:
     site.add_argument(
         "reports_dir", metavar="REPORTS_DIR", help="folder whose run folders (with results.jsonl) to show"
     )
-    site.add_argument("--out", required=True, help="folder to write the site into (replaced as a whole)")
+    site.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="folder to write the site into, replaced as a whole; an existing one must be empty or a site built "
+        "by `advbench site`, and it may not be REPORTS_DIR, inside it or above it",
+    )
     site.set_defaults(handler=_site)

@@ -18,14 +18,25 @@ Pages use relative links and no script or style from outside the site (``static/
 ``static/style.css``, shipped in the package), so the site works from ``file://`` and from any
 static host. A run folder without ``entries.json`` (not rendered since entries existed) is listed
 on the index as waiting for ``advbench report`` and left out of the pages. Every input is read and
-checked before anything is written, and the site is built in a temporary folder beside ``--out``
-that replaces it at the end: bad input (no rendered run folder, a damaged ``run.json`` or
-``entries.json``, ``--out`` naming a file) leaves ``--out`` as it was.
+checked before anything is written (``entries.json``: its schema, and every mean, std and interval
+bound a finite number or null), and the site is built in a temporary folder beside ``--out`` that
+replaces it at the end: bad input (no rendered run folder, a damaged ``run.json`` or
+``entries.json``) leaves ``--out`` as it was.
+
+The site carries the marker file ``MARKER`` (JSON: the command and the advbench version). An
+existing ``--out`` is replaced only when it is empty or carries that marker; ``--out`` naming a
+file, a folder with other content, REPORTS_DIR itself, a folder inside it or one above it is
+refused before anything is read (``advbench.outputs``). Names of folders and files shown on the
+pages must be valid UTF-8: a run folder, figure or document whose name is not is refused with its
+path (undecodable bytes written as ``\\xNN``), since a page could not name or link it; text of
+``run.json`` that UTF-8 cannot encode (a command line naming such a path) is shown escaped (``\\uXXXX``).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import shutil
 import sys
 import tempfile
@@ -33,6 +44,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from advbench import outputs
 from advbench.errors import AdvbenchError, DataError
 from advbench.reports import entries as entries_file
 from advbench.runs import history, results
@@ -40,6 +52,11 @@ from advbench.runs import history, results
 #: The tables of a folder page: metric key of ``entries.json`` and title.
 METRICS = {"auc": "AUC (%)", "paired_auc": "Paired AUC (%)", "matched_auc": "Matched AUC (%)"}
 STATIC = ("sort.js", "style.css")
+#: The marker file of a site built by ``advbench site``: an existing ``--out`` without it is not replaced.
+MARKER = ".advbench-site"
+COMMAND = "advbench site"
+#: The numbers of an ``entries.json`` cell that must be finite or null.
+NUMBERS = ("mean", "std", "low", "high")
 
 
 @dataclass
@@ -67,12 +84,53 @@ def _read_entries(path: Path) -> dict:
         raise DataError(f"{file}: not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != entries_file.SCHEMA or "entries" not in data:
         raise DataError(f"{file}: not an entries file of schema {entries_file.SCHEMA}; run `advbench report` again")
+    _check_numbers(file, data)
     return data
+
+
+def _check_numbers(file: Path, data: dict) -> None:
+    """DataError naming ``file`` unless every cell's mean, std and interval bounds are finite numbers or null."""
+    try:
+        cells = [
+            (entry.get("detector"), metric, column, {key: (cell or {}).get(key) for key in NUMBERS})
+            for entry in data["entries"]
+            for metric, table in entry.get("metrics", {}).items()
+            for column, cell in table.items()
+        ]
+    except (AttributeError, TypeError):
+        raise DataError(f"{file}: damaged entries.json (entries not as `advbench report` writes them)") from None
+    for detector, metric, column, values in cells:
+        for key, value in values.items():
+            finite = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            if value is not None and not finite:
+                raise DataError(
+                    f"{file}: damaged entries.json ({detector} {metric} {column}: {key} is {value!r}, "
+                    "not a finite number or null); run `advbench report` again"
+                )
+
+
+def _shown(path: Path) -> str:
+    """``path`` as a message shows it: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _checked_name(path: Path, name: str) -> str:
+    """``name`` (a name of ``path`` that a page shows), DataError naming ``path`` when it is not valid UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(f"{_shown(path)}: its name is not valid UTF-8, so no page can show it; rename it") from None
+    return name
 
 
 def _name(reports: Path, path: Path) -> str:
     name = path.relative_to(reports).as_posix()
-    return name if name != "." else reports.resolve().name
+    return _checked_name(path, name if name != "." else reports.resolve().name)
+
+
+def _names(paths) -> list[str]:
+    """The names of ``paths``, sorted, each checked by ``_checked_name``."""
+    return sorted(_checked_name(path, path.name) for path in paths)
 
 
 def find_folders(reports: Path) -> tuple[list[Folder], list[str]]:
@@ -97,8 +155,8 @@ def find_folders(reports: Path) -> tuple[list[Folder], list[str]]:
                 name=_name(reports, path),
                 data=_read_entries(path),
                 runs=runs,
-                documents=sorted(p.name for p in path.iterdir() if p.suffix in (".md", ".tex") and p.is_file()),
-                figures=sorted(p.name for p in (path / "figures").glob("*.png")),
+                documents=_names(p for p in path.iterdir() if p.suffix in (".md", ".tex") and p.is_file()),
+                figures=_names((path / "figures").glob("*.png")),
             )
         )
     return found, pending
@@ -137,9 +195,22 @@ def folder_tables(folder: Folder) -> list[dict]:
     return out
 
 
+#: A leaderboard cell of a metric the folder's protocol does not define for the column (the paired
+#: and matched AUCs of a set not made from clean images: ``other-classes``, ``clean-test``).
+NOT_APPLICABLE = {"text": "not applicable", "value": "", "bold": False}
+
+
+def _board_cell(data: dict, entry: dict, metric: str, column: str) -> dict:
+    if column not in data["columns"].get(metric, []):
+        return dict(NOT_APPLICABLE)
+    return _cell(entry["metrics"].get(metric, {}).get(column))
+
+
 def leaderboards(folders: list[Folder]) -> dict[tuple[str, str], dict]:
     """``{(benchmark, column): board}``: per column of the unpaired AUC, every folder's detectors,
-    grouped by setting (data sha256, protocol, profile)."""
+    grouped by setting (data sha256, protocol, profile). A folder's bold marks come from tests
+    among its own detectors; a group that merges several folders shows none, so that bold means
+    one thing across each table (``merged`` lists the groups that do)."""
     boards: dict[tuple[str, str], dict] = {}
     for folder in folders:
         data = folder.data
@@ -151,15 +222,20 @@ def leaderboards(folders: list[Folder]) -> dict[tuple[str, str], dict]:
                     "benchmark": data["folder"]["benchmark_label"],
                     "label": data["labels"].get(column, column),
                     "groups": {},
+                    "merged": set(),
                 },
             )
             rows = board["groups"].setdefault(folder.settings, [])
             for entry in data["entries"]:
-                cells = {m: _cell(entry["metrics"].get(m, {}).get(column)) for m in METRICS}
+                cells = {m: _board_cell(data, entry, m, column) for m in METRICS}
                 rows.append({"detector": entry["detector"], "folder": folder, "cells": cells})
     for board in boards.values():
-        for rows in board["groups"].values():
+        for settings, rows in board["groups"].items():
             rows.sort(key=lambda row: -float(row["cells"]["auc"]["value"] or "-1"))
+            if len({row["folder"].name for row in rows}) > 1:
+                board["merged"].add(settings)
+                for row in rows:
+                    row["cells"] = {metric: {**cell, "bold": False} for metric, cell in row["cells"].items()}
     return boards
 
 
@@ -184,17 +260,16 @@ def _environment():
     return env
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise AdvbenchError(f"--out {out}: is a file, not a folder")
-    if not out.parent.is_dir():
-        raise AdvbenchError(f"--out {out}: its parent folder does not exist")
+def check_out(reports: Path, out: Path) -> None:
+    """AdvbenchError unless ``out`` may be written: apart from ``reports``, and new, empty or an earlier site."""
+    outputs.check_apart("--out", out, {"REPORTS_DIR": reports})
+    outputs.check_folder_out("--out", out, MARKER, COMMAND)
 
 
 def build(reports: str | Path, out: str | Path) -> Path:
     """Build the site (see the module docstring) into ``out``; return ``out/index.html``."""
     reports, out = Path(reports), Path(out)
-    _check_out(out)
+    check_out(reports, out)
     folders, pending = find_folders(reports)
     for name in pending:
         print(
@@ -220,6 +295,7 @@ def build(reports: str | Path, out: str | Path) -> Path:
 
 
 def _write_site(root: Path, env, folders: list[Folder], boards: dict, pending: list[str]) -> None:
+    outputs.write_marker(root, MARKER, COMMAND)
     static = root / "static"
     static.mkdir()
     for name in STATIC:
@@ -244,4 +320,7 @@ def _write_site(root: Path, env, folders: list[Folder], boards: dict, pending: l
 
 
 def _render(env, template: str, path: Path, **context) -> None:
-    path.write_text(env.get_template(template).render(metrics=METRICS, **context), encoding="utf-8")
+    """Write the page; text read from ``run.json`` that UTF-8 cannot encode (a command line naming a path
+    of bytes not UTF-8) is escaped as ``\\uXXXX``."""
+    page = env.get_template(template).render(metrics=METRICS, **context)
+    path.write_text(page, encoding="utf-8", errors="backslashreplace")

@@ -1,6 +1,7 @@
 """The results site of the published ``reports/`` in a real browser: headless Chromium (the system's
 package) driven by Playwright. From the index it follows the link to the GTSRB stop-sign page,
-sorts a table by a column and checks the order, checks that every figure has loaded, and fails on
+sorts a table by a column and checks the order, checks that every figure has loaded, that bold means
+one thing in each leaderboard table and that a metric a protocol lacks reads as not applicable, and fails on
 any console error and on any request that leaves ``file://``. Skipped, with the reason, where
 Playwright or Chromium is missing (``.ci/run`` installs both)."""
 
@@ -91,6 +92,18 @@ def test_stop_sign_page_sorts_and_shows_every_figure(browser, index):
 
     page.goto((index.parent / "leaderboards" / "gtsrb--boundary.html").as_uri())
     assert page.locator("table.sortable").count() >= 1 and page.get_by_text("not comparable").count() == 1
+    # bold means one thing per table: none in a table that merges folders, the folder's own elsewhere
+    bold = page.eval_on_selector_all(
+        "table.sortable",
+        """tables => tables.map(t => [
+            t.previousElementSibling.textContent.includes('several folders'),
+            new Set(Array.from(t.querySelectorAll('tbody tr'), r => r.cells[1].textContent)).size,
+            t.querySelectorAll('td.bold').length])""",
+    )
+    assert any(merged for merged, _, _ in bold) and any(count for merged, _, count in bold if not merged)
+    assert all((folders > 1) == merged and (count == 0 or not merged) for merged, folders, count in bold)
+    page.goto((index.parent / "leaderboards" / "mnist--0.html").as_uri())
+    assert page.get_by_text("not applicable").count() > 0 and page.get_by_text("not run").count() == 0
 
     assert seen["errors"] == []
     assert [url for url in seen["requests"] if not url.startswith("file://")] == []

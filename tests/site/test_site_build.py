@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from paths import REPO
-from run_fixtures import classic_run
+from run_fixtures import rendered_reports
 
 from advbench.cli import main
 from advbench.site import build
@@ -25,12 +25,8 @@ LINK = re.compile(r'(?:href|src)="([^"]+)"')
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> Path:
     """A reports folder with one rendered run folder and a copy of it under another protocol."""
-    root = tmp_path_factory.mktemp("site")
-    _, out = classic_run(root)
-    assert main(["report", str(out), "--resamples", "100"]) == 0
-    reports = root / "reports"
-    shutil.copytree(out, reports / "stop", ignore=shutil.ignore_patterns("scores"))
-    other = shutil.copytree(out, reports / "stop" / "heldout", ignore=shutil.ignore_patterns("scores"))
+    reports = rendered_reports(tmp_path_factory.mktemp("site"))
+    other = shutil.copytree(reports / "stop", reports / "stop" / "heldout")
     entries = json.loads((other / "entries.json").read_text(encoding="utf-8"))
     entries["folder"]["protocol"] = "heldout-train"
     (other / "entries.json").write_text(json.dumps(entries), encoding="utf-8")
@@ -144,3 +140,24 @@ def test_templates_and_script_are_in_the_wheel(tmp_path):
     )
     (wheel,) = tmp_path.glob("advbench-*.whl")
     assert shipped <= set(zipfile.ZipFile(wheel).namelist())
+
+
+def test_bold_means_one_thing_in_a_table_that_merges_folders(reports, tmp_path):
+    merged = Path(shutil.copytree(reports, tmp_path / "merged"))
+    shutil.copytree(merged / "stop", merged / "stop-again", ignore=shutil.ignore_patterns("heldout"))
+    build.build(merged, tmp_path / "site")
+    board = (tmp_path / "site" / "leaderboards" / "gtsrb--fgsm.html").read_text(encoding="utf-8")
+    groups = {section.split("</h2>")[0]: section for section in board.split("<h2>")[1:]}
+    (official,) = [section for heading, section in groups.items() if "protocol official" in heading]
+    (heldout,) = [section for heading, section in groups.items() if "protocol heldout-train" in heading]
+    assert "stop-again" in official and "Rows of several folders: no bold." in official
+    assert 'class="bold"' not in official  # two folders: their own tests say nothing across them
+    assert 'class="bold"' in heldout and "Rows of several folders" not in heldout  # one folder: its own bold
+
+
+def test_a_metric_the_protocol_does_not_define_is_not_applicable(tmp_path):
+    reports = tmp_path / "reports"
+    shutil.copytree(REPO / "reports" / "mnist-oneclass" / "protocol-2", reports / "p2")
+    build.build(reports, tmp_path / "site")
+    board = (tmp_path / "site" / "leaderboards" / "mnist--0.html").read_text(encoding="utf-8")
+    assert "not applicable" in board and "not run" not in board
