@@ -3,9 +3,12 @@
 Inputs: ``results.jsonl``, the scores under ``scores/``, ``run.json`` (the seeds, detectors and
 attacks that every run into the folder asked for; optional) and, for the most-anomalous-images
 figure only, the data file named in ``run.json``'s last run (or ``--data``), checked against the
-stored sha256. Every input is read and checked before the first file is written, so a missing
-scores file or another data file leaves the folder as it was. Folders of MNIST-type benchmarks
-(one AUC per normal class) are rendered by ``oneclass``.
+stored sha256. Every input is read and checked before the first file is written, so a damaged
+results line (cut short, not a results line, an AUC that is not a number in [0, 1]), an
+incomplete pair (``results.read_checked``: a pair is never shown in part; ``advbench run``
+computes it again), a missing scores file, scores that do not give their line's AUCs, another
+data file or too few bootstrap resamples (``significance.check_resamples``) leaves the folder as
+it was. Folders of MNIST-type benchmarks (one AUC per normal class) are rendered by ``oneclass``.
 
 Rows are in table order (``table_order``): the registry's (Table 4's rows, then the ablation
 presets), then other detectors as they first appear; each detector's score variants
@@ -343,15 +346,25 @@ def check_run_folder(out: str | Path) -> Path:
 
 
 def render(
-    out: str | Path, data: str | Path | None = None, ci: bool = False, bootstrap: intervals.Bootstrap | None = None
+    out: str | Path,
+    data: str | Path | None = None,
+    ci: bool = False,
+    resamples: int | None = None,
+    bootstrap_seed: int | None = None,
 ) -> list[Path]:
     """Write all tables, figures and the leaderboard entries of the run folder ``out``; return the
-    paths written. ``ci``: cells show their bootstrap interval (``bootstrap``: resamples and seed)."""
+    paths written. ``ci``: cells show their bootstrap interval. The bootstrap draws ``resamples``
+    replicates (by default ``intervals.RESAMPLES``, raised to the fewest a folder of many rows
+    needs; fewer than those is an AdvbenchError) from ``bootstrap_seed`` (default ``intervals.SEED``)."""
     out = check_run_folder(out)
-    bootstrap = bootstrap or intervals.Bootstrap()
-    records = results.read_results(out)
+    records = results.read_checked(out)
     if not records:
-        raise AdvbenchError(f"{out / results.RESULTS}: holds no complete result yet")
+        raise AdvbenchError(f"{out / results.RESULTS}: holds no result yet")
+    rows = len({record["detector"] for record in records})
+    if resamples is None:
+        resamples = max(intervals.RESAMPLES, significance.fewest_resamples(rows))
+    bootstrap = intervals.Bootstrap(resamples, intervals.SEED if bootstrap_seed is None else bootstrap_seed)
+    significance.check_resamples(bootstrap, rows)
     runs = history.read_runs(out)
     configs = [entry.get("config", {}) for entry in runs]
     seeds = tables.table_seeds(records, history.union(config.get("seeds", []) for config in configs))
@@ -362,7 +375,7 @@ def render(
     last = runs[-1] if runs else {}
     sha = last.get("data_sha256") or records[0]["data_sha256"]
     scores = load_scores(out, records)
-    if registry.of_record(records[0]).pairs_by_class:
+    if results.pair_key(records[0])[2] is not None:
         classes = sorted(
             set(history.union(entry.get("classes", []) for entry in runs)) | {int(r["normal_class"]) for r in records}
         )

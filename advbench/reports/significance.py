@@ -7,13 +7,19 @@ paired and matched AUCs need each adversarial image's clean source (``source_ind
 ``pairing``: from the data file, or derived where the attack kept every test image,
 ``report.source_indices``); a column without it keeps mean ± std and bolds its best mean, and the
 footnote says which and why. Each seed's replicates at unit weights are checked against the
-stored AUC, so scores that do not belong to their results line stop the rendering (DataError).
+stored AUC, so scores that do not belong to their results line (or give no number) stop the
+rendering (DataError).
+
+``check_resamples`` refuses a bootstrap of fewer resamples than the intervals and the tests need
+(``intervals.resamples_for_interval`` and ``resamples_for_test`` over the comparisons of a group
+of the folder's rows): too few give an interval that may exclude its mean and bold every cell.
 
 ``annotate`` gives every cell of a table its interval and decides the bold marks per group of
 cells (a column of a GTSRB table, a normal class of an MNIST one): the best mean, and every cell
 whose paired test against it is not significant at ``ALPHA`` after Holm's correction over the
 group. A cell with fewer seeds than the table is never bold nor tested (its mean is over other
-seeds), and a group with fewer than two such cells has no bold mark.
+seeds), nor is one whose mean is not a number (``Cell.comparable``), and a group with fewer than
+two comparable cells has no bold mark.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import hashlib
 import numpy as np
 
 from advbench.datasets.protocols import CLEAN_TEST
-from advbench.errors import DataError
+from advbench.errors import AdvbenchError, DataError
 from advbench.runs import intervals
 
 #: Tolerance of the check of a seed's unweighted AUC against its results line.
@@ -57,6 +63,28 @@ def footnote(
             "adversarial image with its clean source was not found; give it with --data)."
         )
     return " ".join(notes)
+
+
+def fewest_resamples(rows: int) -> int:
+    """The fewest resamples with which the percentile intervals exist and a column of ``rows`` cells
+    (``rows - 1`` comparisons with its best) can hold a significant difference."""
+    return max(intervals.resamples_for_interval(), intervals.resamples_for_test(rows - 1))
+
+
+def check_resamples(bootstrap: intervals.Bootstrap, rows: int) -> None:
+    """AdvbenchError naming ``--resamples`` when ``bootstrap`` has fewer resamples than
+    ``fewest_resamples(rows)``, saying which need sets the minimum."""
+    for_interval = intervals.resamples_for_interval()
+    for_test = intervals.resamples_for_test(rows - 1)
+    fewest = fewest_resamples(rows)
+    if bootstrap.resamples < fewest:
+        raise AdvbenchError(
+            f"--resamples {bootstrap.resamples}: too few, this folder needs at least {fewest}: a "
+            f"{100 * intervals.LEVEL:g}% percentile interval needs {for_interval} (an order statistic beyond each "
+            f"end) and a {100 * intervals.ALPHA:g}% test over a column of {rows} rows {for_test} (the smallest "
+            f"p-value, 1/(resamples + 1), times the {rows - 1} comparison(s) of Holm's correction must fall "
+            f"below {intervals.ALPHA:g}, else every cell is bold)"
+        )
 
 
 def _paired(own_sources, adversarial, weights, _same) -> np.ndarray:
@@ -161,7 +189,7 @@ class FolderStats:
                     if record.get(metric) is None or self.untested(metric, [attack]):
                         continue
                     value = float(self._seed_replicates(row, attack, metric, seed, normal_class, check=True)[0])
-                    if abs(value - record[metric]) > _TOLERANCE:
+                    if not abs(value - record[metric]) <= _TOLERANCE:  # NaN differs too
                         raise DataError(
                             f"{row}, seed {seed}, {attack}: its stored scores give {metric} {value:.6f}, its results "
                             f"line {record[metric]:.6f}; the scores or the data file do not belong to the results"
@@ -213,7 +241,7 @@ def annotate(groups: dict, test: bool = True) -> None:
         for cell, found in members.values():
             if found is not None and cell.values:
                 cell.interval = intervals.interval(found)
-        complete = {row: (cell, found) for row, (cell, found) in members.items() if cell.complete and cell.values}
+        complete = {row: (cell, found) for row, (cell, found) in members.items() if cell.comparable}
         if not test:
             continue
         for cell, _ in members.values():

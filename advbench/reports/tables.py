@@ -5,8 +5,9 @@ A cell is the mean ± sample standard deviation (``ddof=1``) over seeds of the A
 decimal, or with ``ci`` the mean and its bootstrap interval, ``mean [low, high]``
 (``reports.significance``). Bold marks the best mean of each column and every cell not
 significantly worse than it (``Cell.bold``, set by ``reports.significance.annotate``; the best
-mean alone where it has not run). Every cell of a table is expected to hold the
-table's seeds: those of every run into the folder and any seed stored. A cell never hides a
+mean alone where it has not run; never a cell whose mean is not a number, ``Cell.comparable``).
+Every cell of a table is expected to hold the table's seeds: those of every run into the folder
+and any seed stored. A cell never hides a
 problem: "failed (k/n seeds)" when every seed failed, "not run" when no seed was computed, and
 "(k/n seeds)" after the numbers when fewer seeds went into them (such a cell is never bold: a
 mean over other seeds is not comparable); the ablation table's mean over attacks likewise.
@@ -80,6 +81,11 @@ class Cell:
         """Every expected seed went into the numbers."""
         return len(self.values) == self.expected
 
+    @property
+    def comparable(self) -> bool:
+        """Complete, with a mean that is a number: a cell that may be bold."""
+        return self.complete and bool(self.values) and bool(np.isfinite(self.mean))
+
 
 def table_seeds(records: list[dict], run_seeds: list[int]) -> list[int]:
     """The seeds every cell should hold: the runs' seeds and any seed stored."""
@@ -127,7 +133,7 @@ def _bold(cells: dict, detectors: list[str], attack: str) -> set[str]:
     column = [cells[d, attack] for d in detectors]
     if any(cell.bold is not None for cell in column):
         return {d for d, cell in zip(detectors, column, strict=True) if cell.bold}
-    means = {d: round(100 * cell.mean, 1) for d, cell in zip(detectors, column, strict=True) if cell.complete}
+    means = {d: round(100 * cell.mean, 1) for d, cell in zip(detectors, column, strict=True) if cell.comparable}
     top = max(means.values(), default=None)
     return {d for d, mean in means.items() if mean == top}
 

@@ -23,7 +23,16 @@ Comparisons are paired: two detectors' replicates share every draw (seeds and im
 difference is bootstrapped on the same images and seeds. ``worse_p_value`` is the one-sided
 bootstrap p-value that a detector's mean is below the best one's, and ``holm`` Holm's step-down
 adjustment (Holm, "A simple sequentially rejective multiple test procedure", Scand. J. Stat. 1979)
-over a column. DeLong's test for correlated AUCs (DeLong et al., Biometrics 1988) is not used: it
+over a column.
+
+Too few replicates cannot support either: a percentile interval needs an order statistic beyond
+each end (``resamples_for_interval``: ``(B + 1) (1 - LEVEL) / 2 >= 1``, 39 at 95%; fewer give an
+interval that may exclude the mean), and no p-value of ``B`` replicates is below ``1 / (B + 1)``
+(``p_value``), which Holm's correction multiplies by the column's number of comparisons, so a
+column of ``m`` comparisons can find a detector significantly worse at ``ALPHA`` only from
+``resamples_for_test(m)`` replicates on (20 for one comparison at 5%; with fewer, every cell
+is bold). Both minimums are computed from ``LEVEL``, ``ALPHA`` and the formulas the code uses.
+DeLong's test for correlated AUCs (DeLong et al., Biometrics 1988) is not used: it
 covers the image sampling of one unpaired AUC only, whereas the seeds vary as much as the images
 here (a deep detector's AUC moves by up to 10 points between seeds) and the paired AUC is not an
 ROC AUC of two samples; the bootstrap treats the three AUCs and both sources alike.
@@ -36,7 +45,9 @@ has, and the same seed gives the same numbers.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -126,13 +137,44 @@ def interval(replicates: np.ndarray, level: float = LEVEL) -> tuple[float, float
     return float(low), float(high)
 
 
+def p_value(count: int, resamples: int) -> float:
+    """The bootstrap p-value of ``count`` replicates out of ``resamples`` at least as extreme as the
+    null: ``(1 + count) / (1 + resamples)`` (Davison and Hinkley, "Bootstrap Methods and their
+    Application", 1997, eq. 4.11)."""
+    return (1 + count) / (1 + resamples)
+
+
 def worse_p_value(best: np.ndarray, other: np.ndarray) -> float:
-    """One-sided bootstrap p-value of "``other``'s mean is below ``best``'s" from paired replicates:
-    ``(1 + #{best* - other* <= 0}) / (1 + B)`` (Davison and Hinkley, "Bootstrap Methods and their
-    Application", 1997, eq. 4.11), NaN replicates left out."""
+    """One-sided bootstrap p-value (``p_value``) of "``other``'s mean is below ``best``'s" from paired
+    replicates, the count being ``#{best* - other* <= 0}``, NaN replicates left out."""
     difference = np.asarray(best) - np.asarray(other)
     difference = difference[~np.isnan(difference)]
-    return float((1 + np.count_nonzero(difference <= 0)) / (1 + len(difference)))
+    return float(p_value(np.count_nonzero(difference <= 0), len(difference)))
+
+
+def resamples_for_interval(level: float = LEVEL) -> int:
+    """The fewest resamples whose percentile interval at ``level`` has an order statistic for each
+    end: ``(B + 1) (1 - level) / 2 >= 1`` (Davison and Hinkley 1997, section 5.2.1; 39 at 95%),
+    in exact arithmetic on the level as written."""
+    tail = (1 - Fraction(str(level))) / 2
+    return max(1, math.ceil(1 / tail) - 1)
+
+
+def resamples_for_test(comparisons: int, alpha: float = ALPHA) -> int:
+    """The fewest resamples with which one of a column's ``comparisons`` tests can be significant at
+    ``alpha``: the smallest p-value (``p_value`` of a count of 0), Holm-adjusted over the column,
+    below ``alpha`` in the very arithmetic that decides the bold marks; 1 when there is nothing to
+    compare. Counted up from the closed form's estimate, so that rounding cannot move it by one."""
+    if comparisons < 1:
+        return 1
+
+    def significant(resamples: int) -> bool:
+        return holm([p_value(0, resamples)] * comparisons)[0] < alpha
+
+    resamples = max(1, math.floor(comparisons / alpha) - 1)
+    while not significant(resamples):
+        resamples += 1
+    return resamples
 
 
 def holm(p_values: list[float]) -> list[float]:

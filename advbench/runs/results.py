@@ -4,13 +4,15 @@
 atomically without its old lines). A pair's lines are written in one ``write`` followed by
 ``fsync``, after its scores file has been written atomically; each line lists the attacks of its
 pair (``pair_attacks``), so a reader can tell a complete pair from one cut short. ``repair``
-drops a trailing partial line and the lines of incomplete pairs, which is all a ``kill -9`` can
-leave behind.
+(``advbench run``, which then computes those pairs again) drops a trailing partial line and the
+lines of incomplete pairs, which is all a ``kill -9`` can leave behind. ``read_checked``
+(``advbench report``) drops nothing: a line cut short, a line that is not a results line, an AUC
+that is not a number in [0, 1] or an incomplete pair is a DataError naming the file and line.
 
 A pair is a (detector, seed, normal class) (``pair_key``); a benchmark file holds one normal
 class, so its pairs are keyed by detector and seed alone (lines written before the class was
-recorded lack it), and pairs of benchmarks whose every class is normal in turn (MNIST-type, the
-registry's ``pairs_by_class``) by all three.
+recorded lack it), and pairs of a run of labelled images, whose every class is normal in turn
+(MNIST-type, ``sources.keyed_by_class`` of the line's protocol) by all three.
 
 A detector with score variants (``advbench.score_variants``) writes, besides its own lines, the
 lines of each other variant under the name ``<detector>[<variant>]``; they belong to the
@@ -40,15 +42,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from advbench.datasets import registry
+from advbench.datasets import protocols
 from advbench.errors import DataError
 from advbench.fileio import atomic_path
-from advbench.runs import metrics
+from advbench.runs import metrics, sources
 from advbench.score_variants import DEFAULT_VARIANT, split_variant
 
 RESULTS = "results.jsonl"
@@ -59,7 +61,7 @@ RUN_JSON = "run.json"
 def pair_key(record: dict) -> tuple[str, int, int | None]:
     """``(detector, seed, normal class)``; the class is None for a benchmark file (see the module docstring).
     A score variant's line (``<detector>[<variant>]``) has the key of its detector's pair."""
-    by_class = registry.of_record(record).pairs_by_class
+    by_class = sources.keyed_by_class(record.get("protocol", protocols.PROTOCOLS[0]))  # before the field: official
     detector = split_variant(record["detector"])[0]
     return detector, int(record["seed"]), int(record["normal_class"]) if by_class else None
 
@@ -132,25 +134,83 @@ def stored_variants(path: Path) -> list[str]:
     return [DEFAULT_VARIANT, *others]
 
 
-def _parse(path: Path, text: str) -> list[dict]:
+#: What to do about an incomplete pair: the run drops its lines (``repair``) and computes it again.
+_RESUME = "run the folder's `advbench run` command (run.json records it) again: it computes the pair again"
+#: What to do about a damaged line: without it, its pair is incomplete.
+_DAMAGED = f"the results file is damaged: restore it, or delete the line and {_RESUME}"
+#: The keys every results line has, their types, and how a message names each type.
+_KEYS = {"detector": str, "seed": int, "attack": str, "pair_attacks": list, "data_sha256": str, "config_hash": str}
+_KINDS = {str: "a string", int: "an integer", list: "a list"}
+#: The AUCs a line may hold (``metrics.attack_metrics``), each a fraction.
+_AUCS = ("auc", "paired_auc", "matched_auc")
+
+
+def _parse(path: Path, raw: bytes) -> list[dict]:
+    """The JSON values of ``raw``'s lines (each ending in a newline); DataError naming the first that is
+    not JSON, with what to do about it."""
     records = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(raw.split(b"\n")[:-1], 1):
         try:
             records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise DataError(f"{path}:{number}: not a JSON line; the results file is damaged") from None
+        except ValueError:  # not JSON, or not UTF-8
+            raise DataError(f"{path}:{number}: not a JSON line; {_DAMAGED}") from None
     return records
 
 
-def _complete(lines: list[dict]) -> bool:
-    """Whether a pair's lines (its detector's and its score variants') hold every attack of the pair
-    once per name, its detector's own lines among them."""
+def _missing(lines: list[dict]) -> str | None:
+    """What a pair's lines (its detector's and its score variants') lack, None when they hold every
+    attack of the pair once per name, its detector's own lines among them."""
     by_name: dict[str, list[str]] = defaultdict(list)
     for line in lines:
         by_name[line["detector"]].append(line["attack"])
     expected = sorted(lines[0].get("pair_attacks", ()))
     own = pair_key(lines[0])[0]
-    return own in by_name and all(sorted(attacks) == expected for attacks in by_name.values())
+    if own not in by_name:
+        return f"no line of {own} itself"
+    for name, attacks in by_name.items():
+        if sorted(attacks) != expected:
+            counts = Counter(attacks)
+            gaps = [f"no line for {attack}" for attack in expected if not counts[attack]]
+            gaps += [f"{n} lines for {attack}" for attack, n in counts.items() if n > 1]
+            gaps += [f"a line for {attack}, not in its pair_attacks" for attack in counts if attack not in expected]
+            return f"{name} has {', '.join(gaps)}"
+    return None
+
+
+def _fraction(value) -> bool:
+    """Whether ``value`` is a number in [0, 1] (NaN and infinities are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+
+
+def _check_line(path: Path, number: int, record) -> tuple:
+    """``pair_key`` of the results line ``record`` (line ``number`` of ``path``); DataError when it is
+    not a results line or holds an AUC that is not a fraction (an unfailed line needs its ``auc``)."""
+    problem = _line_problem(record)
+    if problem is None:
+        try:
+            return pair_key(record)
+        except (KeyError, TypeError, ValueError) as exc:
+            problem = f"not a results line (its pair: {exc!r})"
+    raise DataError(f"{path}:{number}: {problem}; {_DAMAGED}")
+
+
+def _line_problem(record) -> str | None:
+    """What makes ``record`` no results line, or one whose AUCs are not all fractions; None if nothing."""
+    if not isinstance(record, dict):
+        return f"not a results line (a JSON {type(record).__name__}, not an object)"
+    for key, kind in _KEYS.items():
+        if not isinstance(record.get(key), kind):
+            return f"not a results line ({key} is {record.get(key)!r}, not {_KINDS[kind]})"
+    if "error" not in record:
+        return "not a results line (no error key)"
+    name = f"{record['detector']}, seed {record['seed']}, {record['attack']}"
+    for metric in _AUCS:
+        value = record.get(metric)
+        if value is None and metric == "auc" and record["error"] is None:
+            return f"{name} has neither an auc nor an error"
+        if value is not None and not _fraction(value):
+            return f"{metric} {value!r} of {name} is not a number in [0, 1]"
+    return None
 
 
 def _write_lines(path: Path, records: list[dict]) -> None:
@@ -161,16 +221,38 @@ def _write_lines(path: Path, records: list[dict]) -> None:
 
 
 def read_results(out: Path) -> list[dict]:
-    """The complete pairs' lines of ``out/results.jsonl`` (read-only: a partial tail is ignored)."""
+    """The complete pairs' lines of ``out/results.jsonl`` (read-only: a partial tail is ignored), for
+    ``advbench run``, which computes the other pairs again; ``read_checked`` drops nothing."""
     path = Path(out) / RESULTS
     if not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8")
-    text = text[: text.rfind("\n") + 1]
+    raw = path.read_bytes()
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    for record in _parse(path, text):
+    for record in _parse(path, raw[: raw.rfind(b"\n") + 1]):
         groups[pair_key(record)].append(record)
-    return [record for lines in groups.values() if _complete(lines) for record in lines]
+    return [record for lines in groups.values() if _missing(lines) is None for record in lines]
+
+
+def read_checked(out: Path) -> list[dict]:
+    """Every line of ``out/results.jsonl``, for a reader that must show them all (``advbench report``):
+    DataError naming the file and line of the first line cut short (the file does not end with a
+    newline), that is not JSON or not a results line, holds an AUC that is not a number in [0, 1]
+    (NaN, an infinity, a string), or is the first of an incomplete pair."""
+    path = Path(out) / RESULTS
+    raw = path.read_bytes()
+    if raw and not raw.endswith(b"\n"):
+        number = raw.count(b"\n") + 1
+        raise DataError(f"{path}:{number}: the last line is cut short (a run was stopped while writing); {_RESUME}")
+    groups: dict[tuple, list[tuple[int, dict]]] = defaultdict(list)
+    records = _parse(path, raw)
+    for number, record in enumerate(records, 1):
+        groups[_check_line(path, number, record)].append((number, record))
+    for (detector, seed, normal_class), numbered in groups.items():
+        lack = _missing([record for _, record in numbered])
+        if lack is not None:
+            pair = f"{detector}, seed {seed}" + ("" if normal_class is None else f", normal class {normal_class}")
+            raise DataError(f"{path}:{numbered[0][0]}: the pair {pair} is incomplete ({lack}); {_RESUME}")
+    return records
 
 
 def repair(out: Path) -> list[dict]:
@@ -190,7 +272,7 @@ def repair(out: Path) -> list[dict]:
             handle.truncate(cut)
             os.fsync(handle.fileno())
     kept = read_results(out)
-    if len(kept) != len(_parse(path, raw[:cut].decode("utf-8"))):
+    if len(kept) != len(_parse(path, raw[:cut])):
         _write_lines(path, kept)
     return kept
 
@@ -234,7 +316,7 @@ def upgrade(out: Path, existing: list[dict], bench) -> list[dict]:
             clean = scores["normal_test"]
             index = bench.attacks[record["attack"]].source_index
             found = metrics.attack_metrics(clean, clean, scores["attacks"][record["attack"]], index)
-            if abs(found["auc"] - record["auc"]) > 1e-12:
+            if not abs(found["auc"] - record["auc"]) <= 1e-12:  # NaN differs too
                 path = scores_path(out, *pair_key(record))
                 raise DataError(
                     f"{path}: its scores give AUC {found['auc']:.6f} for {record['attack']}, the results "
