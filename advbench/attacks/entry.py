@@ -81,6 +81,8 @@ class Attack(ABC):
     params: ClassVar[dict[str, Param]]
     unnamed: ClassVar[tuple[str, ...]] = ()
     run_by_default: ClassVar[bool] = False
+    #: The parameters that are L-inf distances on images in [0, 1], with their word (``budget``, ``step size``).
+    linf: ClassVar[dict[str, str]] = {}
 
     @property
     def derived(self) -> dict[str, Callable[[dict], object]]:

@@ -3,7 +3,9 @@
 An entry (a subclass of ``advbench.attacks.entry.Attack``, registered with ``@register``) holds
 everything about one attack: name, description, table label, budget parameter, parameters with
 their defaults, sources and checks, and the library call per backend. Its docstring gives the
-reasons for its defaults. The registration order is the order of ``advbench list``, of the attack
+reasons for its defaults. An entry's ``linf`` names its parameters that are L-inf distances on
+images in [0, 1] (``linf_params``): a value above 1 is refused where variants are resolved
+(``variants.resolve_variants``). The registration order is the order of ``advbench list``, of the attack
 sets in a file and of table columns. ``runners`` resolves and runs the entries, ``variants``
 names them, ``reports.tables`` labels them.
 
@@ -41,10 +43,20 @@ def register(cls: type[Attack]) -> type[Attack]:
         problems.append("a backend parameter needs a torchattacks method, and the reverse")
     if any(param.derive and param.default is not None for param in attack.params.values()):
         problems.append("a derived parameter's default must be None")
+    if not set(attack.linf) <= set(attack.params):
+        problems.append(f"linf {list(attack.linf)} are not all parameters")
     if problems:
         raise TypeError(f"attack {cls.name!r}: {'; '.join(problems)}")
     ATTACKS[cls.name] = attack
     return cls
+
+
+def linf_params(family: str, params: dict) -> dict[str, str]:
+    """The parameters of ``family`` that are L-inf distances (name -> what it is: budget, step size)
+    under its resolved ``params``: the entry's ``linf``, none when its ``norm`` is another."""
+    if params.get("norm", "linf") != "linf":
+        return {}
+    return dict(ATTACKS[family].linf)
 
 
 def _quarter_eps(params: dict) -> float:
@@ -135,6 +147,7 @@ class FGSM(Attack):
     description = "Fast gradient sign method (Goodfellow et al. 2014), via foolbox 3 (backend=torchattacks optional)"
     label = "FGSM"
     budget = "eps"
+    linf = {"eps": "budget"}
     run_by_default = True
     unnamed = ("batch_size",)
     params = {
@@ -174,6 +187,7 @@ class BIM(Attack):
     description = "Basic iterative method (Kurakin et al. 2016), via foolbox 3 (backend=torchattacks optional)"
     label = "BIM"
     budget = "eps"
+    linf = {"eps": "budget", "alpha": "step size"}
     run_by_default = True
     unnamed = ("batch_size",)
     params = {
@@ -260,6 +274,7 @@ class PGD(Attack):
     description = "Projected gradient descent, L-inf, random start (Madry et al. 2018), via foolbox 3"
     label = "PGD"
     budget = "eps"
+    linf = {"eps": "budget", "alpha": "step size"}  # with norm=linf; with l2 they are L2 distances
     params = {
         "eps": Param(8 / 255, "as BIM", POSITIVE),
         "alpha": Param(None, "eps / 4, as BIM", POSITIVE, _quarter_eps),

@@ -12,6 +12,11 @@ A variant's name lists, sorted by key, the parameters whose value differs from t
 counts as default when it follows the rule): ``fgsm@eps=4/255``. An attack at its defaults
 is named by its family alone (``fgsm``), so ``fgsm@eps=12/255`` is ``fgsm``. Floats that are a
 whole number of 8-bit levels are written as ``k/255``, others in their shortest form.
+
+Images are in [0, 1], so an L-inf budget or step size (the entry's ``linf``: FGSM's ``eps``, BIM's
+and L-inf PGD's ``eps`` and ``alpha``) above 1 means nothing: at 2 FGSM's set is that of 1, and
+``eps=8`` was meant as ``eps=8/255``. ``resolve_variants`` refuses it, whichever of ``--attacks``,
+``--sweep``, ``--config`` or ``--set`` gave it, naming the variant or setting and suggesting ``k/255``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from advbench.attacks.registry import ATTACKS
+from advbench.attacks.registry import ATTACKS, linf_params
 from advbench.errors import AdvbenchError
 
 
@@ -153,7 +158,7 @@ def budget(family: str, params: dict) -> float:
 def resolve_variants(variants: list[Variant], settings: dict[str, dict]) -> dict[str, tuple[str, dict]]:
     """``{name: (family, params)}``, each variant's values over the family's ``--config``/``--set``
     ``settings``; duplicates once; ordered by family (as registered), then budget. ValueError
-    names the variant whose values do not fit."""
+    names the variant whose values do not fit, AdvbenchError an L-inf distance above 1 (``check_linf``)."""
     from advbench.attacks.runners import resolve_params
 
     resolved: dict[str, tuple[str, dict]] = {}
@@ -162,7 +167,24 @@ def resolve_variants(variants: list[Variant], settings: dict[str, dict]) -> dict
             params = resolve_params(variant.family, {**settings.get(variant.family, {}), **variant.values})
         except ValueError as exc:
             raise ValueError(f"attack {variant.family}: {exc}") from None
+        check_linf(variant, params)
         resolved.setdefault(variant_name(variant.family, params), (variant.family, params))
     order = list(ATTACKS)
     ranked = sorted(resolved.items(), key=lambda item: (order.index(item[1][0]), budget(*item[1])))
     return dict(ranked)
+
+
+def check_linf(variant: Variant, params: dict) -> None:
+    """AdvbenchError for an L-inf distance above 1 among the resolved ``params`` of ``variant`` (see the
+    module docstring), naming where it was given: the variant, or ``--config``/``--set``."""
+    for key, what in linf_params(variant.family, params).items():
+        value = params[key]
+        if value <= 1:
+            continue
+        if key in variant.values:
+            where, meant = f"{variant.family}@{key}={value:g}", f"{key}={value:g}/255"
+        else:
+            where = f"--config/--set {variant.family}.{key}={value:g}"
+            meant = f"{variant.family}.{key}={value / 255:.6g} ({value:g}/255)"
+        hint = f"; did you mean {meant}?" if value <= 255 else ""
+        raise AdvbenchError(f"{where}: an L-inf {what} above 1 on images in [0, 1]{hint}")

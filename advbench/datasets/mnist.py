@@ -3,7 +3,9 @@
 The files, their MD5s (the official ones, as torchvision lists them) and where they are
 downloaded from are in ``SOURCES``. Images load as uint8 ``N x 1 x 28 x 28`` arrays, labels as
 int64. Where the folder is by default (``$ADVBENCH_MNIST_ROOT`` / ``$ADVBENCH_FASHION_MNIST_ROOT``,
-else ``datasets/<benchmark>``) is the benchmark registry's (``datasets.registry``).
+else ``datasets/<benchmark>``) is the benchmark registry's (``datasets.registry``). ``load``
+checks which benchmark's official files the folder holds (``datasets.official``): another
+benchmark's is an error, a copy of neither is read with a warning.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from advbench.datasets.idx import read_idx
+from advbench.datasets import official
+from advbench.datasets.idx import read_idx_hashed
 from advbench.datasets.splits import ImageSet
 from advbench.errors import DataError
 from advbench.fileio import arrays_sha256
@@ -118,8 +121,9 @@ class ImageClasses:
         }
 
 
-def _split(root: Path, images_file: str, labels_file: str) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = read_idx(root / images_file), read_idx(root / labels_file)
+def _split(root: Path, arrays: dict, images_file: str, labels_file: str) -> tuple[np.ndarray, np.ndarray]:
+    """The images (with a channel axis) and labels of one split, checked to fit each other."""
+    images, labels = arrays[images_file], arrays[labels_file]
     if images.ndim != 3 or labels.ndim != 1:
         raise DataError(f"{root / images_file}: expected an image file and {labels_file} a label file")
     if len(images) != len(labels):
@@ -128,16 +132,22 @@ def _split(root: Path, images_file: str, labels_file: str) -> tuple[np.ndarray, 
 
 
 def load(benchmark: str, root: str | os.PathLike) -> ImageClasses:
-    """Read the four IDX files of ``benchmark`` from ``root`` (DataError naming a missing or damaged file)."""
+    """Read the four IDX files of ``benchmark`` from ``root`` (DataError naming a missing or damaged file,
+    or files of another benchmark; a warning for files that are not the official ones)."""
     root = Path(root)
     missing = [name for name in FILES if not (root / name).is_file()]
     if missing:
         raise DataError(
             f"{root}: missing {', '.join(missing)} (pass --root, or --download to fetch the official files)"
         )
-    train = _split(root, FILES[0], FILES[1])
-    test = _split(root, FILES[2], FILES[3])
-    return ImageClasses(benchmark, root, *train, *test, sha256=files_sha256(root))
+    arrays, hashes = {}, {}
+    for name in FILES:
+        arrays[name], hashes[name] = read_idx_hashed(root / name)
+    train = _split(root, arrays, FILES[0], FILES[1])
+    test = _split(root, arrays, FILES[2], FILES[3])
+    sha256 = files_sha256(root)
+    official.check(benchmark, root, hashes, sha256)
+    return ImageClasses(benchmark, root, *train, *test, sha256=sha256)
 
 
 def files_sha256(root: Path) -> str:
