@@ -8,8 +8,9 @@ pass), then, one mutant at a time, writes the mutated file into the copy, runs
 ``pytest -x -q -m "not slow"`` on the mutant's tests with a timeout, and puts the file back. A
 mutant is killed when its tests fail (a timeout counts as killed: the tests noticed), survives when
 they pass. It prints each outcome, the share killed over all mutants and over those not judged
-equivalent (``EQUIVALENT``, each with the reason), and the time taken. One mutant lies outside the
-two packages: a learning-rate scheduler that never steps in the deep detectors' training loop.
+equivalent (``EQUIVALENT``, each with the reason), and the time taken. Two mutants lie outside the
+two packages: a learning-rate scheduler that never steps in the deep detectors' training loop, and
+the detector-parameter resolver giving the benchmark's defaults priority over the config.
 
 Only the tests that cover a mutant are run, so that the check fits a 2-core machine; the rest of
 the suite could only kill more, so the share is a lower bound for the whole fast suite.
@@ -54,6 +55,7 @@ Mutant = namedtuple("Mutant", "name path original mutated tests")
 RUNNER, PAIR, METRICS, RESULTS = (f"advbench/runs/{m}.py" for m in ("runner", "pair", "metrics", "results"))
 GUARD, CONFIG, HISTORY, LOCK = (f"advbench/runs/{m}.py" for m in ("guard", "config", "history", "lock"))
 SOURCES, DEVICES = "advbench/runs/sources.py", "advbench/runs/devices.py"
+PARAMS = "advbench/detectors/params.py"
 TABLES, REPORT, BUDGET = (f"advbench/reports/{m}.py" for m in ("tables", "report", "budget"))
 ONECLASS, ADAPTIVE, FIGURES, PAPER = (f"advbench/reports/{m}.py" for m in ("oneclass", "adaptive", "figures", "paper"))
 
@@ -63,6 +65,7 @@ RUN = "tests/runs/test_run.py::test_"
 VARIANTS = "tests/runs/test_run_score_variants.py::test_"
 ONE_CLASS = "tests/datasets/test_oneclass.py::test_"
 CELLS = "tests/reports/test_tables.py::test_"
+DAMAGED = "tests/reports/test_report_damaged.py::test_"
 ADAPTIVE_TABLE = "tests/reports/test_adaptive_table.py"
 
 MUTANTS = (
@@ -216,8 +219,8 @@ MUTANTS = (
     Mutant(
         "results: a pair without its own lines is complete",
         RESULTS,
-        "return own in by_name and all(",
-        "return all(",
+        '    if own not in by_name:\n        return f"no line of {own} itself"\n',
+        "",
         (VARIANTS + "a_pair_s_own_lines_come_last_so_a_cut_write_drops_the_whole_pair",),
     ),
     Mutant(
@@ -228,11 +231,11 @@ MUTANTS = (
         (VARIANTS + "a_pair_s_own_lines_come_last_so_a_cut_write_drops_the_whole_pair",),
     ),
     Mutant(
-        "results: readers parse a partial last line",
+        "results: report reads a results file whose last line is cut short",
         RESULTS,
-        '    text = text[: text.rfind("\\n") + 1]\n',
-        "",
-        (FOLDER + "report_renders_the_complete_pairs_of_a_folder_being_written",),
+        'if raw and not raw.endswith(b"\\n"):',
+        "if False:",
+        (DAMAGED + "a_last_line_cut_short_is_refused_not_dropped",),
     ),
     Mutant(
         "results: repair cuts the last newline",
@@ -244,8 +247,8 @@ MUTANTS = (
     Mutant(
         "results: an upgrade accepts an AUC that disagrees with the scores",
         RESULTS,
-        "> 1e-12:",
-        "> 1.0:",
+        "<= 1e-12:  # NaN differs too",
+        "<= 1.0:  # NaN differs too",
         (KNOWN + "old_lines_whose_auc_disagrees_with_their_scores_are_refused",),
     ),
     Mutant(
@@ -300,10 +303,12 @@ MUTANTS = (
         (FOLDER + "config_file_errors_are_one_line_exit_2",),
     ),
     Mutant(
-        "config: the benchmark's defaults override the config",
-        CONFIG,
-        "{**registry.get(benchmark).detector_params(name), **overrides,",
-        "{**overrides, **registry.get(benchmark).detector_params(name),",
+        "params: the benchmark's defaults override the config",
+        PARAMS,
+        '(f"benchmark:{benchmark}", registry.get(benchmark).detector_params(name)),\n'
+        '        ("config", dict(config or {})),',
+        '("config", dict(config or {})),\n'
+        '        (f"benchmark:{benchmark}", registry.get(benchmark).detector_params(name)),',
         (ONE_CLASS + "reference_preprocessing_on_mnist_and_overrides",),
     ),
     Mutant(
@@ -393,7 +398,7 @@ MUTANTS = (
     Mutant(
         "tables: a cell with fewer seeds can be bold",
         TABLES,
-        "zip(detectors, column, strict=True) if cell.complete}",
+        "zip(detectors, column, strict=True) if cell.comparable}",
         "zip(detectors, column, strict=True) if cell.values}",
         (CELLS + "cell_with_fewer_seeds_says_so_and_is_never_bold",),
     ),

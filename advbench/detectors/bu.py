@@ -14,8 +14,9 @@ masks from ``random_state``, so the score depends on the seed.
 A victim without dropout gives the same softmax on every pass: ``U(x) = 0`` for every image, and
 the detector's AUC is 0.5 (``has_dropout_`` records it). The GTSRB victim has dropout (rate 0.3,
 before each of its two dense layers). BU alone, not the paper's logistic regression of BU and KD,
-which is trained on adversarial examples. Not differentiable (the score is a random draw): attack it
-through a surrogate.
+which is trained on adversarial examples. The score has no ``score_tensor`` here, so detector-aware
+attacks cannot name it yet; it is differentiable once the dropout masks are fixed, as Carlini and
+Wagner (2017) attacked it, and until that is built no robustness claim is made for it.
 """
 
 from __future__ import annotations

@@ -14,11 +14,14 @@ named as in ``squeezers``:
   filter strength ``H`` on the 8-bit image (``cv2.fastNlMeansDenoisingColored(img, None, H, H, P, S)``
   as the paper's code calls it; ``fastNlMeansDenoising`` for one channel).
 
-The default (``squeezers=None``) is the paper's joint detector for the kind of input (the
-configurations it reports for MNIST and CIFAR-10): one channel (MNIST) ``bit-depth-1``, ``median-2x2``,
-``median-3x3``; colour (CIFAR-10's 32 x 32, and here GTSRB's) ``bit-depth-5``, ``median-2x2``,
-``non-local-means-13-3-2``. The paper's threshold (5 % false positives on clean validation
-images) is not needed for an AUC. Nothing is fitted; the score does not depend on the seed.
+The default (``squeezers=None``) depends on the kind of input. Colour (CIFAR-10's 32 x 32, and
+here GTSRB's): ``bit-depth-5``, ``median-2x2``, ``non-local-means-13-3-2``, the paper's CIFAR-10
+joint detector. One channel: ``bit-depth-1``, ``median-2x2``, ``median-3x3``. This is not the
+paper's MNIST joint detector, which is ``bit-depth-1`` and ``median-2x2`` only (the authors'
+``mzweilin/EvadeML-Zoo`` ``Reproduce_FeatureSqueezing.md``; Aldahdooh et al.'s review,
+``detect_fs.py``, the same); there the 3 x 3 median appears only among the robustness runs. Ours
+adds it. The paper's threshold (5 % false positives on clean validation images) is not needed for
+an AUC. Nothing is fitted; the score does not depend on the seed.
 
 Ours: ``score_tensor`` for detector-aware attacks. The squeezers are not differentiable (rounding,
 a median, OpenCV), so it passes the gradient straight through each of them (``s(x)`` computed
@@ -37,8 +40,9 @@ import torch
 from advbench.detectors.checks import check_list
 from advbench.detectors.victim_detector import VictimDetector
 
-#: The paper's joint-detector squeezers by number of channels (module docstring).
-PAPER_SQUEEZERS = {
+#: The default squeezers by number of channels: the paper's CIFAR-10 joint detector for colour images;
+#: for grey images the paper's MNIST pair plus a 3x3 median (module docstring).
+DEFAULT_SQUEEZERS = {
     1: ("bit-depth-1", "median-2x2", "median-3x3"),
     3: ("bit-depth-5", "median-2x2", "non-local-means-13-3-2"),
 }
@@ -101,7 +105,7 @@ class FeatureSqueezingDetector(VictimDetector):
     Parameters
     ----------
     squeezers : list of str or None
-        Squeezer names (module docstring); None: the paper's for the images' number of channels.
+        Squeezer names (module docstring); None: the defaults for the images' number of channels.
     random_state : int or None
         Unused (the score is deterministic); taken as every detector takes it.
     device : str
@@ -113,7 +117,7 @@ class FeatureSqueezingDetector(VictimDetector):
         The squeezers used.
     """
 
-    description = "Feature Squeezing (Xu et al. 2018): max L1 softmax change under the paper's squeezers"
+    description = "Feature Squeezing (Xu et al. 2018): max L1 softmax change under bit depth, median and NLM squeezers"
 
     def __init__(self, squeezers=None, random_state=None, device: str = "cpu"):
         self.squeezers = squeezers
@@ -127,9 +131,9 @@ class FeatureSqueezingDetector(VictimDetector):
 
     def _fit_victim(self, X, reference):
         channels = X.shape[1]
-        if self.squeezers is None and channels not in PAPER_SQUEEZERS:
-            raise ValueError(f"squeezers: the paper has none for {channels}-channel images; name them")
-        self.squeezers_ = tuple(PAPER_SQUEEZERS[channels] if self.squeezers is None else self.squeezers)
+        if self.squeezers is None and channels not in DEFAULT_SQUEEZERS:
+            raise ValueError(f"squeezers: no default for {channels}-channel images; name them")
+        self.squeezers_ = tuple(DEFAULT_SQUEEZERS[channels] if self.squeezers is None else self.squeezers)
 
     def _score_tensor(self, x):
         victim = self.victim_

@@ -8,7 +8,9 @@ reading, named after its TOML in ``readings/``), and for the score decomposition
   normal classes (MNIST, Fashion-MNIST) and the seeds, with the number of (seed, attack or
   class) cells behind it;
 - whether the rows come in the paper's ablation order (single AE < + D < dual + D < full);
-- the ranking of the GTSRB readings by the full detector's mean (the selection rule);
+- the ranking of the GTSRB readings by the full detector's mean (the selection rule), with the
+  rule's ties: two readings whose means are within ``TIE`` (0.1) points of each other rank in the
+  order the README's design table lists them (``LISTED``);
 - which one-factor readings helped (at least ``HELPED`` points above ``literal`` on the full
   detector), the factors the combined reading must join;
 - every score variant's AUC per row and reading (the decomposition).
@@ -59,6 +61,23 @@ BENCHMARKS = {
 }
 #: A one-factor reading helped when its full detector gains at least this many AUC points over ``literal``.
 HELPED = 1.0
+#: Rule 2's ties: means within this many AUC points of each other tie, and the reading listed first wins.
+TIE = 0.1
+#: The readings in the order of the README's design table (rule 2: a tie goes to the reading listed first).
+LISTED = (
+    "literal",
+    "no-augmentation",
+    "gcn-minmax",
+    "dprime-bn-gx",
+    "dprime-bn-training",
+    "mi-mean",
+    "began-k",
+    "lr-cosine",
+    "mean-reweighted",
+    "no-dual-g-loss",
+    "zrec-trains-aux",
+    "combined",
+)
 
 
 def cells(folder: Path) -> dict[tuple[str, str], dict[tuple[int, str, str], float]]:
@@ -123,22 +142,54 @@ def benchmark_section(key: str) -> tuple[list[str], dict[str, list]]:
     return lines + [""], found
 
 
+def listed(name: str) -> int:
+    """A reading's place in the README's design table (readings it does not list come after, by name)."""
+    return LISTED.index(name) if name in LISTED else len(LISTED)
+
+
+def rank(means_by_name: dict[str, float]) -> list[tuple[float, str]]:
+    """(mean, reading) pairs by rule 2: highest mean first; of two neighbours within ``TIE`` points, the one listed
+    first.
+
+    Sorted by mean, then adjacent tied pairs are swapped into listing order until none is left, so a
+    tie only reorders readings next to each other in the ranking.
+    """
+    ranked = sorted(((v, n) for n, v in means_by_name.items()), key=lambda vn: (-vn[0], listed(vn[1]), vn[1]))
+    swapped = True
+    while swapped:
+        swapped = False
+        for i in range(len(ranked) - 1):
+            (a, first), (b, second) = ranked[i], ranked[i + 1]
+            if abs(a - b) <= TIE + 1e-9 and listed(second) < listed(first):
+                ranked[i], ranked[i + 1] = ranked[i + 1], ranked[i]
+                swapped = True
+    return ranked
+
+
 def selection(found: dict[str, list | None], rebuilt: dict[str, list | None]) -> list[str]:
     """The ranking of the one-factor readings, then ``combined`` against it by the gain over ``literal``.
 
     ``combined`` ran on the rebuilt file beside ``literal`` (``gtsrb-97ec5985/``), so it is compared
     with the one-factor readings by its full detector's gain over ``literal`` on the same file.
     """
-    ranked = sorted(((v[-1], n) for n, v in found.items() if v is not None), reverse=True)
+    ranked = rank({n: v[-1] for n, v in found.items() if v is not None})
     lines = ["## Selection (GTSRB, the rule of README.md)", ""]
     if not ranked:
         return lines + ["No reading is complete yet.", ""]
     lines += ["| rank | reading | full detector | gain over literal | helped |", "| ---: | --- | ---: | ---: | :---: |"]
     literal = found.get("literal")
-    for rank, (value, name) in enumerate(ranked, 1):
+    for place, (value, name) in enumerate(ranked, 1):
         gain = None if literal is None else value - literal[-1]
         helped = gain is not None and name not in ("literal", "combined") and gain >= HELPED
-        lines.append(f"| {rank} | {name} | {value:.1f} | {fmt(gain)} | {'yes' if helped else ''} |")
+        lines.append(f"| {place} | {name} | {value:.1f} | {fmt(gain)} | {'yes' if helped else ''} |")
+    ties = [
+        f"`{a}` ({va:.2f}) above `{b}` ({vb:.2f})"
+        for (va, a), (vb, b) in zip(ranked, ranked[1:], strict=False)
+        if abs(va - vb) <= TIE + 1e-9
+    ]
+    if ties:
+        rule = f"Ties of rule 2 (means within {TIE} points; listed first in README.md, ranked first): "
+        lines += ["", rule + "; ".join(ties) + "."]
     top = ranked[0][1]
     if literal is not None and rebuilt.get("combined") is not None and rebuilt.get("literal") is not None:
         gain = rebuilt["combined"][-1] - rebuilt["literal"][-1]
