@@ -2,10 +2,12 @@
 
 For every detector (its default score) and attack set of a run folder, from the stored scores: the
 true-positive rate at the point of the ROC curve (clean test images negative, the attack's
-adversarial images positive) whose false-positive rate is the largest not above ``--fpr``, as
-scikit-learn's ``roc_curve`` gives it, averaged over the folder's seeds. It reads a point of the
-same curve whose area the AUC tables give; nothing is fitted or chosen. Writes
-``detection_rates.md`` beside the folder's tables.
+adversarial images positive) whose false-positive rate is the largest not above ``--fpr``
+(``advbench.runs.detection_metrics.tpr_at_fpr``), averaged over the folder's seeds. It reads a
+point of the same curve whose area the AUC tables give; nothing is fitted or chosen. Writes
+``detection_rates.md`` beside the folder's tables: the rates of several FPRs in one file, means
+only. ``advbench report --metrics tpr@5%,tpr@0.2%`` renders the same means as tables of their own,
+with intervals and bold marks.
 
 Usage: python reports/detection_rates.py FOLDER [--fpr 0.05 ...]
 """
@@ -16,18 +18,11 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_curve
 
 from advbench.fileio import write_text_atomic
 from advbench.reports.report import load_scores
+from advbench.runs.detection_metrics import tpr_at_fpr
 from advbench.runs.results import read_results
-
-
-def rate_at(clean: np.ndarray, adversarial: np.ndarray, fpr: float) -> float:
-    """TPR at the ROC point of largest FPR not above ``fpr`` (clean negative, adversarial positive)."""
-    labels = np.r_[np.zeros(len(clean)), np.ones(len(adversarial))]
-    false, true, _ = roc_curve(labels, np.r_[clean, adversarial])
-    return float(true[false <= fpr + 1e-12].max())
 
 
 def main() -> None:
@@ -54,7 +49,8 @@ def main() -> None:
             cells = []
             for attack in attacks:
                 rates = [
-                    rate_at(found["normal_test"], found["attacks"][attack], fpr) for found in scores[detector].values()
+                    tpr_at_fpr(found["normal_test"], found["attacks"][attack], fpr)
+                    for found in scores[detector].values()
                 ]
                 cells.append(f"{100 * np.mean(rates):.1f}" if rates else "")
             lines.append(f"| {detector} | " + " | ".join(cells) + " |")

@@ -6,6 +6,7 @@ import sys
 
 from advbench.cli.options import positive_int
 from advbench.errors import AdvbenchError
+from advbench.runs import detection_metrics
 
 
 def _report(args) -> int:
@@ -14,10 +15,19 @@ def _report(args) -> int:
 
     if args.bootstrap_seed is not None and args.bootstrap_seed < 0:
         raise AdvbenchError(f"--bootstrap-seed {args.bootstrap_seed}: must be 0 or more")
+    try:
+        metrics = detection_metrics.parse(args.metrics)
+    except ValueError as exc:
+        raise AdvbenchError(f"--metrics {args.metrics}: {exc}") from None
     folder = check_run_folder(args.dir)
     with hold(folder, args.dir, f"advbench report {args.dir}"):
         written = render(
-            folder, data=args.data, ci=args.ci, resamples=args.resamples, bootstrap_seed=args.bootstrap_seed
+            folder,
+            data=args.data,
+            ci=args.ci,
+            resamples=args.resamples,
+            bootstrap_seed=args.bootstrap_seed,
+            metrics=metrics,
         )
     print(f"advbench report: wrote {len(written)} files in {args.dir}", file=sys.stderr)
     return 0
@@ -46,4 +56,12 @@ def register(sub) -> None:
         "the smallest p-value, 1/(N + 1), times a column's comparisons (Holm) to fall below 0.05",
     )
     report.add_argument("--bootstrap-seed", type=int, help="seed of the bootstrap's draws (default 0)")
+    report.add_argument(
+        "--metrics",
+        default="auroc",
+        metavar="LIST",
+        help="comma list of the detection metrics that get a table, or all: "
+        + ", ".join(name.replace("%", "%%") for name in detection_metrics.NAMES)
+        + " (default: auroc, whose AUC tables every rendering writes)",
+    )
     report.set_defaults(handler=_report)

@@ -47,8 +47,8 @@ def _published(benchmark: str, protocol: str) -> bool:
     return protocol == "2" and benchmark in published.PROTOCOL_2_PUBLISHED
 
 
-def _cells(records: list[dict], detectors: list[str], classes: list[int], seeds: list[int]) -> dict:
-    """``{(detector, class): Cell}`` of the AUC over seeds."""
+def _cells(records: list[dict], detectors: list[str], classes: list[int], seeds: list[int], metric="auc") -> dict:
+    """``{(detector, class): Cell}`` of ``metric`` (the AUC, or a detection metric the lines were given) over seeds."""
     cells = {(d, c): Cell(expected=len(seeds)) for d in detectors for c in classes}
     for record in records:
         cell = cells.get((record["detector"], int(record["normal_class"])))
@@ -57,17 +57,19 @@ def _cells(records: list[dict], detectors: list[str], classes: list[int], seeds:
         if record["error"] is not None:
             cell.failed += 1
         else:
-            cell.values.append(record["auc"])
+            cell.values.append(record[metric])
     return cells
 
 
-def mean_cell(records: list[dict], detector: str, classes: list[int], seeds: list[int]) -> tuple[Cell, int]:
-    """The mean over classes as a Cell over the seeds that hold every class, and how many classes
-    hold at least one seed (when no seed holds all of them, the Cell is the mean of the per-class means)."""
+def mean_cell(
+    records: list[dict], detector: str, classes: list[int], seeds: list[int], metric: str = "auc"
+) -> tuple[Cell, int]:
+    """The mean over classes of ``metric`` as a Cell over the seeds that hold every class, and how many
+    classes hold at least one seed (when no seed holds all of them, the Cell is the mean of the per-class means)."""
     by_seed: dict[int, dict[int, float]] = {}
     for record in records:
         if record["detector"] == detector and record["error"] is None and int(record["normal_class"]) in classes:
-            by_seed.setdefault(int(record["seed"]), {})[int(record["normal_class"])] = record["auc"]
+            by_seed.setdefault(int(record["seed"]), {})[int(record["normal_class"])] = record[metric]
     full = [float(np.mean(list(aucs.values()))) for aucs in by_seed.values() if len(aucs) == len(classes)]
     covered = {c for aucs in by_seed.values() for c in aucs}
     if full:
@@ -82,19 +84,22 @@ def _mean_text(cell: Cell, covered: int, n_classes: int, scale: float, digits: i
     return cell_text(cell, scale, digits, pm, ci)
 
 
-def annotated_cells(records, detectors, classes, seeds, stats) -> tuple[dict, dict]:
-    """``{(detector, class or "mean"): Cell}`` with intervals and bold marks per normal class and for
-    the mean row (``significance``), and ``{detector: classes covered}`` of the mean row."""
-    cells = _cells(records, detectors, classes, seeds)
+def annotated_cells(
+    records, detectors, classes, seeds, stats, metric: str = "auc", lower_is_better: bool = False
+) -> tuple[dict, dict]:
+    """``{(detector, class or "mean"): Cell}`` of ``metric`` with intervals and bold marks per normal
+    class and for the mean row (``significance``), and ``{detector: classes covered}`` of the mean row."""
+    cells = _cells(records, detectors, classes, seeds, metric)
     covered = {}
     for detector in detectors:
-        cells[detector, "mean"], covered[detector] = mean_cell(records, detector, classes, seeds)
+        cells[detector, "mean"], covered[detector] = mean_cell(records, detector, classes, seeds, metric)
     parts = {c: [(OTHER_CLASSES, c)] for c in classes} | {"mean": [(OTHER_CLASSES, c) for c in classes]}
     significance.annotate(
         {
-            column: {d: (cells[d, column], stats.replicates(d, parts[column], "auc")) for d in detectors}
+            column: {d: (cells[d, column], stats.replicates(d, parts[column], metric)) for d in detectors}
             for column in parts
-        }
+        },
+        lower_is_better=lower_is_better,
     )
     return cells, covered
 
@@ -170,7 +175,8 @@ def table2_frame(cells, covered, detectors, classes, benchmark: str, latex: bool
     )
 
 
-def _write(out: Path, stem: str, title: str, caption: str, make, label: str, note: str) -> list[Path]:
+def write_table(out: Path, stem: str, title: str, caption: str, make, label: str, note: str) -> list[Path]:
+    """``stem``.md and .tex of the frame ``make(latex)`` gives."""
     write_text_atomic(out / f"{stem}.md", tables.markdown(make(False), title, caption, note=note))
     write_text_atomic(out / f"{stem}.tex", tables.latex(make(True), caption, label, note))
     return [out / f"{stem}.md", out / f"{stem}.tex"]
@@ -190,6 +196,15 @@ def per_class_figure(folder: Path, records, detectors, classes, seeds, benchmark
     return figures.auc_per_class(folder, classes, means, marks, title)
 
 
+def where_sentence(records: list[dict], seeds: list[int], sha: str) -> str:
+    """The sentence every caption ends with: benchmark, its files' sha256, protocol, seeds and profile."""
+    benchmark, protocol, profile = records[0]["benchmark"], records[0]["protocol"], records[0].get("profile", "default")
+    return (
+        f"{registry.get(benchmark).label} (files sha256 {sha[:12]}), protocol {protocol}; seeds "
+        f"{', '.join(map(str, seeds))}; training profile {profile}."
+    )
+
+
 def render(
     out: Path,
     records: list[dict],
@@ -203,15 +218,12 @@ def render(
     """Every table and the figure of an MNIST-type folder (see the module docstring), and the
     annotated cells ``{"auc": {(detector, class or "mean"): Cell}}``; ``stats``
     (``significance.FolderStats``) gives the intervals (shown with ``ci``) and the bold marks."""
-    benchmark, protocol, profile = records[0]["benchmark"], records[0]["protocol"], records[0].get("profile", "default")
+    benchmark, protocol = records[0]["benchmark"], records[0]["protocol"]
     name = registry.get(benchmark).label
-    where = (
-        f"{name} (files sha256 {sha[:12]}), protocol {protocol}; seeds {', '.join(map(str, seeds))}; "
-        f"training profile {profile}."
-    )
+    where = where_sentence(records, seeds, sha)
     cells, covered = annotated_cells(records, detectors, classes, seeds, stats)
     note = significance.footnote(stats.bootstrap, ci)
-    written = _write(
+    written = write_table(
         out,
         "auc_table",
         f"AUC (%) per normal class and detector, {name}, protocol {protocol}",
@@ -223,7 +235,7 @@ def render(
         significance.footnote(stats.bootstrap, ci, bold=True, within="row"),
     )
     if _published(benchmark, protocol) and any(d in published.DEEP_SVDD_MNIST for d in detectors):
-        written += _write(
+        written += write_table(
             out,
             "published_comparison",
             "Ours beside Deep SVDD's Table 1 (MNIST, protocol 2)",
@@ -235,7 +247,7 @@ def render(
         )
     if _published(benchmark, protocol) and any(d in ABLATION[:3] for d in detectors):
         means = {d: (cells[d, "mean"], covered[d]) for d in detectors}
-        written += _write(
+        written += write_table(
             out,
             "ablation_table",
             "Ablation beside the paper's Table 1 (MNIST)",
@@ -246,7 +258,7 @@ def render(
             note,
         )
     if protocol == "1":
-        written += _write(
+        written += write_table(
             out,
             "paper_table2",
             f"Ours beside the paper's Table 2 ({name}, protocol 1)",

@@ -28,7 +28,7 @@ from advbench.datasets.protocols import CLEAN_TEST
 from advbench.detectors import names
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
-from advbench.reports import adaptive, budget, entries, figures, oneclass, paper, significance, tables
+from advbench.reports import adaptive, budget, detection, entries, figures, oneclass, paper, significance, tables
 from advbench.runs import guard, history, intervals, pairing, results
 from advbench.score_variants import DEFAULT_VARIANT, split_variant, without_variants
 
@@ -49,6 +49,7 @@ ARTIFACTS = tuple(
             for ext in ("md", "tex")
         }
         | set(oneclass.ARTIFACTS)
+        | set(detection.FILES)
         | {entries.FILE}
     )
 )
@@ -351,11 +352,14 @@ def render(
     ci: bool = False,
     resamples: int | None = None,
     bootstrap_seed: int | None = None,
+    metrics: tuple[str, ...] | list[str] = ("auroc",),
 ) -> list[Path]:
     """Write all tables, figures and the leaderboard entries of the run folder ``out``; return the
     paths written. ``ci``: cells show their bootstrap interval. The bootstrap draws ``resamples``
     replicates (by default ``intervals.RESAMPLES``, raised to the fewest a folder of many rows
-    needs; fewer than those is an AdvbenchError) from ``bootstrap_seed`` (default ``intervals.SEED``)."""
+    needs; fewer than those is an AdvbenchError) from ``bootstrap_seed`` (default ``intervals.SEED``).
+    ``metrics``: the figures of ``detection_metrics.NAMES`` that get a table besides AUROC's
+    (``reports.detection``), and a column of each leaderboard entry."""
     out = check_run_folder(out)
     records = results.read_checked(out)
     if not records:
@@ -382,7 +386,9 @@ def render(
         stats = significance.FolderStats(scores, records, seeds, bootstrap, by_class=True)
         stats.check()
         written, cells = oneclass.render(out, records, detectors, classes, seeds, sha, stats, ci)
-        return written + [entries.write(out, records, runs, cells, seeds, stats)]
+        where = oneclass.where_sentence(records, seeds, sha)
+        chosen, more = detection.render(out, records, scores, detectors, classes, seeds, stats, where, metrics, ci)
+        return written + chosen + [entries.write(out, records, runs, cells | more, seeds, stats)]
     given = data is not None
     bench = _benchmark(data if given else last.get("config", {}).get("data"), sha, given)
     attack_sets = {name: info for entry in runs for name, info in entry.get("attack_sets", {}).items()}
@@ -393,12 +399,14 @@ def render(
     written, cells = render_tables(
         out, records, detectors, attacks, where, seeds, stats, ci, paper_setting(last.get("data"), records)
     )
+    chosen, more = detection.render(out, records, scores, detectors, attacks, seeds, stats, where, metrics, ci)
+    written += chosen
     sweeps = budget.sweeps(attack_sets, attacks)
     written += budget.render(out, detectors, attack_sets, sweeps, where, cells, stats, ci)
     written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where, stats if ci else None)
     stored = {row: {seed: found for (seed, _), found in by_seed.items()} for row, by_seed in scores.items()}
     written += render_figures(out, stored, without_variants(detectors), _drawn(attacks, sweeps), bench)
-    return written + [entries.write(out, records, runs, cells, seeds, stats)]
+    return written + [entries.write(out, records, runs, cells | more, seeds, stats)]
 
 
 def _drawn(attacks: list[str], sweeps: dict[str, list]) -> list[str]:

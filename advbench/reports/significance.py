@@ -6,7 +6,9 @@ or a class's test images against the other classes'), then the mean over the dra
 paired and matched AUCs need each adversarial image's clean source (``source_index``, the
 ``pairing``: from the data file, or derived where the attack kept every test image,
 ``report.source_indices``); a column without it keeps mean ± std and bolds its best mean, and the
-footnote says which and why. Each seed's replicates at unit weights are checked against the
+footnote says which and why. The figures of ``advbench.runs.detection_metrics`` other than AUROC
+(named as there: ``fpr95``, ...) are resampled like the unpaired AUC, on the same images, with
+their ``weighted`` form. Each seed's replicates at unit weights are checked against the
 stored AUC, so scores that do not belong to their results line (or give no number) stop the
 rendering (DataError).
 
@@ -30,8 +32,12 @@ import numpy as np
 
 from advbench.datasets.protocols import CLEAN_TEST
 from advbench.errors import AdvbenchError, DataError
-from advbench.runs import intervals
+from advbench.runs import detection_metrics, intervals
 
+#: The numbers that a results line stores; the other metrics are computed from the scores.
+STORED = ("auc", "paired_auc", "matched_auc")
+#: The detection metrics resampled here (AUROC is the unpaired AUC, ``auc``).
+DETECTION = tuple(name for name in detection_metrics.NAMES if name != "auroc")
 #: Tolerance of the check of a seed's unweighted AUC against its results line.
 _TOLERANCE = 1e-9
 
@@ -127,7 +133,9 @@ class FolderStats:
     def untested(self, metric: str, attacks: list[str]) -> list[str]:
         """The ``attacks`` whose ``metric`` cannot be resampled: for the paired and matched AUCs,
         those whose pairing is unknown."""
-        return [] if metric == "auc" else [attack for attack in attacks if attack not in self.pairing]
+        if metric not in ("paired_auc", "matched_auc"):
+            return []
+        return [attack for attack in attacks if attack not in self.pairing]
 
     # -- the image sets ------------------------------------------------------------------------
     @staticmethod
@@ -166,7 +174,7 @@ class FolderStats:
         """One seed's ``metric`` per replicate (with ``check``: once, on every image once)."""
         found = self.scores[row][seed, normal_class]
         negatives, adversarial = found["normal_test"], found["attacks"][attack]
-        if metric == "auc":
+        if metric not in ("paired_auc", "matched_auc"):  # the unpaired AUC and the detection metrics
             arrays, pools = (negatives, adversarial), ("normal_test", f"attack:{attack}")
         else:  # the attack's sources: the official test images (scored as clean-test under heldout-train)
             own = found["attacks"].get(CLEAN_TEST, negatives)[self.pairing[attack]]
@@ -175,10 +183,14 @@ class FolderStats:
         weights = None if check else [self._image_weights(p, normal_class, self._rows(found, p)) for p in pools]
         if weights is None:  # the check: every image once
             return compute(*arrays, *(np.ones((1, len(array))) for array in arrays))[:1]
-        key = (metric, attack, _digest(*arrays), *map(id, weights))  # weights: one cached array per image set
-        if key not in self._per_seed:  # a detector that ignores the seed is resampled once
-            self._per_seed[key] = compute(*arrays, *weights)
-        return self._per_seed[key]
+        key = (attack, _digest(*arrays), *map(id, weights))  # weights: one cached array per image set
+        if (metric, *key) not in self._per_seed:  # a detector that ignores the seed is resampled once
+            if metric in STORED:
+                self._per_seed[metric, *key] = compute(*arrays, *weights)
+            else:  # every detection metric at once, from one curve
+                for name, values in detection_metrics.weighted(*arrays, *weights, names=DETECTION).items():
+                    self._per_seed[name, *key] = values
+        return self._per_seed[metric, *key]
 
     def check(self) -> None:
         """DataError naming the first results line whose AUCs its stored scores (and the data file's
@@ -197,8 +209,10 @@ class FolderStats:
 
     # -- cells ---------------------------------------------------------------------------------
     def _seeds_of(self, row: str, attack: str, metric: str, normal_class) -> list[int]:
+        """The seeds whose results line has ``metric`` (a detection metric: the unpaired AUC, whose scores it reads)."""
+        stored = metric if metric in STORED else "auc"
         by_seed = self.stored.get((row, attack, normal_class), {})
-        return [seed for seed in self.seeds if seed in by_seed and by_seed[seed].get(metric) is not None]
+        return [seed for seed in self.seeds if seed in by_seed and by_seed[seed].get(stored) is not None]
 
     def of(self, metric: str):
         """``replicates`` of one (row, attack) cell of ``metric``, as ``annotate_table`` takes it."""
@@ -233,10 +247,12 @@ class FolderStats:
         return intervals.mean_over_seeds(per_seed, self.seed_counts, self.seeds)
 
 
-def annotate(groups: dict, test: bool = True) -> None:
+def annotate(groups: dict, test: bool = True, lower_is_better: bool = False) -> None:
     """Give each cell its interval and, with ``test``, bold marks per group (``{group: {row: (cell,
     replicates or None)}}``, see the module docstring): a group whose complete cells all have
-    replicates is tested, any other is bolded by its best mean."""
+    replicates is tested, any other is bolded by its best mean; the best is the lowest mean with
+    ``lower_is_better`` (a false-positive rate), the test then one-sided the other way."""
+    sign = -1.0 if lower_is_better else 1.0
     for members in groups.values():
         for cell, found in members.values():
             if found is not None and cell.values:
@@ -248,11 +264,12 @@ def annotate(groups: dict, test: bool = True) -> None:
             cell.bold = False
         if len(complete) < 2:  # the best of one says nothing
             continue
-        best = max(complete, key=lambda row: complete[row][0].mean)
+        best = max(complete, key=lambda row: sign * complete[row][0].mean)
         tested = all(found is not None for _, found in complete.values())
         others = [row for row in complete if row != best]
         if tested:
-            adjusted = intervals.holm([intervals.worse_p_value(complete[best][1], complete[r][1]) for r in others])
+            p = [intervals.worse_p_value(sign * complete[best][1], sign * complete[r][1]) for r in others]
+            adjusted = intervals.holm(p)
             for row, p in zip(others, adjusted, strict=True):
                 complete[row][0].p_value = p
         top = round(100 * complete[best][0].mean, 1)
@@ -260,7 +277,9 @@ def annotate(groups: dict, test: bool = True) -> None:
             cell.bold = (row == best or cell.p_value >= intervals.ALPHA) if tested else round(100 * cell.mean, 1) == top
 
 
-def annotate_table(cells: dict, rows: list[str], columns: list, replicates, test: bool = True) -> None:
+def annotate_table(
+    cells: dict, rows: list[str], columns: list, replicates, test: bool = True, lower_is_better: bool = False
+) -> None:
     """``annotate`` the cells ``{(row, column): Cell}`` of a table, grouped by column;
     ``replicates(row, column)`` gives a cell's replicates (or None)."""
-    annotate({c: {r: (cells[r, c], replicates(r, c)) for r in rows} for c in columns}, test)
+    annotate({c: {r: (cells[r, c], replicates(r, c)) for r in rows} for c in columns}, test, lower_is_better)

@@ -7,12 +7,15 @@ has:
 - ``index.html``: every run folder (benchmark, protocol, profile, seeds, data sha256, date) and
   the leaderboards;
 - ``folders/<path>/index.html`` for each folder at its path under REPORTS_DIR: its tables of the
-  three AUCs built from the entries (sortable by any column, ``mean [low, high]``), its figures,
+  three AUCs and of each detection metric its entries hold (``advbench report --metrics``) built
+  from the entries (sortable by any column, ``mean [low, high]``), its figures,
   its provenance (each run of ``run.json``: command line, status, times, versions, data sha256)
   and links to its Markdown and LaTeX files, which are copied beside the page with its figures;
 - ``leaderboards/<benchmark>--<column>.html``: every detector of every folder that has the
   column (an attack set, a normal class or ``mean``), grouped by setting (data file sha256,
-  protocol, profile): rows of different groups are not comparable, and the page says so.
+  protocol, profile): rows of different groups are not comparable, and the page says so. A column
+  per metric that any of its folders holds, each sortable; a folder rendered without a detection
+  metric shows "not rendered" there.
 
 Pages use relative links and no script or style from outside the site (``static/sort.js``,
 ``static/style.css``, shipped in the package), so the site works from ``file://`` and from any
@@ -37,6 +40,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -47,10 +51,14 @@ from pathlib import Path
 from advbench import outputs
 from advbench.errors import AdvbenchError, DataError
 from advbench.reports import entries as entries_file
-from advbench.runs import history, results
+from advbench.runs import detection_metrics, history, results
 
+#: The three AUCs, which every rendered folder has (a protocol may lack the paired and matched ones).
+AUCS = {"auc": "AUC (%)", "paired_auc": "Paired AUC (%)", "matched_auc": "Matched AUC (%)"}
+#: The detection metrics, which a folder has when ``advbench report --metrics`` chose them (AUROC is ``auc``).
+DETECTION = {name: f"{detection_metrics.LABELS[name]} (%)" for name in detection_metrics.NAMES if name != "auroc"}
 #: The tables of a folder page: metric key of ``entries.json`` and title.
-METRICS = {"auc": "AUC (%)", "paired_auc": "Paired AUC (%)", "matched_auc": "Matched AUC (%)"}
+METRICS = AUCS | DETECTION
 STATIC = ("sort.js", "style.css")
 #: The marker file of a site built by ``advbench site``: an existing ``--out`` without it is not replaced.
 MARKER = ".advbench-site"
@@ -190,9 +198,30 @@ def folder_tables(folder: Folder) -> list[dict]:
             for entry in data["entries"]
         ]
         out.append(
-            {"metric": metric, "title": title, "columns": [data["labels"].get(c, c) for c in columns], "rows": rows}
+            {
+                "metric": metric,
+                "id": table_id(metric),
+                "title": title,
+                "columns": [data["labels"].get(c, c) for c in columns],
+                "rows": rows,
+                "note": _note(metric),
+            }
         )
     return out
+
+
+def _note(metric: str) -> str:
+    """What a detection metric's table says under it: the convention, and which way is better."""
+    if metric not in DETECTION:
+        return ""
+    better = "lower" if metric in detection_metrics.LOWER_IS_BETTER else "higher"
+    return f"{detection_metrics.CONVENTION} A {better} value is better."
+
+
+def table_id(metric: str) -> str:
+    """The HTML id of a metric's table: ``table-`` and the metric, characters other than letters,
+    digits, ``-`` and ``_`` as ``-`` (``tpr@0.2%``: ``table-tpr-0-2``)."""
+    return "table-" + re.sub(r"[^A-Za-z0-9_-]+", "-", metric).strip("-")
 
 
 #: A leaderboard cell of a metric the folder's protocol does not define for the column (the paired
@@ -200,7 +229,13 @@ def folder_tables(folder: Folder) -> list[dict]:
 NOT_APPLICABLE = {"text": "not applicable", "value": "", "bold": False}
 
 
+#: A leaderboard cell of a detection metric that its folder was rendered without.
+NOT_RENDERED = {"text": "not rendered", "value": "", "bold": False}
+
+
 def _board_cell(data: dict, entry: dict, metric: str, column: str) -> dict:
+    if metric in DETECTION and metric not in data["columns"]:
+        return dict(NOT_RENDERED)
     if column not in data["columns"].get(metric, []):
         return dict(NOT_APPLICABLE)
     return _cell(entry["metrics"].get(metric, {}).get(column))
@@ -208,9 +243,10 @@ def _board_cell(data: dict, entry: dict, metric: str, column: str) -> dict:
 
 def leaderboards(folders: list[Folder]) -> dict[tuple[str, str], dict]:
     """``{(benchmark, column): board}``: per column of the unpaired AUC, every folder's detectors,
-    grouped by setting (data sha256, protocol, profile). A folder's bold marks come from tests
-    among its own detectors; a group that merges several folders shows none, so that bold means
-    one thing across each table (``merged`` lists the groups that do)."""
+    grouped by setting (data sha256, protocol, profile), with the metrics (``metrics``) that any of its
+    folders holds. A folder's bold marks come from tests among its own detectors; a group that merges
+    several folders shows none, so that bold means one thing across each table (``merged`` lists the
+    groups that do)."""
     boards: dict[tuple[str, str], dict] = {}
     for folder in folders:
         data = folder.data
@@ -223,13 +259,16 @@ def leaderboards(folders: list[Folder]) -> dict[tuple[str, str], dict]:
                     "label": data["labels"].get(column, column),
                     "groups": {},
                     "merged": set(),
+                    "metrics": set(AUCS),
                 },
             )
+            board["metrics"] |= set(DETECTION) & set(data["columns"])
             rows = board["groups"].setdefault(folder.settings, [])
             for entry in data["entries"]:
                 cells = {m: _board_cell(data, entry, m, column) for m in METRICS}
                 rows.append({"detector": entry["detector"], "folder": folder, "cells": cells})
     for board in boards.values():
+        board["metrics"] = {m: title for m, title in METRICS.items() if m in board["metrics"]}  # their order
         for settings, rows in board["groups"].items():
             rows.sort(key=lambda row: -float(row["cells"]["auc"]["value"] or "-1"))
             if len({row["folder"].name for row in rows}) > 1:
@@ -322,5 +361,5 @@ def _write_site(root: Path, env, folders: list[Folder], boards: dict, pending: l
 def _render(env, template: str, path: Path, **context) -> None:
     """Write the page; text read from ``run.json`` that UTF-8 cannot encode (a command line naming a path
     of bytes not UTF-8) is escaped as ``\\uXXXX``."""
-    page = env.get_template(template).render(metrics=METRICS, **context)
+    page = env.get_template(template).render(**context)
     path.write_text(page, encoding="utf-8", errors="backslashreplace")

@@ -107,3 +107,40 @@ def test_stop_sign_page_sorts_and_shows_every_figure(browser, index):
 
     assert seen["errors"] == []
     assert [url for url in seen["requests"] if not url.startswith("file://")] == []
+
+
+@pytest.fixture(scope="module")
+def metrics_index(tmp_path_factory) -> Path:
+    """A site of one published folder rendered again, from a copy, with every detection metric."""
+    from advbench.cli import main
+
+    reports = tmp_path_factory.mktemp("metrics") / "reports"
+    copy = shutil.copytree(REPO / "reports" / STOP_SIGNS / "reference", reports / "reference")
+    assert main(["report", str(copy), "--ci", "--metrics", "all"]) == 0
+    return build.build(reports, reports.parent / "site")
+
+
+def test_every_metric_is_a_column_to_sort_by_with_intervals(browser, metrics_index):
+    from advbench.runs import detection_metrics
+
+    page, seen = browser
+    page.goto((metrics_index.parent / "folders" / "reference" / "index.html").as_uri())
+    for name in detection_metrics.NAMES:
+        table = "#" + build.table_id("auc" if name == "auroc" else name)
+        heading = page.locator(f"{table} thead th").nth(1)
+        heading.click()
+        ascending = [float(v) for v in _column(page, table, 1)]
+        assert len(ascending) > 2 and ascending == sorted(ascending), name
+        heading.click()
+        assert [float(v) for v in _column(page, table, 1)] == sorted(ascending, reverse=True), name
+        texts = page.eval_on_selector_all(f"{table} tbody td:nth-child(2)", "cells => cells.map(c => c.textContent)")
+        assert all(" [" in text for text in texts), (name, texts)
+    page.goto((metrics_index.parent / "leaderboards" / "gtsrb--boundary.html").as_uri())
+    headings = page.eval_on_selector_all("table.sortable thead th", "cells => cells.map(c => c.textContent)")
+    for name in detection_metrics.NAMES[1:]:
+        index = headings.index(build.METRICS[name])
+        page.locator("table.sortable thead th").nth(index).click()
+        values = [float(v) for v in _column(page, "table.sortable", index)]
+        assert len(values) > 2 and values == sorted(values), name
+    assert seen["errors"] == []
+    assert [url for url in seen["requests"] if not url.startswith("file://")] == []
