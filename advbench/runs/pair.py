@@ -20,7 +20,9 @@ used (``uses``: the victim's checkpoint sha256, the reference's size, seed and s
 
 A detector that raises is recorded, not fatal: its lines carry ``error`` (and ``traceback``) with
 the AUCs None, and its scores file is removed. ``PairTask`` is what a worker process or Ray task
-receives (picklable); ``ResultLine`` what it returns.
+receives (picklable); ``ResultLine`` what it returns. ``build`` makes a pair's unfitted detector:
+from the registry by name, or, for a detector the registry does not build (``task.prototype``,
+given to ``advbench.evaluate``), a clone of that object with the pair's parameters.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class PairTask:
     params: dict
     param_sources: dict
     inputs: Inputs | None = None
+    prototype: object | None = None
 
 
 @dataclass
@@ -152,6 +155,21 @@ def class_key(protocol: str, normal_class: int) -> int | None:
     return normal_class if sources.keyed_by_class(protocol) else None
 
 
+def build(name: str, params: dict, prototype=None):
+    """The unfitted detector ``name`` of the registry with ``params``, or a clone of ``prototype`` (an
+    unfitted ``BaseDetector`` the registry does not build, whose own parameters ``params`` records) with
+    the parameters the run sets (``random_state``, ``device``, ``profile``) of ``params``."""
+    if prototype is None:
+        from advbench import detectors
+
+        return detectors.create(name, **params)
+    from sklearn.base import clone
+
+    from advbench.detectors.params import RUN_SET
+
+    return clone(prototype).set_params(**{key: params[key] for key in RUN_SET if key in params})
+
+
 def fit_and_score(task: PairTask) -> list[ResultLine]:
     """Run one (detector, seed, normal class), write its scores file, and return its result lines (not yet
     written): the detector's, then those of each other score variant."""
@@ -180,7 +198,7 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
     }
     variants: tuple[str, ...] = (DEFAULT_VARIANT,)
     try:
-        detector = detectors.create(task.detector, **task.params)
+        detector = build(task.detector, task.params, task.prototype)
         variants = detector.variant_names()
         wanted = detectors.needs(detector)
         if wanted:

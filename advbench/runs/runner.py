@@ -36,6 +36,13 @@ missing, are computed again on the next run. A worker process that dies stops th
 Rendering is the caller's: ``run`` takes a ``render(out)`` callable, called inside the folder's lock
 once the pairs are done, and the names of the files and folders it writes, which ``--force``
 removes (the run loop imports nothing from ``advbench.reports``).
+
+``execute`` is the run without its closing lines, for callers other than the command line
+(``advbench.evaluate``): it returns the run's ``run.json`` entry and its failed pairs. It also takes
+``prototypes``, detectors that the registry does not build (name -> an unfitted ``BaseDetector``):
+such a detector's parameters are its own, with ``random_state``, ``device`` and ``profile`` set by
+the run where it has them, as the resolver sets them for the others, and each pair fits a clone
+(``pair.build``); its lines record the parameters that JSON cannot hold by their repr or class.
 """
 
 from __future__ import annotations
@@ -45,10 +52,10 @@ import platform
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from advbench.datasets import oneclass, protocols, registry
@@ -56,7 +63,7 @@ from advbench.errors import AdvbenchError, RunError
 from advbench.provenance import versions
 from advbench.runs import devices, guard, history, lock, pairing, relabel, results, sources, victim_inputs
 from advbench.runs.config import RunConfig, config_hash, resolve_attacks
-from advbench.runs.pair import PairTask, class_key, fit_and_score, now
+from advbench.runs.pair import PairTask, build, class_key, fit_and_score, now
 
 
 def _clear(out: Path, rendered: Iterable[str]) -> None:
@@ -132,26 +139,50 @@ def _environment() -> dict:
     }
 
 
-def _resolved(config: RunConfig, name: str, seed: int, device: str):
-    """The parameters of detector ``name`` for ``seed`` and their sources (``detectors.params``)."""
+def _resolved(config: RunConfig, name: str, seed: int, device: str, prototype=None):
+    """The parameters of detector ``name`` for ``seed`` and their sources (``detectors.params``; for a
+    ``prototype``, its own parameters, the run's where it has them)."""
     from advbench.detectors import params
 
-    return params.resolve(
-        name, config.benchmark, seed=seed, config=config.params[name], device=device, profile=config.profile
-    )
+    if prototype is None:
+        return params.resolve(
+            name, config.benchmark, seed=seed, config=config.params[name], device=device, profile=config.profile
+        )
+    own = {key: _recorded(value) for key, value in prototype.get_params().items()}
+    run_set = {"random_state": seed, "device": device, "profile": config.profile}
+    given = {key: value for key, value in run_set.items() if key in own}
+    sources = {key: params.RUN_SET[key] if key in given else PROTOTYPE_SOURCE for key in own}
+    return params.ResolvedParams(own | given, sources)
 
 
-def _checked_params(config: RunConfig, device: str) -> tuple[dict[str, dict], dict[str, dict]]:
+#: The source of a prototype's own parameters (``execute``'s ``prototypes``).
+PROTOTYPE_SOURCE = "object"
+
+
+def _recorded(value):
+    """A prototype's parameter as its lines record it: the value where JSON holds it, else the repr of an
+    estimator with ``get_params`` (its parameters), else its class's name."""
+    import json
+
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        kind = type(value)
+        return repr(value) if hasattr(value, "get_params") else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _checked_params(
+    config: RunConfig, device: str, prototypes: Mapping[str, object]
+) -> tuple[dict[str, dict], dict[str, dict]]:
     """Build every requested detector with its run's parameters and check them without fitting; name ->
     params (without the seed) and name -> their sources."""
-    from advbench import detectors
-
     where = f"--config {config.config_file}: " if config.config_file else ""
     checked, found = {}, {}
     for name in config.detectors:
         try:
-            resolved = _resolved(config, name, config.seeds[0], device)
-            detectors.create(name, **resolved.params).check_params()
+            resolved = _resolved(config, name, config.seeds[0], device, prototypes.get(name))
+            build(name, resolved.params, prototypes.get(name)).check_params()
         except (TypeError, ValueError) as exc:
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise AdvbenchError(f"{where}[detectors.{name}]: {message}") from None
@@ -173,6 +204,7 @@ class Plan:
     hashes: dict[str, str]
     settings: dict
     inputs: victim_inputs.Inputs | None = None
+    prototypes: Mapping[str, object] = field(default_factory=dict)
 
 
 def _open(config: RunConfig):
@@ -189,14 +221,16 @@ def _open(config: RunConfig):
     return source, source.classes
 
 
-def plan(config: RunConfig) -> Plan:
-    """Read the data and check the attacks or classes, the device and every detector's parameters (AdvbenchError)."""
+def plan(config: RunConfig, prototypes: Mapping[str, object] | None = None) -> Plan:
+    """Read the data and check the attacks or classes, the device and every detector's parameters
+    (AdvbenchError); ``prototypes``: see ``execute``."""
     from advbench import detectors
 
+    prototypes = dict(prototypes or {})
     source, classes = _open(config)
     device = devices.resolve_device(config.device)
-    params, param_sources = _checked_params(config, device)
-    wanted = {name: detectors.needs(detectors.create(name)) for name in config.detectors}
+    params, param_sources = _checked_params(config, device, prototypes)
+    wanted = {name: detectors.needs(build(name, {}, prototypes.get(name))) for name in config.detectors}
     inputs = None
     if any(wanted.values()):
         shape = source.split(config.protocol, classes[0], config.seeds[0]).train.shape[1:]
@@ -210,7 +244,7 @@ def plan(config: RunConfig) -> Plan:
         source.sha256, hashes, device if uses_device else None, config.threads, config.profile, config.protocol
     )
     columns = source.columns(config.protocol)
-    return Plan(source, columns, classes, device, params, param_sources, hashes, settings, inputs)
+    return Plan(source, columns, classes, device, params, param_sources, hashes, settings, inputs, prototypes)
 
 
 #: What rendering a folder is to the run loop: a function of the folder.
@@ -219,9 +253,22 @@ Render = Callable[[Path], object]
 
 def run(config: RunConfig, command_line: list[str], render: Render | None = None, rendered: Iterable[str] = ()) -> int:
     """Run every missing (detector, seed) pair of ``config``, then ``render(out)`` inside the folder's
-    lock (``rendered``: what it writes, for ``--force``); the exit code."""
+    lock (``rendered``: what it writes, for ``--force``); print the closing lines; the exit code."""
+    entry, failed = execute(config, command_line, render, rendered)
+    return _closing_lines(config.out, entry, failed)
+
+
+def execute(
+    config: RunConfig,
+    command_line: list[str],
+    render: Render | None = None,
+    rendered: Iterable[str] = (),
+    prototypes: Mapping[str, object] | None = None,
+) -> tuple[dict, list[dict]]:
+    """``run`` without its closing lines: the run's ``run.json`` entry and the first line of each failed
+    pair; ``prototypes``: detectors the registry does not build (see the module docstring)."""
     started = time.time()
-    planned = plan(config)
+    planned = plan(config, prototypes)
     out = config.out
     if out.exists() and not out.is_dir():
         raise AdvbenchError(f"--out {out}: exists and is not a folder")
@@ -276,7 +323,7 @@ def _run_locked(
     started: float,
     render: Render | None,
     rendered: tuple[str, ...],
-) -> int:
+) -> tuple[dict, list[dict]]:
     out = config.out
     if config.force:
         _clear(out, rendered)
@@ -323,7 +370,7 @@ def _run_locked(
         failures=[{"detector": f["detector"], "seed": f["seed"], "error": f["error"]} for f in failed],
     )
     history.write_runs(out, [*runs, entry])
-    return _closing_lines(out, entry, failed)
+    return entry, failed
 
 
 def _closing_lines(out: Path, entry: dict, failed: list[dict]) -> int:
@@ -347,7 +394,7 @@ def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, 
     source = planned.source
     tasks = []
     for name, seed, normal_class in todo:
-        resolved = _resolved(config, name, seed, planned.device)
+        resolved = _resolved(config, name, seed, planned.device, planned.prototypes.get(name))
         tasks.append(
             PairTask(
                 source_kind=config.source_kind,
@@ -367,6 +414,7 @@ def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, 
                 params=resolved.params,
                 param_sources=resolved.sources,
                 inputs=planned.inputs,
+                prototype=planned.prototypes.get(name),
             )
         )
     return tasks
