@@ -111,3 +111,26 @@ def write_official_layout(root: Path, data: GTSRB) -> Path:
         lines.append(f"{i:05d}.ppm;32;32;0;0;32;32;{label}\n")
     (root / "GTSRB" / "Final_Test" / "GT-final_test.csv").write_text(header + "".join(lines))
     return root
+
+
+def detector_aware_candidates(model, detector, stop_signs: np.ndarray, attack: str, lambdas=(0.0, 10.0)) -> list:
+    """``(labels, [adversarial per lambda])``: PGD (``attack``, a pgd variant) on the detector-aware loss
+    against the fitted ``detector`` for each ``lambda``, every one from the same random start (seed 0)."""
+    import torch
+
+    from advbench.attacks.adaptive import _attack
+    from advbench.attacks.backends import foolbox_batch
+    from advbench.attacks.pipeline import attack_plan
+    from advbench.torch_utils import seed_everything
+
+    params = next(iter(attack_plan(GenerateConfig(attacks=(attack,))).values()))[1]
+    x = torch.from_numpy(stop_signs.astype(np.float32) / 255.0)
+    y = torch.full((len(x),), 14)
+    scores = detector.decision_scores_
+    found = []
+    for lam in lambdas:
+        seed_everything(0)
+        found.append(
+            foolbox_batch(model, _attack(params, detector, lam, scores.mean(), scores.std()), params["eps"])(x, y)
+        )
+    return y, found

@@ -28,12 +28,12 @@ parameters ``advbench run`` resolves for it on that benchmark (``detectors.param
 thread (as ``advbench run`` fits a pair, so that the run's detector of that seed is the one
 attacked), and cached beside the output file (``detector-<name>-<key>.pt``, the key made of its
 name, parameters, seed and the training images' hash). A victim-aware detector (MagNet,
-deep Mahalanobis, KD, MSP, energy, Feature Squeezing through its straight-through gradient) is
-fitted with the attacked victim and the reference sample of its training data
-(``datasets.reference``), whose sha256s join the key. A detector with no differentiable score
-(OC-SVM, KDE, IF, Mahalanobis, PyOD models; BU until its fixed-mask score exists) cannot be
-named: name a differentiable one (DCAE, say) instead; every detector of a run is scored on every
-set, so the others' AUCs on it are transfer numbers.
+deep Mahalanobis, KD, MSP, energy, Feature Squeezing through its straight-through gradient, BU
+through its fixed dropout masks) is fitted with the attacked victim and the reference sample of its
+training data (``datasets.reference``), whose sha256s join the key. A detector with no
+differentiable score (OC-SVM, KDE, IF, Mahalanobis, PyOD models) cannot be named: name a
+differentiable one (DCAE, say) instead; every detector of a run is scored on every set, so the
+others' AUCs on it are transfer numbers.
 """
 
 from __future__ import annotations

@@ -4,9 +4,11 @@
 in [0, 1] to logits (the GTSRB victim, ``advbench.attacks.victim.VictimNet``, normalizes its input
 itself). Its weights are frozen and it stays in eval mode, except that ``mc_logits`` switches its
 dropout layers (and only those: batch norm keeps its running statistics) to training mode for
-Bayesian-uncertainty passes. The penultimate features are the input of the module's last
-``nn.Linear`` layer, read with a forward pre-hook, so any classifier whose head ends in a linear
-layer gives them (the GTSRB victim: the 256 ReLU units before its 43 logits).
+Bayesian-uncertainty passes; ``masked_logits`` runs it in eval mode with given per-image masks
+multiplying the outputs of those same dropout layers (fixed-mask passes, differentiable). The
+penultimate features are the input of the module's last ``nn.Linear`` layer, read with a forward
+pre-hook, so any classifier whose head ends in a linear layer gives them (the GTSRB victim: the 256
+ReLU units before its 43 logits).
 
 ``sha256`` names the victim in result lines (its checkpoint's sha256 in a run). ``on(device)``
 gives the same victim on another device (a copy), so the one victim a worker process loads can
@@ -55,7 +57,31 @@ class Victim:
     @property
     def has_dropout(self) -> bool:
         """Whether a dropout layer with a rate above zero is in the model (what ``mc_logits`` samples)."""
-        return any(_is_dropout(m) and m.p > 0 for m in self.model.modules())
+        return bool(self.dropout_layers())
+
+    def dropout_layers(self) -> dict[str, nn.Module]:
+        """The dropout layers with a rate above zero (those ``mc_logits`` samples), by module name."""
+        return {name: m for name, m in self.model.named_modules() if _is_dropout(m) and m.p > 0}
+
+    def dropout_input_shapes(self, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+        """The per-image shape of the input of each layer of ``dropout_layers`` that a forward pass of images of
+        ``shape`` (``C x H x W``) runs, by module name (a layer the forward pass skips is left out)."""
+        found: dict[str, tuple[int, ...]] = {}
+
+        def recorder(name: str):
+            def record(module, args) -> None:  # a pre-hook that returns nothing leaves the input as it is
+                found.setdefault(name, tuple(args[0].shape[1:]))
+
+            return record
+
+        handles = [m.register_forward_pre_hook(recorder(name)) for name, m in self.dropout_layers().items()]
+        try:
+            with torch.no_grad():
+                self.model(torch.zeros((1, *shape), device=self.device))
+        finally:
+            for handle in handles:
+                handle.remove()
+        return found
 
     def _head(self) -> nn.Linear:
         linears = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
@@ -88,20 +114,44 @@ class Victim:
         finally:
             self.model.eval()
 
-    def mc_logits(self, x: torch.Tensor, passes: int) -> torch.Tensor:
-        """The logits of ``passes`` forward passes of ``x`` with dropout sampling (``passes x N x classes``).
-
-        A model that splits into a ``trunk`` method and a ``classifier`` module that holds all its dropout
-        layers (the GTSRB victim) runs its trunk once and only the classifier per pass: the same numbers
-        as whole passes, the trunk being deterministic, for a fraction of the work."""
+    def _stages(self, x: torch.Tensor) -> tuple[torch.Tensor, nn.Module]:
+        """What each pass of ``x`` runs, and on what: a model that splits into a ``trunk`` method and a
+        ``classifier`` module that holds all its dropout layers (the GTSRB victim) runs its trunk here, once,
+        and only the classifier per pass (the same numbers as whole passes, the trunk being deterministic,
+        for a fraction of the work); any other model runs whole on ``x`` per pass."""
         trunk, head = getattr(self.model, "trunk", None), getattr(self.model, "classifier", None)
         inside = set(head.modules()) if isinstance(head, nn.Module) else set()
-        split = callable(trunk) and all(m in inside for m in self.model.modules() if _is_dropout(m))
+        if callable(trunk) and all(m in inside for m in self.model.modules() if _is_dropout(m)):
+            return trunk(x), head
+        return x, self.model
+
+    def mc_logits(self, x: torch.Tensor, passes: int) -> torch.Tensor:
+        """The logits of ``passes`` forward passes of ``x`` with dropout sampling (``passes x N x classes``),
+        each pass and image with masks of its own; the trunk runs once (``_stages``)."""
         with self._dropout_sampling():
-            if split:
-                z = trunk(x)
-                return torch.stack([head(z) for _ in range(passes)])
-            return torch.stack([self.model(x) for _ in range(passes)])
+            inputs, forward = self._stages(x)
+            return torch.stack([forward(inputs) for _ in range(passes)])
+
+    def masked_logits(self, x: torch.Tensor, masks: dict[str, torch.Tensor], passes: int) -> torch.Tensor:
+        """The logits of ``passes`` forward passes of ``x`` in eval mode (``passes x N x classes``, gradients
+        flowing back to ``x``), pass ``t`` multiplying the output of each dropout layer named in ``masks``
+        (``dropout_layers``) by ``masks[name][t]``: a per-image mask (its input's shape, ``dropout_input_shapes``)
+        that every image of ``x`` shares. The trunk runs once (``_stages``)."""
+        layers = dict(self.model.named_modules())
+
+        def masking(mask: torch.Tensor):
+            return lambda module, args, output: output * mask
+
+        inputs, forward = self._stages(x)
+        logits = []
+        for step in range(passes):
+            handles = [layers[name].register_forward_hook(masking(mask[step])) for name, mask in masks.items()]
+            try:
+                logits.append(forward(inputs))
+            finally:
+                for handle in handles:
+                    handle.remove()
+        return torch.stack(logits)
 
     def check_input(self, shape: tuple[int, ...], what: str = "the images") -> int:
         """The number of classes; ValueError when the victim takes no images of ``shape`` (``C x H x W``)."""

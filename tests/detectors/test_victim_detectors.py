@@ -65,7 +65,9 @@ def test_bu_is_zero_without_dropout_and_the_mc_variance_with_it():
     plain = detectors.create("bu", passes=20, random_state=0).fit(X, victim=linear_victim())
     assert not plain.has_dropout_
     np.testing.assert_array_equal(plain.decision_function(test), np.zeros(len(test)))
-    sampled = detectors.create("bu", passes=20, random_state=3).fit(X, victim=linear_victim(dropout=0.5))
+    sampled = detectors.create("bu", passes=20, random_state=3, masks="sampled").fit(
+        X, victim=linear_victim(dropout=0.5)
+    )
     assert sampled.has_dropout_
     scores = sampled.decision_function(test)
     assert not sampled.victim_.model.training  # mc_logits put the victim back into eval mode
