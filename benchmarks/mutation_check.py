@@ -495,8 +495,8 @@ MUTANTS = (
     Mutant(
         "oneclass: Table 2 under protocol 2",
         ONECLASS,
-        'if protocol == "1":\n        written += _write(',
-        'if protocol == "2":\n        written += _write(',
+        'if protocol == "1":\n        written += write_table(',
+        'if protocol == "2":\n        written += write_table(',
         (ONE_CLASS + "protocol_1_run_and_table_2",),
     ),
     # reports/adaptive.py, figures.py, paper.py
