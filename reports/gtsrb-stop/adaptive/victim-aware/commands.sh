@@ -20,3 +20,11 @@ advbench info datasets/gtsrb_stop_adaptive_victim_ff.h5 --json > $D/fool-first/d
 advbench run --data datasets/gtsrb_stop_adaptive_victim_ff.h5 --detectors victim --seeds 3 --jobs 1 \
     --gtsrb-root ../shared/data/gtsrb --out $D/fool-first
 advbench report $D/fool-first --ci
+# 3. BU through its fixed dropout masks (bu/), with the victim of the default file trained again
+#    (the cached victim-<key>.pt that `advbench generate-attacks` writes beside the default file).
+advbench generate-attacks --gtsrb-root ../shared/data/gtsrb --victim datasets/victim-f2b6dc7621edf7f9.pt \
+    --attacks "pgd@steps=40" --adaptive bu --adaptive-seeds 0,1,2 --adaptive-objective fool-first \
+    --out datasets/gtsrb_stop_adaptive_bu.h5
+advbench info datasets/gtsrb_stop_adaptive_bu.h5 --json > $D/bu/dataset_info.json
+advbench run --data datasets/gtsrb_stop_adaptive_bu.h5 --detectors bu --seeds 3 --jobs 1 --out $D/bu
+advbench report $D/bu --ci
