@@ -127,7 +127,9 @@ def roc_curves(folder: Path, scores: dict[str, dict[int, dict]], attacks: list[s
 
 
 def score_distributions(folder: Path, detector: str, seed: int, scores: dict, attacks: list[str]) -> Path:
-    """Histograms of clean test scores against each attack's scores, one panel per attack (five per row)."""
+    """Histograms of clean test scores against each attack's scores, one panel per attack of ``attacks``
+    that the pair scored (a detector run on fewer attacks than the folder's gets fewer panels; five per row)."""
+    attacks = [attack for attack in attacks if attack in scores["attacks"]]
     columns = min(len(attacks), 5)
     rows = math.ceil(len(attacks) / columns)
     fig = _figure(figsize=(3.2 * columns, 3 * rows))

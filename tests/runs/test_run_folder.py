@@ -462,3 +462,13 @@ def test_config_file_errors_are_one_line_exit_2(data, tmp_path, capsys, text, me
     err = one_error_line(capsys)
     assert err.startswith(f"advbench run: error: --config {config}: {message}") and later in err
     assert not out.exists()
+
+
+def test_a_detector_run_on_fewer_attacks_than_the_folder_renders(data, tmp_path, capsys):
+    """Two runs into one folder, the second on two of the four attacks: the folder renders, and the second
+    detector's score figure has a panel per attack it was scored on."""
+    out = tmp_path / "mixed"
+    assert main(run_argv(data, out, "--detectors", "ocsvm", "--seeds", "1")) == 0
+    assert main(run_argv(data, out, "--detectors", "iforest", "--seeds", "1", "--attacks", "fgsm,bim")) == 0
+    assert (out / "figures" / "scores_iforest.png").is_file()
+    assert main(["report", str(out)]) == 0
