@@ -19,3 +19,10 @@ python reports/background_pixels.py datasets/fashion-all/fashion-mnist_all_adv.h
 # 4. How often Feature Squeezing's squeezers change the victim's label of a clean image, beside MNIST's file.
 python reports/squeezed_labels.py datasets/mnist-all/mnist_all_adv.h5 datasets/fashion-all/fashion-mnist_all_adv.h5 \
     > reports/fashion-mnist-adversarial/squeezed_labels.md
+# 5. The file rebuilt with four of its six attacks (C&W and Boundary left out), and the five detectors
+#    with the MNIST-type defaults beside OC-SVM and Feature Squeezing (their scores check the sets).
+advbench generate-attacks --benchmark fashion-mnist --root ../shared/data/fashion-mnist --normal-class all \
+    --attacks fgsm,bim,pgd,deepfool --device cpu --out datasets/fashion-all/fashion_4attacks.h5
+advbench run --data datasets/fashion-all/fashion_4attacks.h5 \
+    --detectors ocsvm,feature-squeezing,iforest,dcae,deep-svdd,deep-svdd-soft,rcae --seeds 3 --jobs 2 \
+    --out reports/fashion-mnist-adversarial/experiments/mnist-defaults
