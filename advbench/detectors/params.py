@@ -15,12 +15,16 @@ fitted (``profiles.resolve`` over the class's ``schedules``): its source reads `
 and its value stays ``None``, as the constructor holds it.
 
 ``resolve`` returns every constructor parameter (``get_params()`` of the detector built from them)
-and its source. The benchmark is the data's own (``advbench run`` reads it from the benchmark
+and its source. ``resolve_prototype`` does the same for a detector the registry does not build (an
+object given to ``advbench.evaluate``): its own parameters (source ``object``; a value JSON cannot
+hold recorded by its repr, or its class name), with the run's seed, device and profile where it
+has those parameters. The benchmark is the data's own (``advbench run`` reads it from the benchmark
 file), never a flag's default.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from advbench.datasets import registry
@@ -28,6 +32,8 @@ from advbench.detectors import create, lookup
 
 #: The run's own parameters and their source names.
 RUN_SET = {"random_state": "run:seed", "device": "run:device", "profile": "run:profile"}
+#: The source of a prototype's own parameters (``resolve_prototype``).
+PROTOTYPE_SOURCE = "object"
 
 
 @dataclass(frozen=True)
@@ -70,3 +76,24 @@ def resolve(
         if params.get(key) is None:
             sources[key] = f"profile:{params['profile']}"
     return ResolvedParams(params, {key: sources.get(key, "default") for key in params})
+
+
+def _recorded(value):
+    """A prototype's parameter as its lines record it: the value where JSON holds it, else the repr of an
+    estimator with ``get_params`` (its parameters), else its class's name."""
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        kind = type(value)
+        return repr(value) if hasattr(value, "get_params") else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def resolve_prototype(prototype, *, seed: int, device: str | None = None, profile: str | None = None) -> ResolvedParams:
+    """The parameters of ``prototype`` (an unfitted detector the registry does not build) and their
+    sources: its own, and the run's seed, device and profile where it has those parameters."""
+    own = {key: _recorded(value) for key, value in prototype.get_params().items()}
+    run_set = {"random_state": seed, "device": device, "profile": profile}
+    given = {key: value for key, value in run_set.items() if key in own}
+    sources = {key: RUN_SET[key] if key in given else PROTOTYPE_SOURCE for key in own}
+    return ResolvedParams(own | given, sources)

@@ -148,28 +148,7 @@ def _resolved(config: RunConfig, name: str, seed: int, device: str, prototype=No
         return params.resolve(
             name, config.benchmark, seed=seed, config=config.params[name], device=device, profile=config.profile
         )
-    own = {key: _recorded(value) for key, value in prototype.get_params().items()}
-    run_set = {"random_state": seed, "device": device, "profile": config.profile}
-    given = {key: value for key, value in run_set.items() if key in own}
-    sources = {key: params.RUN_SET[key] if key in given else PROTOTYPE_SOURCE for key in own}
-    return params.ResolvedParams(own | given, sources)
-
-
-#: The source of a prototype's own parameters (``execute``'s ``prototypes``).
-PROTOTYPE_SOURCE = "object"
-
-
-def _recorded(value):
-    """A prototype's parameter as its lines record it: the value where JSON holds it, else the repr of an
-    estimator with ``get_params`` (its parameters), else its class's name."""
-    import json
-
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        kind = type(value)
-        return repr(value) if hasattr(value, "get_params") else f"{kind.__module__}.{kind.__qualname__}"
+    return params.resolve_prototype(prototype, seed=seed, device=device, profile=config.profile)
 
 
 def _checked_params(
