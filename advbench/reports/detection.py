@@ -39,9 +39,11 @@ DEFINITIONS = {
     "aupr-in": "average precision with the clean images positive and the scores negated",
     "fpr95": "share of clean images flagged at the highest threshold that flags at least 95% of the anomalous "
     "images (lower is better)",
-    "tpr@5%": "share of anomalous images flagged at the lowest threshold that flags at most 5% of the clean images",
-    "tpr@1%": "share of anomalous images flagged at the lowest threshold that flags at most 1% of the clean images",
-    "tpr@0.2%": "share of anomalous images flagged at the lowest threshold that flags at most 0.2% of the clean images",
+    **{
+        name: f"share of anomalous images flagged at the lowest threshold that flags at most {100 * rate:g}% of the "
+        "clean images"
+        for name, rate in detection_metrics.FPR.items()
+    },
 }
 #: Every file these tables may be written to (``run --force`` removes them).
 FILES = tuple(f"{stem}.{ext}" for stem in STEMS.values() for ext in ("md", "tex"))
