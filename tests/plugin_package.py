@@ -32,6 +32,16 @@ class MeanDistance(BaseDetector):
         return self.scale * np.abs(X.mean(axis=(1, 2, 3)) - self.centre_)
 
 
+class MeanDistanceGrad(MeanDistance):
+    """The same score, differentiable: the strongest attacks (``evaluate-adaptive``) can attack it."""
+
+    description = "plug-in test detector: |mean(x) - mean(train)|, differentiable"
+    differentiable = True
+
+    def _score_tensor(self, x):
+        return self.scale * (x.mean(dim=(1, 2, 3)) - self.centre_).abs()
+
+
 class NotADetector:
     pass
 

@@ -213,3 +213,23 @@ def run_adaptive(
     missing = torch.isinf(best_score)
     best[missing] = fallback[missing]
     return best, chosen
+
+
+class FoolFirstPGD:
+    """``run_adaptive`` with the ``fool-first`` objective and the lambda grid, as a member of the
+    ensemble of ``strongest.py``: the ``pgd`` entry's parameters at budget ``eps`` in ``norm`` with
+    ``steps`` steps (the ensemble gives 40, as the published adaptive sets), step size ``eps / 4``."""
+
+    name = "fool-first-pgd"
+
+    def __init__(self, model: nn.Module, detector, *, eps: float, norm="linf", steps=40, restarts=1, seed=0):
+        from advbench.attacks.runners import resolve_params
+
+        self.model, self.detector, self.restarts, self.seed = model, detector, restarts, seed
+        self.params = resolve_params("pgd", {"eps": eps, "norm": norm, "steps": steps})
+
+    def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        adversarial, _ = run_adaptive(
+            self.model, self.detector, images, labels, self.params, restarts=self.restarts, seed=self.seed
+        )
+        return adversarial

@@ -1,4 +1,5 @@
-"""The ``advbench`` command line: ``info``, ``list``, ``generate-attacks``, ``run``, ``report``, ``site``.
+"""The ``advbench`` command line: ``info``, ``list``, ``generate-attacks``, ``run``, ``report``, ``site``,
+``evaluate-adaptive``.
 
 All argument parsing lives in this package, one module per command (``register(subparsers)`` adds
 its sub-parser and a handler ``args.handler(args) -> int``); a handler calls the work, then the
@@ -18,7 +19,7 @@ from advbench.errors import AdvbenchError, RunError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (importing no heavy library)."""
-    from advbench.cli import generate, info, listing, report, run, site
+    from advbench.cli import evaluate_adaptive, generate, info, listing, report, run, site
 
     parser = argparse.ArgumentParser(
         prog="advbench",
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"advbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (info, listing, generate, run, report, site):
+    for command in (info, listing, generate, run, report, site, evaluate_adaptive):
         command.register(sub)
     return parser
 

@@ -1,0 +1,172 @@
+"""The tables of an ``evaluate-adaptive`` folder (``verdicts.md``), read from its ``cells.jsonl``.
+
+- Per cell (detector, seed, budget): plain PGD's AUC, the worst case's AUC, TPR at 5 % FPR and
+  detection-aware robust accuracy at 5 % (with its interval) and 1 % FPR, the images it fooled,
+  which member won how many images, and the checks. A flagged cell shows its flags beside every
+  figure: it is never a plain number.
+- Per detector and budget, over seeds: the mean robust accuracy at 5 % FPR, and the verdict by the
+  rule ``verdict`` (stated in the table's caption and in ``docs/adaptive.md``).
+- Transfer: robust accuracy at 5 % FPR of each detector on the worst-case images made against
+  another, mean over seeds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+#: The verdict rule: a detector "holds" at a budget when no cell is flagged and the worst case's
+#: robust accuracy at 5 % FPR is at least HOLDS on every seed, "falls" when no cell is flagged and
+#: it is below HOLDS on every seed; otherwise (a flag, or seeds that disagree) "unknown".
+HOLDS = 0.5
+
+
+def read_cells(folder: Path) -> list[dict]:
+    """The records of ``folder``'s ``cells.jsonl``."""
+    text = (Path(folder) / "cells.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _budget(eps: float, norm: str) -> str:
+    levels = eps * 255
+    return f"{norm} {round(levels)}/255" if norm == "linf" and abs(levels - round(levels)) < 1e-6 else f"{norm} {eps:g}"
+
+
+def _flagged(text: str, flags: list[str]) -> str:
+    return f"{text} (flagged: {', '.join(flags)})" if flags else text
+
+
+def verdict(cells: list[dict]) -> str:
+    """``holds``, ``falls`` or ``unknown`` for one detector's cells at one budget (``HOLDS``)."""
+    if any(cell["flags"] for cell in cells):
+        return "unknown"
+    values = [cell["figures"]["worst"]["dara@5%"] for cell in cells]
+    if all(value >= HOLDS for value in values):
+        return "holds"
+    return "falls" if all(value < HOLDS for value in values) else "unknown"
+
+
+def cell_table(cells: list[dict]) -> str:
+    """One row per cell."""
+    head = "| Detector | Seed | Budget | Plain AUC | Worst AUC | Worst TPR@5% | DARA@5% [95% CI] | DARA@1% | Fooled |"
+    rows = [head + " Won by |", "|---" * 10 + "|"]
+    for cell in cells:
+        plain, worst = cell["figures"]["plain"], cell["figures"]["worst"]
+        low, high = worst["dara@5% interval"]
+        wins = ", ".join(f"{name} {count}" for name, count in cell["wins"].items() if count)
+        dara = _flagged(f"{_pct(worst['dara@5%'])} [{_pct(low)}, {_pct(high)}]", cell["flags"])
+        rows.append(
+            f"| {cell['detector']} | {cell['seed']} | {_budget(cell['eps'], cell['norm'])} | {_pct(plain['auroc'])} | "
+            f"{_flagged(_pct(worst['auroc']), cell['flags'])} | {_pct(worst['tpr@5%'])} | {dara} | "
+            f"{_pct(worst['dara@1%'])} | {worst['fooled']}/{cell['attacked']} | {wins or '-'} |"
+        )
+    return "\n".join(rows)
+
+
+#: Each check and the figure its column shows.
+CHECK_FIGURES = (("gradient", "share"), ("convergence", "dara@5%"), ("unbounded", "dara@5%"))
+
+
+def _check(checks: dict, name: str, key: str) -> str:
+    if name not in checks:
+        return "not run"
+    return f"{_pct(checks[name][key])}%" + (" **flagged**" if checks[name]["flagged"] else "")
+
+
+def check_table(cells: list[dict]) -> str:
+    """The checks of every cell: their figures and whether each flagged."""
+    rows = [
+        "| Detector | Seed | Budget | Zero/non-finite gradients | More effort: DARA@5% | Unbounded: DARA@5% |",
+        "|---|---|---|---|---|---|",
+    ]
+    for cell in cells:
+        shown = [_check(cell["checks"], name, key) for name, key in CHECK_FIGURES]
+        rows.append(
+            f"| {cell['detector']} | {cell['seed']} | {_budget(cell['eps'], cell['norm'])} | {' | '.join(shown)} |"
+        )
+    return "\n".join(rows)
+
+
+def summary_table(cells: list[dict]) -> str:
+    """Per detector and budget: mean DARA@5% over seeds, its range, and the verdict."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for cell in cells:
+        groups[cell["detector"], cell["eps"], cell["norm"]].append(cell)
+    rows = [
+        "| Detector | Budget | Seeds | Plain AUC | Worst AUC | DARA@5% (mean, range) | Verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (detector, eps, norm), group in groups.items():
+        values = [cell["figures"]["worst"]["dara@5%"] for cell in group]
+        plain = [cell["figures"]["plain"]["auroc"] for cell in group if cell["figures"]["plain"]["auroc"] is not None]
+        worst = [cell["figures"]["worst"]["auroc"] for cell in group if cell["figures"]["worst"]["auroc"] is not None]
+        flags = sorted({flag for cell in group for flag in cell["flags"]})
+        dara = f"{_pct(_mean(values))} ({_pct(min(values))}-{_pct(max(values))})"
+        rows.append(
+            f"| {detector} | {_budget(eps, norm)} | {len(group)} | {_pct(_mean(plain))} | "
+            f"{_flagged(_pct(_mean(worst)), flags)} | {_flagged(dara, flags)} | {verdict(group)} |"
+        )
+    return "\n".join(rows)
+
+
+def _mean(values: list[float]):
+    return sum(values) / len(values) if values else None
+
+
+def transfer_table(cells: list[dict]) -> str:
+    """Rows: the detector attacked; columns: the detector scoring; DARA@5%, mean over seeds."""
+    names = list(dict.fromkeys(cell["detector"] for cell in cells))
+    budgets = list(dict.fromkeys((cell["eps"], cell["norm"]) for cell in cells))
+    rows = []
+    for eps, norm in budgets:
+        rows += [f"\n{_budget(eps, norm)}:\n", "| Attacked \\ Scored by | " + " | ".join(names) + " |"]
+        rows.append("|---" * (len(names) + 1) + "|")
+        for attacked in names:
+            group = [c for c in cells if c["detector"] == attacked and c["eps"] == eps and c["norm"] == norm]
+            values = []
+            for scorer in names:
+                key = "dara@5%" if scorer == attacked else scorer
+                found = [c["figures"]["worst"][key] if scorer == attacked else c["transfer"].get(key) for c in group]
+                found = [value for value in found if value is not None]
+                values.append(_pct(_mean(found)) if found else "-")
+            rows.append(f"| {attacked} | " + " | ".join(values) + " |")
+    return "\n".join(rows)
+
+
+#: The opening paragraph of ``verdicts.md``.
+INTRO = (
+    "DARA: detection-aware robust accuracy, the share of attacked images that the victim still "
+    "classifies correctly or the detector flags, the threshold set on the clean test images at that "
+    "false-positive rate. AUC and TPR over the images that fool the victim. Worst: per image, the "
+    "lowest-scoring fooling candidate of every attack. A flagged cell failed a check of the attack "
+    "(below): its numbers are not a verdict."
+)
+
+
+def render(folder: Path) -> str:
+    """``verdicts.md`` of an evaluation folder."""
+    cells = read_cells(folder)
+    return (
+        "\n\n".join(
+            [
+                "# Detectors under the strongest attacks",
+                INTRO,
+                "## Summary",
+                f"Verdict: holds when no cell is flagged and DARA@5% is at least {_pct(HOLDS)} % on every seed; falls "
+                f"when no cell is flagged and it is below {_pct(HOLDS)} % on every seed; unknown otherwise.",
+                summary_table(cells),
+                "## Every cell",
+                cell_table(cells),
+                "## Checks of the attack",
+                check_table(cells),
+                "## Transfer (DARA@5% of the scoring detector on the images made against the attacked one)",
+                transfer_table(cells),
+            ]
+        )
+        + "\n"
+    )

@@ -1,0 +1,235 @@
+"""``advbench evaluate-adaptive``: a detector under the strongest attacks, worst case per image, with checks.
+
+For each detector, seed and budget (a cell), on the normal test images of a benchmark file:
+
+1. the detector is fitted as ``advbench run`` fits that seed's pair (``adaptive.fitted_detector``:
+   the resolved parameters, one thread, the victim and reference sample of the run), and scores
+   the clean test images (the negatives, and the threshold at each false-positive rate);
+2. plain PGD (the ``pgd`` entry, 40 steps, cross-entropy only) and every member of the ensemble
+   (``attacks.strongest``) attack the images; ``worst_case`` keeps, per image, the fooling
+   candidate of lowest score, and which member won it;
+3. figures: AUC and TPR at 5 % FPR over the images that fool the victim, and detection-aware
+   robust accuracy at 5 % and 1 % FPR over every attacked image (``robust_accuracy``), with a
+   95 % percentile bootstrap interval (clean and attacked images resampled, seeded);
+4. checks (Carlini et al. 2019, "On Evaluating Adversarial Robustness"; Pintor et al. 2022,
+   "Indicators of Attack Failure"), each of which flags the cell:
+   - ``gradient``: the detector's score has a zero or non-finite gradient on more than
+     ``GRADIENT_SHARE`` of the clean images;
+   - ``convergence``: the ensemble again with twice the steps and one more restart; the worst case
+     over both runs lowers the robust accuracy at 5 % FPR by more than ``CONVERGENCE_MARGIN``;
+   - ``unbounded``: the ensemble with the whole image box as budget (L-inf 1, L2 the box's
+     diagonal) leaves a robust accuracy at 5 % FPR above 0: the attack is broken for this detector;
+5. transfer: each cell's worst-case images scored by every other detector of the evaluation
+   (same seed and budget), as robust accuracy at 5 % FPR.
+
+A flagged cell is written with its flags; the tables show it as flagged, never as a plain number.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from advbench.attacks import strongest
+from advbench.runs.detection_metrics import tpr_at_fpr
+from advbench.runs.metrics import roc_auc
+from advbench.runs.robust_accuracy import RATES, robust, robust_accuracy
+
+#: The share of clean images with a zero or non-finite score gradient above which ``gradient`` flags a cell.
+GRADIENT_SHARE = 0.1
+#: How much more effort may lower the robust accuracy at 5 % FPR (a share) before ``convergence`` flags.
+CONVERGENCE_MARGIN = 0.02
+#: The checks, in the order they run.
+CHECKS = ("gradient", "convergence", "unbounded")
+#: Bootstrap resamples and interval level of the robust accuracy.
+RESAMPLES, LEVEL = 1000, 0.95
+
+
+@dataclass(frozen=True)
+class AdaptiveConfig:
+    """What ``evaluate-adaptive`` runs: detectors x seeds x budgets on ``data``'s normal test images."""
+
+    data: str
+    detectors: tuple[str, ...]
+    seeds: tuple[int, ...] = (0,)
+    budgets: tuple[float, ...] = (8 / 255,)
+    norm: str = "linf"
+    members: tuple[str, ...] = tuple(strongest.MEMBERS)
+    steps: int = 200
+    restarts: int = 1
+    checks: tuple[str, ...] = CHECKS
+    images: int | None = None  # the first N normal test images; all by default
+    gtsrb_root: str | None = None
+    device: str = "cpu"
+    attack_seed: int = 0
+
+
+@dataclass
+class Cell:
+    """The outcome for one detector, seed and budget (``record()`` is its JSON line)."""
+
+    detector: str
+    seed: int
+    eps: float
+    norm: str
+    attacked: int
+    figures: dict = field(default_factory=dict)  # plain / worst: auroc, tpr@5%, dara@5%, dara@1%, interval
+    members: dict = field(default_factory=dict)  # member -> fooled, dara@5%, seconds
+    wins: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)  # check -> {"flagged": bool, ...}
+    transfer: dict = field(default_factory=dict)  # other detector -> dara@5% on this cell's images
+    detector_record: dict = field(default_factory=dict)
+
+    @property
+    def flags(self) -> list[str]:
+        return [name for name, outcome in self.checks.items() if outcome.get("flagged")]
+
+    def record(self) -> dict:
+        return asdict(self) | {"flags": self.flags}
+
+
+def unbounded_budget(norm: str, shape: tuple[int, ...]) -> float:
+    """The whole image box as a budget: 1 in L-inf, the box's diagonal in L2."""
+    return 1.0 if norm == "linf" else math.sqrt(math.prod(shape))
+
+
+def figures(clean: np.ndarray, scores: np.ndarray, fooled: np.ndarray, seed: int) -> dict:
+    """AUC and TPR at 5 % FPR over the fooling images, robust accuracy at each rate with its interval."""
+    fooling = scores[fooled]
+    found = {
+        "fooled": int(fooled.sum()),
+        "auroc": roc_auc(clean, fooling) if len(fooling) else None,
+        "tpr@5%": tpr_at_fpr(clean, fooling, 0.05) if len(fooling) else None,
+    }
+    for name, rate in RATES.items():
+        found[name] = robust_accuracy(clean, scores, fooled, rate)
+        found[f"{name} interval"] = interval(clean, scores, fooled, rate, seed)
+    return found
+
+
+def interval(clean: np.ndarray, scores: np.ndarray, fooled: np.ndarray, rate: float, seed: int) -> list[float]:
+    """The 95 % percentile bootstrap interval of the robust accuracy (clean and attacked images resampled)."""
+    rng = np.random.default_rng(seed)
+    values = [
+        robust(clean[rng.integers(0, len(clean), len(clean))], scores[pick], fooled[pick], rate).mean()
+        for pick in (rng.integers(0, len(scores), len(scores)) for _ in range(RESAMPLES))
+    ]
+    tail = (1 - LEVEL) / 2
+    return [float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))]
+
+
+def gradient_check(detector_score, images: torch.Tensor) -> dict:
+    """The share of ``images`` on which the differentiable score's gradient is zero or not finite."""
+    x = images.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(detector_score.score_tensor(x).sum(), x)
+    size = grad.flatten(1).norm(dim=1)
+    bad = ~torch.isfinite(size) | (size == 0)
+    share = float(bad.double().mean())
+    return {"flagged": share > GRADIENT_SHARE, "share": share, "limit": GRADIENT_SHARE}
+
+
+def _combined(first: strongest.WorstCase, second: strongest.WorstCase) -> tuple[np.ndarray, np.ndarray]:
+    """Per image, the lower-scoring fooling candidate of two worst cases: its scores and fooled flags."""
+    a = np.where(first.fooled, first.scores, np.inf)
+    b = np.where(second.fooled, second.scores, np.inf)
+    take_b = b < a
+    return np.where(take_b, second.scores, first.scores), first.fooled | second.fooled
+
+
+class Evaluation:
+    """Runs the cells of an ``AdaptiveConfig`` on loaded inputs (``inputs.py`` of the command)."""
+
+    def __init__(self, config: AdaptiveConfig, model, detectors_fitted: Callable, images, labels, log, reference=None):
+        self.config, self.model, self.fitted, self.log = config, model, detectors_fitted, log
+        self.reference = reference
+        self.images, self.labels = images, labels
+        self.clean: dict[tuple[str, int], np.ndarray] = {}  # (detector, seed) -> clean test scores
+
+    def cell(self, name: str, seed: int, eps: float) -> tuple[Cell, strongest.WorstCase]:
+        """One detector, seed and budget: attacks, worst case, figures and checks."""
+        from advbench.attacks.eot import differentiable_score
+
+        config = self.config
+        detector, record = self.fitted(name, seed)
+        clean = np.asarray(detector.decision_function(self._uint8()), dtype=np.float64)
+        self.clean[name, seed] = clean
+        score = differentiable_score(detector)
+        cell = Cell(name, seed, eps, config.norm, len(self.images), detector_record=record)
+        self.log(f"{name}, seed {seed}, eps {eps:.6g} ({config.norm}): {len(self.images)} images")
+        plain = self._plain(score, eps, detector)
+        cell.figures["plain"] = figures(clean, plain.scores, plain.fooled, seed)
+        members = tuple(m for m in config.members if m in strongest.applicable(detector, self.reference))
+        found = self._members(detector, score, eps, members, config.steps, config.restarts)
+        worst = strongest.worst_case(found)
+        cell.figures["worst"] = figures(clean, worst.scores, worst.fooled, seed)
+        cell.wins = worst.wins()
+        cell.members = {
+            member: {
+                "fooled": int(c.fooled.sum()),
+                "dara@5%": robust_accuracy(clean, c.scores, c.fooled, 0.05),
+                "seconds": c.seconds,
+            }
+            for member, c in found.items()
+        }
+        self._checks(cell, detector, score, clean, worst, members)
+        return cell, worst
+
+    def _uint8(self) -> np.ndarray:
+        return np.round(self.images.cpu().numpy() * 255).astype(np.uint8)
+
+    def _plain(self, score, eps: float, detector) -> strongest.Candidates:
+        """Plain PGD (the ``pgd`` entry at this budget, 40 steps, cross-entropy only)."""
+        from advbench.attacks.adaptive import run_adaptive
+        from advbench.attacks.runners import resolve_params
+
+        start = time.perf_counter()
+        params = resolve_params("pgd", {"eps": eps, "norm": self.config.norm, "steps": 40})
+        adversarial, _ = run_adaptive(
+            self.model, score, self.images, self.labels, params, lambdas=(0.0,), seed=self.config.attack_seed
+        )
+        return strongest.scored(self.model, detector, adversarial, self.labels, start)
+
+    def _members(self, detector, score, eps, members, steps, restarts) -> dict:
+        return strongest.run_members(
+            self.model,
+            detector,
+            self.images,
+            self.labels,
+            eps=eps,
+            norm=self.config.norm,
+            members=members,
+            steps=steps,
+            restarts=restarts,
+            seed=self.config.attack_seed,
+            score=score,
+            reference=self.reference,
+            log=self.log,
+        )
+
+    def _checks(self, cell: Cell, detector, score, clean, worst, members) -> None:
+        config = self.config
+        if "gradient" in config.checks:
+            cell.checks["gradient"] = gradient_check(score, self.images)
+        base = cell.figures["worst"]["dara@5%"]
+        if "convergence" in config.checks:
+            self.log("  check: twice the steps, one more restart")
+            found = self._members(detector, score, cell.eps, members, 2 * config.steps, config.restarts + 1)
+            scores, fooled = _combined(worst, strongest.worst_case(found))
+            more = robust_accuracy(clean, scores, fooled, 0.05)
+            cell.checks["convergence"] = {
+                "flagged": base - more > CONVERGENCE_MARGIN,
+                "dara@5%": more,
+                "margin": CONVERGENCE_MARGIN,
+            }
+        if "unbounded" in config.checks:
+            budget = unbounded_budget(config.norm, tuple(self.images.shape[1:]))
+            self.log(f"  check: unbounded budget ({config.norm} {budget:.4g})")
+            found = self._members(detector, score, budget, members, config.steps, config.restarts)
+            unbounded = strongest.worst_case(found)
+            value = robust_accuracy(clean, unbounded.scores, unbounded.fooled, 0.05)
+            cell.checks["unbounded"] = {"flagged": value > 0, "dara@5%": value, "eps": budget}
