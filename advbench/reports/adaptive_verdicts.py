@@ -68,6 +68,19 @@ def cell_table(cells: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def member_table(cells: list[dict]) -> str:
+    """Each member's own figures in each cell: images fooled, AUC over them, DARA@5%, images won, seconds."""
+    rows = ["| Detector | Seed | Budget | Member | Fooled | AUC | DARA@5% | Won | Seconds |", "|---" * 9 + "|"]
+    for cell in cells:
+        for name, member in cell["members"].items():
+            rows.append(
+                f"| {cell['detector']} | {cell['seed']} | {_budget(cell['eps'], cell['norm'])} | {name} | "
+                f"{member['fooled']}/{cell['attacked']} | {_pct(member.get('auroc'))} | {_pct(member['dara@5%'])} | "
+                f"{cell['wins'].get(name, 0)} | {member['seconds']:.0f} |"
+            )
+    return "\n".join(rows)
+
+
 #: Each check and the figure its column shows.
 CHECK_FIGURES = (("gradient", "share"), ("convergence", "dara@5%"), ("unbounded", "dara@5%"))
 
@@ -162,6 +175,8 @@ def render(folder: Path) -> str:
                 summary_table(cells),
                 "## Every cell",
                 cell_table(cells),
+                "## Each attack alone",
+                member_table(cells),
                 "## Checks of the attack",
                 check_table(cells),
                 "## Transfer (DARA@5% of the scoring detector on the images made against the attacked one)",

@@ -6,7 +6,8 @@ For each detector, seed and budget (a cell), on the normal test images of a benc
    the resolved parameters, one thread, the victim and reference sample of the run), and scores
    the clean test images (the negatives, and the threshold at each false-positive rate);
 2. plain PGD (the ``pgd`` entry, 40 steps, cross-entropy only) and every member of the ensemble
-   (``attacks.strongest``) attack the images; ``worst_case`` keeps, per image, the fooling
+   (``attacks.strongest``) attack the images, their random starts seeded with the cell's seed (so
+   that the seeds of a detector whose fit has no randomness still differ); ``worst_case`` keeps, per image, the fooling
    candidate of lowest score, and which member won it;
 3. figures: AUC and TPR at 5 % FPR over the images that fool the victim, and detection-aware
    robust accuracy at 5 % and 1 % FPR over every attacked image (``robust_accuracy``), with a
@@ -66,7 +67,6 @@ class AdaptiveConfig:
     images: int | None = None  # the first N normal test images; all by default
     gtsrb_root: str | None = None
     device: str = "cpu"
-    attack_seed: int = 0
 
 
 @dataclass
@@ -110,6 +110,17 @@ def figures(clean: np.ndarray, scores: np.ndarray, fooled: np.ndarray, seed: int
         found[name] = robust_accuracy(clean, scores, fooled, rate)
         found[f"{name} interval"] = interval(clean, scores, fooled, rate, seed)
     return found
+
+
+def _member_figures(clean: np.ndarray, found: strongest.Candidates) -> dict:
+    """One member's images fooled, AUC over them, DARA at 5 % FPR and seconds."""
+    fooling = found.scores[found.fooled]
+    return {
+        "fooled": int(found.fooled.sum()),
+        "auroc": roc_auc(clean, fooling) if len(fooling) else None,
+        "dara@5%": robust_accuracy(clean, found.scores, found.fooled, 0.05),
+        "seconds": found.seconds,
+    }
 
 
 def interval(clean: np.ndarray, scores: np.ndarray, fooled: np.ndarray, rate: float, seed: int) -> list[float]:
@@ -161,40 +172,31 @@ class Evaluation:
         score = differentiable_score(detector)
         cell = Cell(name, seed, eps, config.norm, len(self.images), detector_record=record)
         self.log(f"{name}, seed {seed}, eps {eps:.6g} ({config.norm}): {len(self.images)} images")
-        plain = self._plain(score, eps, detector)
+        plain = self._plain(score, eps, detector, seed)
         cell.figures["plain"] = figures(clean, plain.scores, plain.fooled, seed)
         members = tuple(m for m in config.members if m in strongest.applicable(detector, self.reference))
-        found = self._members(detector, score, eps, members, config.steps, config.restarts)
+        found = self._members(detector, score, eps, members, config.steps, config.restarts, seed)
         worst = strongest.worst_case(found)
         cell.figures["worst"] = figures(clean, worst.scores, worst.fooled, seed)
         cell.wins = worst.wins()
-        cell.members = {
-            member: {
-                "fooled": int(c.fooled.sum()),
-                "dara@5%": robust_accuracy(clean, c.scores, c.fooled, 0.05),
-                "seconds": c.seconds,
-            }
-            for member, c in found.items()
-        }
+        cell.members = {member: _member_figures(clean, c) for member, c in found.items()}
         self._checks(cell, detector, score, clean, worst, members)
         return cell, worst
 
     def _uint8(self) -> np.ndarray:
         return np.round(self.images.cpu().numpy() * 255).astype(np.uint8)
 
-    def _plain(self, score, eps: float, detector) -> strongest.Candidates:
+    def _plain(self, score, eps: float, detector, seed: int) -> strongest.Candidates:
         """Plain PGD (the ``pgd`` entry at this budget, 40 steps, cross-entropy only)."""
         from advbench.attacks.adaptive import run_adaptive
         from advbench.attacks.runners import resolve_params
 
         start = time.perf_counter()
         params = resolve_params("pgd", {"eps": eps, "norm": self.config.norm, "steps": 40})
-        adversarial, _ = run_adaptive(
-            self.model, score, self.images, self.labels, params, lambdas=(0.0,), seed=self.config.attack_seed
-        )
+        adversarial, _ = run_adaptive(self.model, score, self.images, self.labels, params, lambdas=(0.0,), seed=seed)
         return strongest.scored(self.model, detector, adversarial, self.labels, start)
 
-    def _members(self, detector, score, eps, members, steps, restarts) -> dict:
+    def _members(self, detector, score, eps, members, steps, restarts, seed) -> dict:
         return strongest.run_members(
             self.model,
             detector,
@@ -205,7 +207,7 @@ class Evaluation:
             members=members,
             steps=steps,
             restarts=restarts,
-            seed=self.config.attack_seed,
+            seed=seed,
             score=score,
             reference=self.reference,
             log=self.log,
@@ -218,7 +220,7 @@ class Evaluation:
         base = cell.figures["worst"]["dara@5%"]
         if "convergence" in config.checks:
             self.log("  check: twice the steps, one more restart")
-            found = self._members(detector, score, cell.eps, members, 2 * config.steps, config.restarts + 1)
+            found = self._members(detector, score, cell.eps, members, 2 * config.steps, config.restarts + 1, cell.seed)
             scores, fooled = _combined(worst, strongest.worst_case(found))
             more = robust_accuracy(clean, scores, fooled, 0.05)
             cell.checks["convergence"] = {
@@ -229,7 +231,7 @@ class Evaluation:
         if "unbounded" in config.checks:
             budget = unbounded_budget(config.norm, tuple(self.images.shape[1:]))
             self.log(f"  check: unbounded budget ({config.norm} {budget:.4g})")
-            found = self._members(detector, score, budget, members, config.steps, config.restarts)
+            found = self._members(detector, score, budget, members, config.steps, config.restarts, cell.seed)
             unbounded = strongest.worst_case(found)
             value = robust_accuracy(clean, unbounded.scores, unbounded.fooled, 0.05)
             cell.checks["unbounded"] = {"flagged": value > 0, "dara@5%": value, "eps": budget}

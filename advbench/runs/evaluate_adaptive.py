@@ -97,7 +97,7 @@ def evaluate(config: AdaptiveConfig, out: Path, command: str, victim_flag=None, 
                 continue
             cells = []
             for name in config.detectors:
-                seed_everything(config.attack_seed)
+                seed_everything(seed)
                 cells.append(evaluation.cell(name, seed, eps))
             _transfer(cells, fitted, evaluation.clean)
             for cell, worst in cells:
