@@ -8,9 +8,10 @@ pass), then, one mutant at a time, writes the mutated file into the copy, runs
 ``pytest -x -q -m "not slow"`` on the mutant's tests with a timeout, and puts the file back. A
 mutant is killed when its tests fail (a timeout counts as killed: the tests noticed), survives when
 they pass. It prints each outcome, the share killed over all mutants and over those not judged
-equivalent (``EQUIVALENT``, each with the reason), and the time taken. Two mutants lie outside the
-two packages: a learning-rate scheduler that never steps in the deep detectors' training loop, and
-the detector-parameter resolver giving the benchmark's defaults priority over the config.
+equivalent (``EQUIVALENT``, each with the reason), and the time taken. Three mutants lie outside
+the two packages: a learning-rate scheduler that never steps in the deep detectors' training loop,
+the detector-parameter resolver giving the benchmark's defaults priority over the config, and the
+strongest-attack ensemble keeping the highest-scoring candidate per image.
 
 Only the tests that cover a mutant are run, so that the check fits a 2-core machine; the rest of
 the suite could only kill more, so the share is a lower bound for the whole fast suite.
@@ -527,6 +528,35 @@ MUTANTS = (
         '"boundary": (90.5, 1.6)',
         '"boundary": (90.6, 1.6)',
         (RUN + "paper_comparison_holds_paper_numbers",),
+    ),
+    # runs/robust_accuracy.py, attacks/strongest.py, reports/adaptive_verdicts.py: the strongest attacks
+    Mutant(
+        "robust accuracy: an image scoring at the threshold counts as flagged",
+        "advbench/runs/robust_accuracy.py",
+        "    return np.asarray(scores, dtype=np.float64) > threshold(clean, fpr)\n",
+        "    return np.asarray(scores, dtype=np.float64) >= threshold(clean, fpr)\n",
+        ("tests/runs/test_robust_accuracy.py",),
+    ),
+    Mutant(
+        "robust accuracy: an image that does not fool the victim is robust only if flagged",
+        "advbench/runs/robust_accuracy.py",
+        "    return ~fooled | flagged(clean, scores, fpr)\n",
+        "    return flagged(clean, scores, fpr)\n",
+        ("tests/runs/test_robust_accuracy.py",),
+    ),
+    Mutant(
+        "worst case: the highest-scoring fooling candidate is kept",
+        "advbench/attacks/strongest.py",
+        "np.argmin(scores, axis=0)",
+        "np.argmax(np.where(np.isinf(scores), -np.inf, scores), axis=0)",
+        ("tests/runs/test_evaluate_adaptive.py::test_the_worst_case_takes_the_lowest_fooling_score_per_image",),
+    ),
+    Mutant(
+        "verdict: one seed at 50 % makes a detector hold",
+        "advbench/reports/adaptive_verdicts.py",
+        "    if all(value >= HOLDS for value in values):\n",
+        "    if any(value >= HOLDS for value in values):\n",
+        ("tests/reports/test_adaptive_verdicts.py",),
     ),
     # outside runs/ and reports/: the deep detectors' training loop
     Mutant(
