@@ -36,17 +36,26 @@ def _choices(text: str, flag: str, known: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
-def _detectors(text: str) -> tuple[str, ...]:
+def _known(text: str, flag: str = "--score-only") -> tuple[str, ...]:
+    """The detector names of a comma list; AdvbenchError naming ``flag`` for an unknown one."""
     from advbench import detectors
 
     names = tuple(word.strip() for word in text.split(",") if word.strip())
     for name in names:
         if name not in detectors.names():
-            raise AdvbenchError(f"--detectors: unknown detector {name!r} (see `advbench list`)")
+            raise AdvbenchError(f"{flag}: unknown detector {name!r} (see `advbench list`)")
+    return names
+
+
+def _detectors(text: str) -> tuple[str, ...]:
+    from advbench import detectors
+
+    names = _known(text, "--detectors")
+    for name in names:
         if not detectors.create(name).differentiable:
             raise AdvbenchError(
-                f"--detectors: {name} has no differentiable score, so no gradient attack reaches it; evaluate a "
-                "differentiable detector and read its transfer table"
+                f"--detectors: {name} has no differentiable score, so no gradient attack reaches it; name it in "
+                "--score-only to score the worst cases made against the others (transfer)"
             )
     if not names:
         raise AdvbenchError("--detectors: no detector given")
@@ -65,6 +74,7 @@ def _evaluate(args) -> int:
     config = AdaptiveConfig(
         data=str(args.file),
         detectors=_detectors(args.detectors),
+        score_only=_known(args.score_only) if args.score_only else (),
         seeds=numbers(args.seeds, "--seeds", int),
         budgets=_budgets(args.eps, args.norm),
         norm=args.norm,
@@ -109,6 +119,9 @@ def register(sub) -> None:
         "file", metavar="FILE", help="benchmark file of `advbench generate-attacks` (its victim is attacked)"
     )
     parser.add_argument("--detectors", required=True, help="comma list of detectors with a differentiable score")
+    parser.add_argument(
+        "--score-only", help="detectors not attacked, each scoring every worst case (transfer); any detector"
+    )
     parser.add_argument("--seeds", default="0", help="detector seeds, comma list (default 0)")
     parser.add_argument("--eps", default="8/255", help="budgets, comma list such as 8/255,16/255 (default 8/255)")
     parser.add_argument("--norm", choices=("linf", "l2"), default="linf", help="the budget's norm (default linf)")

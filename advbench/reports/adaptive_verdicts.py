@@ -133,13 +133,14 @@ def _mean(values: list[float]):
 
 def transfer_table(cells: list[dict]) -> str:
     """Rows: the detector attacked; columns: the detector scoring; DARA@5%, mean over seeds."""
-    names = list(dict.fromkeys(cell["detector"] for cell in cells))
+    attacked_names = list(dict.fromkeys(cell["detector"] for cell in cells))
+    names = attacked_names + sorted({name for cell in cells for name in cell["transfer"]} - set(attacked_names))
     budgets = list(dict.fromkeys((cell["eps"], cell["norm"]) for cell in cells))
     rows = []
     for eps, norm in budgets:
         rows += [f"\n{_budget(eps, norm)}:\n", "| Attacked \\ Scored by | " + " | ".join(names) + " |"]
         rows.append("|---" * (len(names) + 1) + "|")
-        for attacked in names:
+        for attacked in attacked_names:
             group = [c for c in cells if c["detector"] == attacked and c["eps"] == eps and c["norm"] == norm]
             values = []
             for scorer in names:

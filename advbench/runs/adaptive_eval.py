@@ -20,8 +20,9 @@ For each detector, seed and budget (a cell), on the normal test images of a benc
      over both runs lowers the robust accuracy at 5 % FPR by more than ``CONVERGENCE_MARGIN``;
    - ``unbounded``: the ensemble with the whole image box as budget (L-inf 1, L2 the box's
      diagonal) leaves a robust accuracy at 5 % FPR above 0: the attack is broken for this detector;
-5. transfer: each cell's worst-case images scored by every other detector of the evaluation
-   (same seed and budget), as robust accuracy at 5 % FPR.
+5. transfer: each cell's worst-case images scored by every other detector of the evaluation and
+   every detector of ``score_only`` (same seed and budget; any detector, with a differentiable
+   score or not), as robust accuracy at 5 % FPR.
 
 A flagged cell is written with its flags; the tables show it as flagged, never as a plain number.
 """
@@ -57,6 +58,7 @@ class AdaptiveConfig:
 
     data: str
     detectors: tuple[str, ...]
+    score_only: tuple[str, ...] = ()  # not attacked: they score every cell's worst case (transfer)
     seeds: tuple[int, ...] = (0,)
     budgets: tuple[float, ...] = (8 / 255,)
     norm: str = "linf"
@@ -167,8 +169,7 @@ class Evaluation:
 
         config = self.config
         detector, record = self.fitted(name, seed)
-        clean = np.asarray(detector.decision_function(self._uint8()), dtype=np.float64)
-        self.clean[name, seed] = clean
+        clean = self.clean_scores(name, seed)
         score = differentiable_score(detector)
         cell = Cell(name, seed, eps, config.norm, len(self.images), detector_record=record)
         self.log(f"{name}, seed {seed}, eps {eps:.6g} ({config.norm}): {len(self.images)} images")
@@ -183,8 +184,13 @@ class Evaluation:
         self._checks(cell, detector, score, clean, worst, members)
         return cell, worst
 
-    def _uint8(self) -> np.ndarray:
-        return np.round(self.images.cpu().numpy() * 255).astype(np.uint8)
+    def clean_scores(self, name: str, seed: int) -> np.ndarray:
+        """The detector's (fitted with ``seed``) scores of the clean images, computed once."""
+        if (name, seed) not in self.clean:
+            detector, _ = self.fitted(name, seed)
+            uint8 = np.round(self.images.cpu().numpy() * 255).astype(np.uint8)
+            self.clean[name, seed] = np.asarray(detector.decision_function(uint8), dtype=np.float64)
+        return self.clean[name, seed]
 
     def _plain(self, score, eps: float, detector, seed: int) -> strongest.Candidates:
         """Plain PGD (the ``pgd`` entry at this budget, 40 steps, cross-entropy only)."""

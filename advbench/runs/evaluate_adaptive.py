@@ -55,7 +55,7 @@ def _inputs(config: AdaptiveConfig, victim_flag):
 
     source = AttackFile(config.data, attacks=[])
     bench = source.bench
-    wanted = {name: detectors.needs(detectors.create(name)) for name in config.detectors}
+    wanted = {name: detectors.needs(detectors.create(name)) for name in config.detectors + config.score_only}
     wanted[ATTACKS_USER] = ("victim", "reference") if any(wanted.values()) else ("victim",)
     inputs = victim_inputs.resolve(victim_flag, config.gtsrb_root, source, bench.normal_test.shape[1:], wanted)
     count = len(bench.normal_test) if config.images is None else min(config.images, len(bench.normal_test))
@@ -99,7 +99,7 @@ def evaluate(config: AdaptiveConfig, out: Path, command: str, victim_flag=None, 
             for name in config.detectors:
                 seed_everything(seed)
                 cells.append(evaluation.cell(name, seed, eps))
-            _transfer(cells, fitted, evaluation.clean)
+            _transfer(cells, evaluation, config.detectors + config.score_only)
             for cell, worst in cells:
                 _write_scores(out, cell, worst, evaluation.clean[cell.detector, cell.seed])
             _append(out, [cell.record() for cell, _ in cells])
@@ -107,17 +107,15 @@ def evaluate(config: AdaptiveConfig, out: Path, command: str, victim_flag=None, 
     return records
 
 
-def _transfer(cells: list, fitted: Callable, clean: dict) -> None:
-    """Each cell's worst-case images scored by every other detector of the same seed and budget
-    (``clean``: each detector's and seed's clean test scores)."""
+def _transfer(cells: list, evaluation: Evaluation, scorers: tuple[str, ...]) -> None:
+    """Each cell's worst-case images scored by every other detector of ``scorers`` (same seed)."""
     for cell, worst in cells:
-        for other, _ in cells:
-            if other.detector != cell.detector:
-                detector, _ = fitted(other.detector, other.seed)
+        for name in scorers:
+            if name != cell.detector:
+                detector, _ = evaluation.fitted(name, cell.seed)
                 scores = detector.decision_function(worst.images)
-                cell.transfer[other.detector] = robust_accuracy(
-                    clean[other.detector, other.seed], scores, worst.fooled, 0.05
-                )
+                clean = evaluation.clean_scores(name, cell.seed)
+                cell.transfer[name] = robust_accuracy(clean, scores, worst.fooled, 0.05)
 
 
 def _write_scores(out: Path, cell: Cell, worst, clean: np.ndarray) -> None:

@@ -38,13 +38,15 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def grad_plugin(tmp_path, monkeypatch):
-    folder = install_plugin(tmp_path / "site", {"mean-distance-grad": "tiny_plugin:MeanDistanceGrad"})
+    entries = {"mean-distance-grad": "tiny_plugin:MeanDistanceGrad", "mean-distance": "tiny_plugin:MeanDistance"}
+    folder = install_plugin(tmp_path / "site", entries)
     monkeypatch.syspath_prepend(str(folder))
 
 
 def test_a_plugin_detector_and_deep_mahalanobis_go_through_the_whole_evaluation(built, grad_plugin, tmp_path):
     out = tmp_path / "eval"
     argv = ["evaluate-adaptive", str(built), "--detectors", "mean-distance-grad,victim-mahalanobis"]
+    argv += ["--score-only", "mean-distance,ocsvm"]
     assert cli.main([*argv, *FAST, "--eps", "0.3", "--seeds", "0", "--out", str(out)]) == 0
     cells = [json.loads(line) for line in (out / "cells.jsonl").read_text().splitlines()]
     assert [cell["detector"] for cell in cells] == ["mean-distance-grad", "victim-mahalanobis"]
@@ -60,14 +62,16 @@ def test_a_plugin_detector_and_deep_mahalanobis_go_through_the_whole_evaluation(
         low, high = worst["dara@5% interval"]
         assert low <= worst["dara@5%"] <= high
         assert set(cell["checks"]) == {"gradient", "convergence", "unbounded"}
-        assert set(cell["transfer"]) == {"mean-distance-grad", "victim-mahalanobis"} - {cell["detector"]}
+        others = {"mean-distance-grad", "victim-mahalanobis"} - {cell["detector"]}
+        assert set(cell["transfer"]) == others | {"mean-distance", "ocsvm"}
     # the stored per-image outcome reproduces the cell's figure
     stored = np.load(out / "scores" / "victim-mahalanobis-seed0-eps0.3.npz")
     assert robust_accuracy(stored["clean"], stored["scores"], stored["fooled"], 0.05) == pytest.approx(
         mahalanobis["figures"]["worst"]["dara@5%"]
     )
     verdicts = (out / "verdicts.md").read_text()
-    assert "| mean-distance-grad | mnist" not in verdicts and "| victim-mahalanobis | 0 | linf 0.3 |" in verdicts
+    assert "| victim-mahalanobis | 0 | linf 0.3 |" in verdicts
+    assert "| Attacked \\ Scored by | mean-distance-grad | victim-mahalanobis | mean-distance | ocsvm |" in verdicts
     run = json.loads((out / "run.json").read_text())
     assert run["data"]["benchmark"] == "mnist" and "reference" in run["uses"]
 
@@ -92,6 +96,7 @@ def test_the_worst_case_takes_the_lowest_fooling_score_per_image():
     ("extra", "message"),
     [
         (["--detectors", "ocsvm"], "--detectors: ocsvm has no differentiable score"),
+        (["--detectors", "dcae", "--score-only", "nope"], "--score-only: unknown detector 'nope'"),
         (["--detectors", "nope"], "--detectors: unknown detector 'nope'"),
         (["--detectors", "dcae", "--eps", "8"], "--eps 8: an L-inf budget above 1"),
         (["--detectors", "dcae", "--members", "pgd"], "--members: unknown pgd"),
