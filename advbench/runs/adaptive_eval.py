@@ -16,10 +16,12 @@ For each detector, seed and budget (a cell), on the normal test images of a benc
    "Indicators of Attack Failure"), each of which flags the cell:
    - ``gradient``: the detector's score has a zero or non-finite gradient on more than
      ``GRADIENT_SHARE`` of the clean images;
-   - ``convergence``: the ensemble again with twice the steps and one more restart; the worst case
-     over both runs lowers the robust accuracy at 5 % FPR by more than ``CONVERGENCE_MARGIN``;
-   - ``unbounded``: the ensemble with the whole image box as budget (L-inf 1, L2 the box's
-     diagonal) leaves a robust accuracy at 5 % FPR above 0: the attack is broken for this detector;
+   - ``convergence``: the members that won an image, again with twice the steps and one more
+     restart; the worst case over both runs lowers the robust accuracy at 5 % FPR by more than
+     ``CONVERGENCE_MARGIN``;
+   - ``unbounded``: with the whole image box as budget (L-inf 1, L2 the box's diagonal), the
+     members that won an image, then, unless they reach robust accuracy 0 at 5 % FPR, the others;
+     a robust accuracy above 0 means the attack is broken for this detector;
 5. transfer: each cell's worst-case images scored by every other detector of the evaluation and
    every detector of ``score_only`` (same seed and budget; any detector, with a differentiable
    score or not), as robust accuracy at 5 % FPR.
@@ -223,21 +225,33 @@ class Evaluation:
         config = self.config
         if "gradient" in config.checks:
             cell.checks["gradient"] = gradient_check(score, self.images)
-        base = cell.figures["worst"]["dara@5%"]
+        winners = tuple(name for name in members if cell.wins.get(name)) or members
         if "convergence" in config.checks:
-            self.log("  check: twice the steps, one more restart")
-            found = self._members(detector, score, cell.eps, members, 2 * config.steps, config.restarts + 1, cell.seed)
+            self.log(f"  check: {', '.join(winners)} with twice the steps and one more restart")
+            found = self._members(detector, score, cell.eps, winners, 2 * config.steps, config.restarts + 1, cell.seed)
             scores, fooled = _combined(worst, strongest.worst_case(found))
             more = robust_accuracy(clean, scores, fooled, 0.05)
+            drop = cell.figures["worst"]["dara@5%"] - more
             cell.checks["convergence"] = {
-                "flagged": base - more > CONVERGENCE_MARGIN,
+                "flagged": drop > CONVERGENCE_MARGIN,
                 "dara@5%": more,
                 "margin": CONVERGENCE_MARGIN,
+                "members": list(winners),
             }
         if "unbounded" in config.checks:
-            budget = unbounded_budget(config.norm, tuple(self.images.shape[1:]))
-            self.log(f"  check: unbounded budget ({config.norm} {budget:.4g})")
-            found = self._members(detector, score, budget, members, config.steps, config.restarts, cell.seed)
+            cell.checks["unbounded"] = self._unbounded(detector, score, clean, winners, members, cell.seed)
+
+    def _unbounded(self, detector, score, clean, winners, members, seed) -> dict:
+        """The unbounded check: the bounded run's winners first, then, while DARA stays above 0, the others."""
+        config = self.config
+        budget = unbounded_budget(config.norm, tuple(self.images.shape[1:]))
+        found: dict = {}
+        value = 1.0
+        for group in (winners, tuple(name for name in members if name not in winners)):
+            if not group or value == 0:
+                continue
+            self.log(f"  check: unbounded budget ({config.norm} {budget:.4g}): {', '.join(group)}")
+            found |= self._members(detector, score, budget, group, config.steps, config.restarts, seed)
             unbounded = strongest.worst_case(found)
             value = robust_accuracy(clean, unbounded.scores, unbounded.fooled, 0.05)
-            cell.checks["unbounded"] = {"flagged": value > 0, "dara@5%": value, "eps": budget}
+        return {"flagged": value > 0, "dara@5%": value, "eps": budget, "members": list(found)}
