@@ -106,25 +106,37 @@ def check_table(cells: list[dict]) -> str:
 
 
 def summary_table(cells: list[dict]) -> str:
-    """Per detector and budget: mean DARA@5% over seeds, its range, and the verdict."""
+    """Per detector and budget, means over seeds: plain PGD's AUC, fool-first PGD's, the worst case's,
+    DARA@5% with its range, the images each member won (summed), and the verdict."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for cell in cells:
         groups[cell["detector"], cell["eps"], cell["norm"]].append(cell)
-    rows = [
-        "| Detector | Budget | Seeds | Plain AUC | Worst AUC | DARA@5% (mean, range) | Verdict |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    head = "| Detector | Budget | Seeds | Plain AUC | Fool-first AUC | Worst AUC | DARA@5% (mean, range) | Won by |"
+    rows = [head + " Verdict |", "|---" * 9 + "|"]
     for (detector, eps, norm), group in groups.items():
         values = [cell["figures"]["worst"]["dara@5%"] for cell in group]
-        plain = [cell["figures"]["plain"]["auroc"] for cell in group if cell["figures"]["plain"]["auroc"] is not None]
-        worst = [cell["figures"]["worst"]["auroc"] for cell in group if cell["figures"]["worst"]["auroc"] is not None]
         flags = sorted({flag for cell in group for flag in cell["flags"]})
         dara = f"{_pct(_mean(values))} ({_pct(min(values))}-{_pct(max(values))})"
+        wins: dict[str, int] = defaultdict(int)
+        for cell in group:
+            for name, count in cell["wins"].items():
+                wins[name] += count
+        won = ", ".join(f"{name} {count}" for name, count in sorted(wins.items(), key=lambda kv: -kv[1]) if count)
         rows.append(
-            f"| {detector} | {_budget(eps, norm)} | {len(group)} | {_pct(_mean(plain))} | "
-            f"{_flagged(_pct(_mean(worst)), flags)} | {_flagged(dara, flags)} | {verdict(group)} |"
+            f"| {detector} | {_budget(eps, norm)} | {len(group)} | {_pct(_mean_of(group, 'plain'))} | "
+            f"{_pct(_mean_of(group, 'fool-first-pgd'))} | {_flagged(_pct(_mean_of(group, 'worst')), flags)} | "
+            f"{_flagged(dara, flags)} | {won or '-'} | {verdict(group)} |"
         )
     return "\n".join(rows)
+
+
+def _mean_of(group: list[dict], name: str):
+    """The mean AUC over the cells of ``group`` of ``plain``, ``worst`` or a member (None where none has one)."""
+    found = [
+        (cell["figures"][name] if name in cell["figures"] else cell["members"].get(name, {})).get("auroc")
+        for cell in group
+    ]
+    return _mean([value for value in found if value is not None])
 
 
 def _mean(values: list[float]):
