@@ -1,18 +1,33 @@
-"""``advbench report DIR``: re-render the tables and figures of a run folder."""
+"""``advbench report DIR``: re-render the tables and figures of a run folder, or the tables of an
+``evaluate-adaptive`` folder (``verdicts.md``, from its ``cells.jsonl``)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from advbench.cli.options import positive_int
 from advbench.errors import AdvbenchError
 from advbench.runs import detection_metrics
 
 
+def _verdicts(folder: Path) -> int:
+    """Render ``verdicts.md`` of an ``evaluate-adaptive`` folder."""
+    from advbench.fileio import write_text_atomic
+    from advbench.reports.adaptive_verdicts import render
+
+    write_text_atomic(folder / "verdicts.md", render(folder))
+    print(f"advbench report: wrote {folder / 'verdicts.md'}", file=sys.stderr)
+    return 0
+
+
 def _report(args) -> int:
     from advbench.reports.report import check_run_folder, render
+    from advbench.runs.evaluate_adaptive import CELLS, MARKER
     from advbench.runs.lock import hold
 
+    if (Path(args.dir) / MARKER).is_file() and (Path(args.dir) / CELLS).is_file():
+        return _verdicts(Path(args.dir))
     if args.bootstrap_seed is not None and args.bootstrap_seed < 0:
         raise AdvbenchError(f"--bootstrap-seed {args.bootstrap_seed}: must be 0 or more")
     try:
@@ -40,7 +55,7 @@ def register(sub) -> None:
         help="re-render tables and figures of a run folder",
         description="Re-render every table and figure of a run folder from its stored results and scores.",
     )
-    report.add_argument("dir", help="run folder written by `advbench run`")
+    report.add_argument("dir", help="run folder written by `advbench run`, or a folder of `advbench evaluate-adaptive`")
     report.add_argument(
         "--data",
         help="benchmark file for the image figure and the paired AUCs' intervals (default: the one named in run.json)",

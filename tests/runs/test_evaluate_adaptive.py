@@ -72,6 +72,8 @@ def test_a_plugin_detector_and_deep_mahalanobis_go_through_the_whole_evaluation(
     verdicts = (out / "verdicts.md").read_text()
     assert "| victim-mahalanobis | 0 | linf 0.3 |" in verdicts
     assert "| Attacked \\ Scored by | mean-distance-grad | victim-mahalanobis | mean-distance | ocsvm |" in verdicts
+    (out / "verdicts.md").unlink()
+    assert cli.main(["report", str(out)]) == 0 and (out / "verdicts.md").read_text() == verdicts
     run = json.loads((out / "run.json").read_text())
     assert run["data"]["benchmark"] == "mnist" and "reference" in run["uses"]
 
