@@ -4,9 +4,11 @@ GPU run against the CPU run of the same seed).
 Matches the result lines of the two folders by (detector, seed, attack) and prints, per detector,
 the largest absolute difference of its unpaired, paired and matched AUCs (in AUC points, 0-100),
 its fit seconds in each folder, and a last line with the largest difference of all. Exit status
-1 when a line of one folder has no partner in the other or either failed.
+1 when a line of one folder has no partner in the other or either failed. With ``--cells POINTS``
+it prints instead, as a Markdown table, every (detector, attack) whose AUC, mean over the seeds of
+both folders, moved by more than POINTS (a republished folder against the one it replaces).
 
-    python benchmarks/compare_runs.py RUN_A RUN_B
+    python benchmarks/compare_runs.py RUN_A RUN_B [--cells 1.0]
 """
 
 from __future__ import annotations
@@ -38,13 +40,34 @@ def compare(first: list[dict], second: list[dict]) -> tuple[dict[str, dict], lis
     return rows, problems
 
 
+def moved_cells(first: list[dict], second: list[dict], points: float) -> list[tuple[str, str, float, float]]:
+    """(detector, attack, mean AUC in ``first``, in ``second``), in points, for every pair of both
+    folders whose mean over seeds moved by more than ``points``."""
+    means = []
+    for lines in (first, second):
+        found: dict[tuple[str, str], list[float]] = {}
+        for line in lines:
+            if not line["error"] and line["auc"] is not None:
+                found.setdefault((line["detector"], line["attack"]), []).append(100 * line["auc"])
+        means.append({key: sum(values) / len(values) for key, values in found.items()})
+    a, b = means
+    return [(*key, a[key], b[key]) for key in a if key in b and abs(a[key] - b[key]) > points]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
+    parser.add_argument("--cells", type=float, metavar="POINTS", help="list the cells that moved by more")
     args = parser.parse_args()
 
     from advbench.runs.results import read_results
+
+    if args.cells is not None:
+        print(f"| Detector | Attack | {args.first.name} | {args.second.name} | Change |\n|---|---|---:|---:|---:|")
+        for detector, attack, a, b in moved_cells(read_results(args.first), read_results(args.second), args.cells):
+            print(f"| {detector} | {attack} | {a:.1f} | {b:.1f} | {b - a:+.1f} |")
+        return 0
 
     rows, problems = compare(read_results(args.first), read_results(args.second))
     width = max([8, *map(len, rows)])
