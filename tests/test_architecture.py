@@ -1,5 +1,5 @@
 """The package's shape: no import cycle, ``runs`` independent of ``reports``, argument parsing in
-``cli``, and benchmark names compared only by the benchmark registry."""
+``cli``, benchmark names compared only by the benchmark registry, and short module docstrings."""
 
 from __future__ import annotations
 
@@ -147,3 +147,22 @@ def test_registry_entries_are_consistent():
             benchmark.name == name and benchmark.protocols and len(set(benchmark.class_names)) == benchmark.num_classes
         )
         assert benchmark.run_source in (registry.ATTACK_FILE, registry.LABELLED_IMAGES)
+
+
+#: Module docstrings say what the code does and where its defaults come from; measurements and
+#: history live in ``docs/`` and the reports, so none grows this long.
+MAX_MODULE_DOCSTRING_LINES = 60
+
+
+def _docstring_lines(path: Path) -> int:
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=False)
+    return len(docstring.splitlines()) if docstring else 0
+
+
+def test_module_docstrings_are_short():
+    long = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := _docstring_lines(path)) >= MAX_MODULE_DOCSTRING_LINES
+    }
+    assert long == {}, f"module docstrings of {MAX_MODULE_DOCSTRING_LINES} lines or more: {long}"

@@ -13,10 +13,9 @@ score term counts only at steps where the victim already misclassifies it (a mas
 every step, no gradient through it): the cross-entropy alone moves it across the boundary, and
 from there both terms push. The ``joint`` objective weighs the score from the first step. Against
 a detector whose score is lowest where the victim is sure of the true class (MSP, deep
-Mahalanobis, Feature Squeezing) the joint loss pulls back to that class: on the stop signs no
-candidate with ``lambda > 0`` fooled the victim, so every image kept its plain PGD candidate
-(``reports/gtsrb-stop/adaptive/victim-aware/``); ``fool-first`` is the fix, ``joint`` the loss of
-the first adaptive study (``reports/gtsrb-stop/adaptive/``). The attack runs once per ``lambda`` of the grid (and per
+Mahalanobis, Feature Squeezing) the joint loss pulls back to that class, so that no candidate
+with ``lambda > 0`` may fool the victim (``reports/gtsrb-stop/adaptive/victim-aware/`` measures
+it); ``fool-first`` does not. The attack runs once per ``lambda`` of the grid (and per
 restart, each with its own random start); for each image it keeps, among the candidates that
 fool the victim once rounded to 8 bits, the one the detector scores lowest (the search over
 ``lambda`` per image of Carlini and Wagner, on a grid). An image with no such candidate keeps the
@@ -56,10 +55,8 @@ from advbench.fileio import atomic_path
 from advbench.torch_utils import seed_everything
 
 #: The lambda grid: 0 (the plain attack) and four decades. The score is standardized, so lambda
-#: 1 weighs one standard deviation of the training scores like one nat of cross-entropy. The grid
-#: first ended at 10; on a 40-image trial on the stop signs (eps 64/255, against DCAE) the attack's
-#: own criterion (the lowest score among successful candidates) picked that largest weight for 19
-#: of 40 images, so the grid got one more decade. No detector's AUC chose it.
+#: 1 weighs one standard deviation of the training scores like one nat of cross-entropy; the
+#: attack's own criterion, not a detector's AUC, set the largest weight (docs/protocols.md says how).
 DEFAULT_LAMBDAS: tuple[float, ...] = (0.0, 0.1, 1.0, 10.0, 100.0)
 
 

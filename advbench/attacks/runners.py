@@ -4,7 +4,7 @@ The attacks, their defaults and the reasons for them are the entries of
 ``advbench.attacks.registry``; this module reads them. Every attack runs on foolbox 3 by default;
 those with a ``backend`` parameter also on ``torchattacks``, an optional extra
 (``--set fgsm.backend=torchattacks``): torchattacks 3.5 pins ``requests~=2.25.1`` and pulls
-torchvision, so it is no longer installed by default.
+torchvision, so it is not installed by default.
 
 Attacks with ``quantized_decision`` attack the victim behind an 8-bit rounding layer
 (``Quantize8Bit``) and return the rounded images their decisions were made on.

@@ -4,7 +4,7 @@ The network takes images in [0, 1] and normalizes them itself (per-channel mean 
 deviation of the training set, stored as buffers), so attacks work in the [0, 1] pixel box.
 Architecture (defaults): conv 16-16-pool-32-32-pool-64-pool, dense 256, batch norm and dropout
 -- the usual small VGG-style GTSRB classifier at half the common width, sized so that 8 epochs on
-two CPU cores (about 5 minutes on a quiet machine) reach the >= 95 % test accuracy the benchmark
+two CPU cores (a few minutes) reach the >= 95 % test accuracy the benchmark
 asks for. The same network takes every benchmark's images: its input channels, side and class
 count (``Architecture``) come from the benchmark (GTSRB: 3 x 32 x 32, 43 classes; MNIST and
 Fashion-MNIST: 1 x 28 x 28, 10 classes), its training settings from ``VictimConfig`` over the

@@ -17,9 +17,9 @@ split's order; their rows in the official splits and their labels are stored bes
 ``DEFAULT_TRAIN_SIZE`` is measured, not guessed: ``benchmarks/bench_train_size.py`` times one fit
 and score of every default detector on class-stratified MNIST samples of growing size, and 10,000
 is the largest round size at which the slowest of them (the dual-adversarial detector, linear in
-the training images) fits and scores one seed in about ten minutes on one thread of the 2-core
-machine; every other default detector takes it (OC-SVM and KDE, quadratic in the sample, take
-minutes there). ``docs/protocols.md`` gives the measured figures.
+the training images) fits and scores one seed in about ten minutes on one thread; every other
+default detector takes it (OC-SVM and KDE, quadratic in the sample, take minutes).
+``docs/commands.md`` (``--train-size``) gives the measured figures and the machine.
 """
 
 from __future__ import annotations

@@ -35,13 +35,13 @@ set last, so a file cut short is reported as damaged rather than read.
 Counts of an attack: ``attempted`` (images attacked), ``nonfinite`` (NaN or infinite outputs,
 dropped), ``fooled_before_rounding`` (outputs that fooled the victim as the attack returned them),
 ``succeeded`` and ``kept`` (outputs that fool it after rounding to 8 bits: the stored images).
-Version 1 files counted ``succeeded`` before rounding for FGSM and BIM; they are read with that
-count as ``fooled_before_rounding`` and ``succeeded`` = the stored images, as version 2 writes them.
-Version 3 added variants (names with parameters, encoded group names, the ``family`` attribute);
-older files are read with ``family`` = the name. Version 4 added the ``benchmark`` attribute (older
-files are GTSRB's), the victim, and the labels and rows of the normal images (older files: the
-normal class as every label, the test rows from the ``normal_test_gtsrb_index`` attribute, no
-training rows, no victim).
+Older schemas are read as the current one: version 1 files count ``succeeded`` before rounding for
+FGSM and BIM, read as ``fooled_before_rounding`` with ``succeeded`` = the stored images (as from
+version 2 on). Files before version 3 have no variants (names with parameters, encoded group names,
+the ``family`` attribute) and are read with ``family`` = the name. Files before version 4 have no
+``benchmark`` attribute (they are GTSRB's), no victim and no labels or rows of the normal images
+(read as: the normal class as every label, the test rows from the ``normal_test_gtsrb_index``
+attribute, no training rows, no victim).
 """
 
 from __future__ import annotations

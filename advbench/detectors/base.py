@@ -20,7 +20,7 @@ that also sets ``needs_reference`` takes ``reference=...`` too (``datasets.refer
 the victim's clean training images of every class). ``fit`` refuses a victim or reference that the
 class does not declare and asks for one it declares (``needs`` lists them; ``advbench run`` hands
 over exactly those); the detector keeps what it needs for scoring. The other detectors never see
-either: ``fit(X)`` as before.
+either: they take ``fit(X)``.
 
 Subclasses implement ``_fit(X)`` (``_fit(X, victim[, reference])`` for victim-aware ones) and
 ``_score(X)`` on float32 images in [0, 1]. Detectors whose

@@ -31,11 +31,11 @@ Where the masks come from (``masks``):
   benchmark's victims have); another kind of sampling dropout layer is refused at fit.
 - ``"sampled"``: every scoring call reseeds from ``random_state`` and samples each pass's masks
   afresh for each image (the layers in training mode, ``Victim.mc_logits``), as the authors' code
-  samples; an image's masks depend on its place in the call. No ``score_tensor``. This is how BU
-  was scored before ``masks`` existed: a result line whose parameters have no ``masks`` was
-  computed so, and ``masks = "sampled"`` computes its numbers again. The two settings estimate the
-  same uncertainty with different masks, so their scores differ; ``masks`` is one of the parameters
-  each line records, and a run folder's guard keeps lines of the two apart.
+  samples; an image's masks depend on its place in the call. No ``score_tensor``. A result line
+  whose parameters have no ``masks`` was computed so, and ``masks = "sampled"`` computes its
+  numbers again. The two settings estimate the same uncertainty with different masks, so their
+  scores differ; ``masks`` is one of the parameters each line records, and a run folder's guard
+  keeps lines of the two apart.
 
 A victim without dropout gives the same softmax on every pass: ``U(x) = 0`` for every image (and a
 zero gradient), and the detector's AUC is 0.5 (``has_dropout_`` records it). The GTSRB victim has

@@ -1,7 +1,7 @@
 """Training profiles of the deep detectors: named sets of defaults for the training schedule.
 
 - ``default``: the short schedules that fit one seed of every detector into about a minute on
-  one CPU core (the budgets of the first published tables);
+  one CPU core;
 - ``reference``: the schedules of each detector's reference code, every number cited in the
   detector's module docstring.
 

@@ -1,8 +1,8 @@
 """Correct what a run folder's lines say of their own provenance, without fitting again.
 
-Runs on a benchmark file before the benchmark was read from the file recorded GTSRB for every file
-(an MNIST file's lines said ``"benchmark": "gtsrb"``), and lines before ``param_sources`` existed do
-not say where their parameters came from. ``relabel`` fixes both in the lines a run finds in its
+Some lines of runs on a benchmark file record GTSRB whatever the file's benchmark (an MNIST file's
+lines may say ``"benchmark": "gtsrb"``), and lines without ``param_sources`` do not say where their
+parameters came from. ``relabel`` fixes both in the lines a run finds in its
 folder, where that is a fact and not a guess:
 
 - a line computed on this run's data file (same ``data_sha256``) takes the file's benchmark;

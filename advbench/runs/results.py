@@ -20,7 +20,7 @@ detector's pair (``pair_key`` keys them by the detector), which is complete when
 its lines has a line per attack of ``pair_attacks`` and the detector's own lines are there.
 ``write_pair`` writes the variants' lines first and the detector's own last, so a write cut short
 always leaves the detector's own lines incomplete: a pair whose own lines are complete has all its
-variants' lines (``runner._finished`` looks at the pair as before).
+variants' lines (``runner._finished`` judges a pair with variants as any other).
 
 Folders written before ``paired_auc`` and ``matched_auc`` existed are brought up to date from their
 stored scores (``upgrade``) without fitting again.

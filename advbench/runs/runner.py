@@ -26,8 +26,8 @@ is what makes ``--jobs N`` reproduce ``--jobs 1`` to the last bit; parallelism c
 
 A detector with score variants (``advbench.score_variants``) is fitted once per pair; its
 variants' lines (``<detector>[<variant>]``) belong to the pair, which is finished when the
-detector's own lines are (``results`` writes them last). A pair recorded before its detector had
-variants stays finished (the run does not fit it again for them; ``--force`` does).
+detector's own lines are (``results`` writes them last). A finished pair without lines for its
+detector's variants stays finished (the run does not fit it again for them; ``--force`` does).
 
 A detector that raises on a pair is recorded (one line per attack with ``error`` set and
 ``auc`` null) and the run goes on; failed pairs, and finished pairs whose scores file is

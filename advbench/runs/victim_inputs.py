@@ -3,7 +3,7 @@
 A detector that looks through the victim (``BaseDetector.needs_victim``) is fitted with
 ``victim=`` and, when it also ``needs_reference``, ``reference=`` (the victim's clean training
 images of every class, a seeded class-stratified sample, ``datasets.reference``). One-class
-detectors get neither, and their result lines are as before.
+detectors get neither, and their result lines and config hashes hold no ``uses``.
 
 - ``victim_for_run`` is the one place that says where a run's victim comes from: ``--victim PATH``,
   a checkpoint written by ``advbench generate-attacks`` (cached beside the benchmark file as

@@ -1,163 +1,51 @@
-"""The dual-adversarial detector (Chen et al., "Latent Regularized Generative Dual Adversarial
-Network for Abnormal Detection", sections 3.1-3.3 and 4.1) and its Table 1 ablations.
+"""The dual-adversarial detector of Chen et al., "Latent Regularized Generative Dual Adversarial
+Network for Abnormal Detection" (``../shared/paper/``, sections 3.1-3.3 and 4.1), and its Table 1
+ablations: three switches (``use_discriminator``, ``use_dual``, ``use_latent_regularizer``); a part
+switched off is not built and adds no loss term. Each batch updates D, then D', then G and T
+(``training.TrainStep``). ``docs/dual-adversarial.md`` gives our choices at length, with their measurements.
 
-One class, three switches (``use_discriminator``, ``use_dual``, ``use_latent_regularizer``);
-a part that is switched off is not built (no parameters) and adds no loss term.
+Anomaly score (section 4.1): ``s(x) = ||x - D'(G(x))||_1`` over the pixels of the standardized,
+un-augmented image (eval mode, no gradient, encoders on their means); without D', ``||x - G(x)||_1``.
+Score variants of the same fit (``VARIANTS``: those of the parts a preset builds): ``g``
+``||x - G(x)||_1``, ``dprime-x`` ``||x - D'(x)||_1``, ``dprime-gx`` ``||G(x) - D'(G(x))||_1``,
+``latent`` eq. (4)'s distance of the latent means, ``discriminator`` minus D's logit on ``x``.
 
-Defaults from the paper (section 4.1): ``w_i = 1, w_a = 5, w_z = 1, w_e = 0.05, w_d = 1``,
-``k = 0.4`` (fixed, no BEGAN-style adaptation), Adam with learning rate 0.002 (section 3.3),
-training-set mean/std normalization, random-crop and horizontal-flip augmentation.
+Defaults from the paper: ``w_i = 1, w_a = 5, w_z = 1, w_e = 0.05, w_d = 1``, ``k = 0.4`` (fixed;
+section 4.1), Adam with learning rate 0.002 (section 3.3), training-set mean/std normalization,
+random-crop and horizontal-flip augmentation. Ours, where the paper is silent:
 
-Choices where the paper is silent (ours):
+- networks (``networks.py``): 32/64/128 channels, latent size 64, decoders ending in a sigmoid
+  image in [0, 1] that is then standardized; Adam's ``beta1 = 0.5`` (DCGAN's); ``batch_size = 64``;
+- training length (``SCHEDULES``): ``default`` 15 epochs, so one fit stays well under a 3-minute
+  budget (``benchmarks/bench_dual_adversarial.py``); ``reference`` until the mean of G's ``irec`` (and
+  D''s ``dual_real``) over the last 10 epochs is less than 1% below that of the 10 before
+  (``training.flattened``, fixed before any AUC was seen), at most 200;
+- augmentation: reflection padding ``crop_padding = 4``, a random crop of the image's size, a
+  horizontal flip with probability 1/2 (``hflip=False`` turns it off);
+- L_e (eq. 10-11) ``= mi_beta * (L_e_g + L_e_l) + kl_gamma * KL``, both 1; T sees the encoder's
+  middle feature map and the sampled ``z``; negatives roll the shuffled batch by one position;
+- L_zrec (eq. 4) trains G only (``zrec_trains_auxiliary=False``): section 3.1 calls
+  ``z' = G'_e(G(x))`` "the anchor to prevent z from drifting";
+- ``reduction = "sum"``: the norms of eqs. (3)-(6) as written (``losses.py``), chosen on training
+  curves and G's gradient shares, never on test AUC;
+- D''s batch-norm statistics are recomputed after training on the real, un-augmented training images;
+- G minimizes ``w_d ||G(x) - D'(G(x))||_1``, its share of L_dual (section 3.3), as in BEGAN.
 
-- Architecture: see ``networks.py`` (32/64/128 channels, latent size 64). Decoders end in a
-  sigmoid image in [0, 1] that is then standardized, so reconstructions are bounded.
-- Adam's ``beta1 = 0.5`` (DCGAN's value for adversarial training; the paper gives only the rate).
-- Training length per profile (``profiles.py``), ``batch_size = 64`` in both (13 batches per
-  epoch on the 780 training stop signs; a last batch of one image is skipped, as batch
-  normalization and the shuffled negatives need two):
-
-  - ``default``: 15 epochs (195 updates per network), 2-6 s each on one CPU core, so one fit
-    stays well under the 3-minute budget (``benchmarks/bench_dual_adversarial.py`` measures it);
-  - ``reference``: until the training losses flatten, by a rule fixed before any AUC was seen
-    (``training.flattened``): stop after the first epoch at which the mean of the last 10
-    epochs of G's reconstruction loss ``irec`` (and of D''s ``dual_real``, the reconstruction
-    the score goes through, when D' exists) is less than 1% below the mean of the 10 epochs
-    before; at most 200 epochs. The paper gives no epoch count.
-- Augmentation: pad ``crop_padding = 4`` pixels by reflection (no artificial black border that
-  test images never have), crop a random window of the image's size, flip horizontally with
-  probability 1/2 (one indexing operation per batch, no per-image loop).
-  Flipping mirrors the text of a stop sign; the paper applies it, so it is on by default
-  (``hflip=False`` turns it off).
-- L_e (eq. 10-11) ``= mi_beta * (L_e_g + L_e_l) + kl_gamma * KL`` with ``mi_beta = kl_gamma = 1``;
-  the KL term is summed over latent dimensions (see ``losses.py``). The MI critic T sees the
-  encoder's ``64 x 8 x 8`` middle feature map and the sampled ``z``. Negatives come from rolling
-  the shuffled batch by one position (a derangement): the global critic pairs image ``i`` with
-  ``z`` of image ``i+1``; the local critic pairs the feature map of image ``i+1`` with ``z`` of
-  image ``i``.
-- L_zrec (eq. 4) is the Euclidean distance between the latent means ``G_e(x)`` and ``G'_e(G(x))``.
-  It trains G only (``zrec_trains_auxiliary=False``): section 3.1 calls ``z' = G'_e(G(x))`` "the
-  anchor to prevent z from drifting", and an anchor that is also pulled towards ``z`` stops being
-  one; section 3.3's sentence that G and D' are trained on all the losses is satisfied by D'
-  training on L_dual. ``zrec_trains_auxiliary=True`` adds ``w_z L_zrec`` (with ``G_e(x)``
-  detached) to D''s loss.
-- ``reduction = "sum"``: the norms of eqs. (3)-(6) as written, per-image sums over pixels
-  (``losses.py``), chosen on training curves and gradient shares of the 780 real training stop
-  signs (seed 0, 15 epochs, one CPU thread; ``history_`` columns ``grad_*``), never on test AUC.
-  Share of G's gradient norm per weighted term (term / total, range over the 15 epochs):
-
-  ========= ============== ============== ============== ============== ==============
-  reduction w_i L_irec     w_a L_adv      w_z L_zrec     w_d L_dual     w_e L_e
-  ========= ============== ============== ============== ============== ==============
-  sum       0.49 - 0.64    0.02 - 0.15    0.007 - 0.020  0.54 - 0.89    0.002 - 0.044
-  mean      0.007 - 0.019  0.96 - 0.99    0.04 - 0.33    0.01 - 0.09    0.002 - 0.024
-  ========= ============== ============== ============== ============== ==============
-
-  With ``"sum"`` every term acts and G learns to reconstruct (``irec`` 2,470 -> 1,337 per
-  image). With ``"mean"`` (PyTorch's default reduction) the adversarial term carries 96-99% of
-  G's gradient and ``irec`` does not fall (0.89 -> 0.94 per pixel). Why, measured the same way:
-  the single autoencoder alone learns with ``"mean"`` (``irec`` 0.71 -> 0.32 per pixel), so
-  neither the sigmoid-then-standardize output nor Adam's settings prevent it; adding D
-  (``ablation-single-ae-d``) puts 99.8-100% of G's gradient on ``w_a L_adv`` and ``irec`` rises
-  0.89 -> 1.01, while D's loss stays near ``2 log 2 = 1.39`` (1.06-1.69): D is not winning, its
-  gradient simply swamps a reconstruction gradient that the per-pixel mean divides by 3,072.
-  Adam's ``beta1 = 0.9`` does not help (``irec`` 0.91 -> 1.04, adv share 0.96-1.00, D wins:
-  loss 0.05-0.66); a ten times smaller rate (2e-4) lets ``irec`` creep down (0.94 -> 0.73) with
-  the adversarial share unchanged (0.996-1.00). ``reduction="mean"`` stays available.
-- D''s batch normalization: D' runs in train mode on real batches and on generated ones, so its
-  running statistics mix both. After training they are recomputed on the real, un-augmented
-  training images (one pass, cumulative average), so that at scoring time D' normalizes as for
-  the real images it was trained to reconstruct; G only ever sees real images.
-- The generator's share of the dual loss: the paper trains G and D' on ``L_dual`` (section 3.3)
-  but writes eq. (6) for D' only. As in BEGAN (Berthelot et al., 2017), D' minimizes
-  ``L_dual`` and G minimizes ``||G(x) - D'(G(x))||_1`` (its outputs should be reconstructed well
-  by D', as real images are), weighted by ``w_d``.
-
-Readings of the paper (parameters; the defaults above are the literal reading). Each names the
-sentence of the paper it reads; ``reports/dual-readings/`` compares them:
+Readings of the paper (parameters; the defaults are the literal reading; ``reports/dual-readings/``
+compares them), each with the sentence it reads:
 
 - ``input_scaling``: "normalization (subtracted and divided sequentially by mean and standard
-  deviation of the training images)" (section 4.1) is ``"standard"``; ``"gcn-minmax"`` is
-  Deep SVDD's input space (L1 global contrast normalization, then min-max scaling to [0, 1] on
-  the training images; ``preprocessing.py``), the baselines' preprocessing. The decoders' sigmoid
-  image is then already in the input space.
-- ``dprime_bn``: "s = ||x - G'_d(G'_e(G(x)))||_1" (section 4.1) passes G(x), not x, through D',
-  while D' is trained "to reconstruct the realistic inputs x faithfully while fail to do so for
-  generated input G(x)" (section 3.1). Its batch-norm statistics after training come from the
-  real training images (``"x"``, the default, see above), from G's reconstructions of them
-  (``"gx"``, the inputs of the score), or from the training batches as they were (``"training"``).
-- ``latent_sampling``: eq. (11) takes ``(x, z) ~ p(z|x)p(x)``, so z is sampled from the
-  variational encoder (``True``); the text calls z "the input image and corresponding latent
-  feature", which reads as the deterministic mean (``False``: G decodes, and T sees, the mean;
-  the KL term stays).
-- ``k_update``: "k controls how much emphasis is put on the pixel-wise error of generated input
-  L_direc during gradient descent" (section 3.1) is BEGAN's sentence for its adaptive ``k_t``
-  (Berthelot et al., 2017); "the parameter k is set to 0.4" (section 4.1) is the fixed reading
-  (``"fixed"``). ``"began"`` starts at ``k`` and follows BEGAN's proportional control with
-  balance ``began_gamma`` and rate ``began_lambda`` (BEGAN: gamma in {0.3, 0.5, 0.7}, lambda_k =
-  0.001, k_0 = 0) per batch (``training.began_balance``); ``history_["k"]`` records it.
-- ``lr_schedule``: "set the initialized learning rate as 0.002" (section 3.3) implies a rate that
-  changes; the paper names no schedule. ``"constant"`` (default), ``"linear"`` decay to 0 or
-  ``"cosine"`` annealing over the profile's epochs (its largest number under the reference
-  profile's stopping rule), stepped once per epoch for every optimizer; ``history_["lr"]`` records it.
-- ``reduction = "mean"`` with re-balanced weights, e.g. GANomaly's ``w_i = 50`` (Akcay et al.,
-  2018) for the reconstruction: the paper's weights "are empirically chosen to yield optimum
-  results" (section 4.1) on an unstated scale.
-
-The readings that other parameters already give: no augmentation (``crop_padding = 0``,
-``hflip = False``), ``w_d = 0`` and ``zrec_trains_auxiliary = True``.
-
-Update order per batch (``x`` is the augmented, standardized batch):
-
-0. G forward once: ``G(x)`` from ``z = mean + exp(logvar/2) * eps`` (the mean only when the
-   encoder is not variational).
-1. D step (if ``use_discriminator``): Adam on D's parameters only, loss
-   ``BCE(D(x), 1) + BCE(D(G(x).detach()), 0)``.
-2. D' step (if ``use_dual``): Adam on D' (G'_e and G'_d) only, loss
-   ``L_dual = ||x - D'(x)||_1 - k ||G(x).detach() - D'(G(x).detach())||_1``.
-3. G step: Adam on G (G_e, G_d) and T together, loss
-   ``w_i L_irec + w_a BCE(D(G(x)), 1) + w_z L_zrec + w_d ||G(x) - D'(G(x))||_1 + w_e L_e``,
-   with D and D' (as just updated) frozen: their parameters get no gradient from this step (so
-   L_zrec trains only G's encoder and, through ``G(x)``, G; not G'_e), but the gradient flows
-   through them into ``G(x)``. T is trained jointly with the encoder on L_e, both minimizing it.
-
-Anomaly score (section 4.1): ``s(x) = ||x - D'(G(x))||_1``, summed over the pixels of the standardized,
-un-augmented image, in eval mode without gradient; the encoders use the latent mean (no
-sampling). Without D' (``use_dual=False``) the score is the generator's own reconstruction
-error ``||x - G(x)||_1``, the natural score of a single autoencoder.
-
-Score variants (``score_variants``, the contract in ``base.py``): besides that score, named
-``paper`` (it is ``decision_function``), the same fit gives the other distances the paper's
-networks define, each in the space the score uses (standardized, un-augmented images, eval mode,
-encoders on their means, no gradient), from one pass of G, D' and D over each batch:
-
-- ``g``: ``||x - G(x)||_1``, the generator's reconstruction error (the L_irec term of eq. 3 per
-  image); for the presets without D' it is their ``paper`` score itself;
-- ``dprime-x``: ``||x - D'(x)||_1``, D''s reconstruction of the image itself (the real term of
-  L_dual, eq. 5-6);
-- ``dprime-gx``: ``||G(x) - D'(G(x))||_1``, D''s reconstruction of G's output (the fake term of
-  L_dual, eq. 5-6);
-- ``latent``: the L_zrec distance of eq. (4) per image, ``||G_e(x) - G'_e(G(x))||_2`` between the
-  latent means (``losses.latent_distance``: the root mean square with ``reduction="mean"``);
-- ``discriminator``: minus D's logit on ``x``. D is trained to give the real training images a high
-  logit (label 1 in eq. 2) and G's reconstructions a low one (label 0), so an image that D finds
-  unlike the real normal images scores high: higher = more anomalous.
-
-A preset gets the variants of the parts it builds (``VARIANTS``): no D' (``use_dual=False``), no
-``dprime-x``, ``dprime-gx``, ``latent``; no D (``use_discriminator=False``), no ``discriminator``.
-Scoring all of them costs one more D' pass and one D pass per batch than ``paper`` alone
-(``benchmarks/bench_score_variants.py`` measures the ratio).
-
-``history_`` holds one dict per epoch with the epoch's mean losses: ``loss_g`` (the G step's
-total), ``loss_d`` (D), ``loss_dprime`` (``L_dual``), ``mi_estimate`` (global JS estimate of
-I(X; Z), ``log 4 - L_e_g``, 0 at chance) and the components ``irec``, ``adv``, ``zrec``,
-``dual_real``, ``dual_fake``, ``kl``, ``mi_local``; the norms of the gradients that the weighted
-terms of eq. (1) send into G's parameters, ``grad_irec`` (``w_i L_irec``), ``grad_adv``,
-``grad_zrec``, ``grad_dual`` (``w_d`` times G's side of L_dual), ``grad_e`` (``w_e L_e``) and
-``grad_total`` (the norm of the whole G loss's gradient: the terms' gradients partly cancel, so
-their shares of it need not add up to 1), each the mean over the first ``grad_batches`` batches of the epoch;
-plus ``time_s``. Terms of switched-off parts are NaN. ``pandas.DataFrame(det.history_)`` gives
-the table behind the paper's Figure 4.
+  deviation of the training images)" is ``"standard"``; ``"gcn-minmax"`` is Deep SVDD's input space;
+- ``dprime_bn``: "s = ||x - G'_d(G'_e(G(x)))||_1" passes G(x) through D', trained "to reconstruct the
+  realistic inputs x faithfully": statistics from ``"x"``, ``"gx"`` or the batches (``"training"``);
+- ``latent_sampling``: eq. (11)'s ``(x, z) ~ p(z|x)p(x)`` samples z (``True``); "the input image and
+  corresponding latent feature" reads as the mean (``False``);
+- ``k_update``: "k controls how much emphasis is put on the pixel-wise error of generated input" is
+  BEGAN's adaptive ``k_t`` (``"began"``); "the parameter k is set to 0.4" is ``"fixed"``;
+- ``lr_schedule``: "set the initialized learning rate as 0.002" implies a rate that changes:
+  ``"constant"``, ``"linear"`` or ``"cosine"``;
+- ``reduction = "mean"`` with re-balanced weights (GANomaly's ``w_i = 50``): the weights "are
+  empirically chosen to yield optimum results" on an unstated scale.
 """
 
 from __future__ import annotations
@@ -275,6 +163,20 @@ class DualAdversarialDetector(BaseDetector):
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
     random_state : int or None
         Seed of weights, data order, augmentation and latent noise.
+
+    Attributes
+    ----------
+    history_ : list of dict
+        One dict per epoch with the epoch's mean losses: ``loss_g`` (the G step's total), ``loss_d``
+        (D), ``loss_dprime`` (``L_dual``), ``mi_estimate`` (global JS estimate of I(X; Z),
+        ``log 4 - L_e_g``, 0 at chance) and the components ``irec``, ``adv``, ``zrec``,
+        ``dual_real``, ``dual_fake``, ``kl``, ``mi_local``; the norms of the gradients that the
+        weighted terms of eq. (1) send into G's parameters, ``grad_irec`` (``w_i L_irec``),
+        ``grad_adv``, ``grad_zrec``, ``grad_dual`` (``w_d`` times G's side of L_dual), ``grad_e``
+        (``w_e L_e``) and ``grad_total`` (the norm of the whole G loss's gradient: the terms'
+        gradients partly cancel, so their shares of it need not add up to 1), each the mean over the
+        first ``grad_batches`` batches of the epoch; plus ``time_s``. Terms of switched-off parts are
+        NaN. ``pandas.DataFrame(det.history_)`` gives the table behind the paper's Figure 4.
     """
 
     differentiable = True

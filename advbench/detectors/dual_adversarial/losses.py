@@ -8,7 +8,8 @@ Every norm is averaged over the batch. Within one image, ``reduction`` decides i
   coordinates. The terms of eq. (1) are then of comparable size, so the paper's weights act.
 - ``"sum"``: the norms as written, summed over the pixels of a standardized image or over the
   latent coordinates. The reconstruction terms are then about 3,000 times larger than the
-  adversarial and mutual-information terms (see ``detector.py`` for the measured gradient shares).
+  adversarial and mutual-information terms (``docs/dual-adversarial.md`` gives the measured gradient
+  shares).
 
 The anomaly score is always the per-image sum ``per_image_l1`` (the reduction only rescales it).
 """

@@ -77,7 +77,7 @@ class Geometry(NamedTuple):
 
 
 #: Range of the encoder's log-variance (ours). Without the upper bound, adversarial training at the
-#: paper's learning rate let it run away (KL above 1e8 within 15 epochs on the stop signs); a
+#: paper's learning rate lets it run away (KL above 1e8 within 15 epochs on the stop signs); a
 #: posterior wider than e times the prior's std is never needed.
 LOGVAR_MIN, LOGVAR_MAX = -10.0, 2.0
 

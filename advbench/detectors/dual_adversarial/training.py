@@ -1,7 +1,7 @@
 """One training step of the dual-adversarial detector, the gradient shares of eq. (1), the stopping rule.
 
-``TrainStep`` holds the networks and optimizers of one fit and runs the per-batch update order
-documented in ``detector.py``; ``TrainStep.measure`` adds, on the batches it is asked to, the
+``TrainStep`` holds the networks and optimizers of one fit and runs the per-batch updates in the
+order its docstring gives; ``TrainStep.measure`` adds, on the batches it is asked to, the
 norm of the gradient that each weighted term of eq. (1) sends into G's parameters (one extra
 backward per term). ``flattened`` is the reference profile's stopping rule.
 """
@@ -70,7 +70,21 @@ def began_balance(k: float, real_error: float, fake_error: float, det, pixels: i
 
 
 class TrainStep:
-    """The per-batch updates of D, D' and G (+ T) for one fitted detector (see ``detector.py``)."""
+    """The per-batch updates of D, D' and G (+ T) for one fitted detector, in this order (``x`` is the
+    augmented, standardized batch):
+
+    0. G forward once: ``G(x)`` from ``z = mean + exp(logvar/2) * eps`` (the mean only when the
+       encoder is not variational).
+    1. D step (if ``use_discriminator``): Adam on D's parameters only, loss
+       ``BCE(D(x), 1) + BCE(D(G(x).detach()), 0)``.
+    2. D' step (if ``use_dual``): Adam on D' (G'_e and G'_d) only, loss
+       ``L_dual = ||x - D'(x)||_1 - k ||G(x).detach() - D'(G(x).detach())||_1``.
+    3. G step: Adam on G (G_e, G_d) and T together, loss
+       ``w_i L_irec + w_a BCE(D(G(x)), 1) + w_z L_zrec + w_d ||G(x) - D'(G(x))||_1 + w_e L_e``,
+       with D and D' (as just updated) frozen: their parameters get no gradient from this step (so
+       L_zrec trains only G's encoder and, through ``G(x)``, G; not G'_e), but the gradient flows
+       through them into ``G(x)``. T is trained jointly with the encoder on L_e, both minimizing it.
+    """
 
     def __init__(self, detector, adam):
         self.det = detector
