@@ -7,7 +7,7 @@ trains one-class detectors on clean images (``advbench.detectors``) and writes A
 stays light.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _API = ("evaluate", "load")
 __all__ = ["__version__", *_API]

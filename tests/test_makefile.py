@@ -44,3 +44,24 @@ def test_command_line_and_environment_win(clone):
     (clone.parent / "shared" / "data" / "gtsrb").mkdir(parents=True)
     assert "--gtsrb-root /data/g1" in _generate_line(clone, "GTSRB_ROOT=/data/g1")
     assert "--gtsrb-root /data/g2" in _generate_line(clone, env={"ADVBENCH_GTSRB_ROOT": "/data/g2"})
+
+
+def test_check_install_tests_the_built_wheel(clone):
+    """``make check-install`` builds the sdist and wheel, installs the wheel (not the checkout) and
+    runs the smoke test on it, in that order."""
+    out = subprocess.run(
+        ["make", "-n", "check-install"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    venv = ".venv-install-check"
+
+    def step(text: str) -> int:
+        return next(i for i, line in enumerate(out) if text in line)
+
+    assert not [line for line in out if "install" in line and " -e " in line]
+    assert (
+        step(f"{venv}/bin/python -m build --outdir {venv}/dist .")
+        < step("zipfile.ZipFile(whl)")
+        < step(f"-m pip install --quiet {venv}/dist/advbench-*.whl")
+        < step(f"{venv}/bin/python -m pip check")
+        < step(f"{venv}/bin/python .ci/smoke.py")
+    )
