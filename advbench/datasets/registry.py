@@ -211,14 +211,16 @@ _IDX_VICTIMS = {
 _FEINMAN = "Feinman et al. 2017, rfeinman/detecting-adversarial-samples scripts/craft_adv_samples.py"
 _MADRY = "Madry et al. 2018, MadryLab/mnist_challenge config.json"
 _WONG_KOLTER = "Wong and Kolter 2018, locuslab/convex_adversarial examples/fashion_mnist.py"
+_ANDRIUSHCHENKO = "Andriushchenko et al. 2020, Square Attack (their MNIST experiments at L-inf 0.3)"
 
 
 def _linf_budgets(eps: float) -> dict[str, dict]:
-    """FGSM, BIM and PGD at L-inf ``eps`` with the MNIST literature's step sizes and counts."""
+    """FGSM, BIM, PGD and Square at L-inf ``eps``, with the MNIST literature's step sizes and counts."""
     return {
         "fgsm": {"eps": eps},
         "bim": {"eps": eps, "alpha": 0.01, "steps": 50},
         "pgd": {"eps": eps, "alpha": 0.01, "steps": 40},
+        "square": {"eps": eps},
     }
 
 
@@ -229,6 +231,7 @@ _IDX_ATTACKS = {
             "fgsm": f"eps 0.3: {_FEINMAN}",
             "bim": f"eps 0.3, 50 steps of 0.01: {_FEINMAN}",
             "pgd": f"eps 0.3, 40 steps of 0.01, random start: {_MADRY}",
+            "square": f"eps 0.3: {_ANDRIUSHCHENKO}",
         },
     ),
     "fashion-mnist": (
@@ -237,6 +240,7 @@ _IDX_ATTACKS = {
             "fgsm": f"eps 0.1: {_WONG_KOLTER}",
             "bim": f"eps 0.1: {_WONG_KOLTER}; 50 steps of 0.01 as on MNIST ({_FEINMAN})",
             "pgd": f"eps 0.1: {_WONG_KOLTER}; 40 steps of 0.01 as on MNIST ({_MADRY})",
+            "square": f"eps 0.1: {_WONG_KOLTER}, as FGSM",
         },
     ),
 }

@@ -59,7 +59,7 @@ def test_settings_from_config_name_the_variant_too():
         ("fgsm@eps=4/", "'4/' is not a number"),
         ("fgsm@eps=nan", "not a finite number"),
         ("", "no attack given"),
-        ("jsma", "unknown attack 'jsma'"),
+        ("nope", "unknown attack 'nope'"),
     ],
 )
 def test_bad_attack_lists_are_one_line_errors(text, message):
