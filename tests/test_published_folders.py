@@ -36,7 +36,6 @@ QUOTED = re.compile(r"`([0-9a-f]{12,64})(?:\.\.\.)?`")
 OWN_FILE = re.compile(r"(?:\.h5`\s+\(|benchmark\s+file\s+\(|\bfile\s+)sha256\s+`([0-9a-f]{12,64})(?:\.\.\.)?`")
 #: Folders whose lines still say "gtsrb" for another benchmark's file; they are to be republished.
 MISLABELLED = {
-    "mnist-adversarial": "lines say benchmark 'gtsrb' for the MNIST file; to be republished",
     "fashion-mnist-adversarial": "lines say benchmark 'gtsrb' for the Fashion-MNIST file; to be republished",
 }
 
