@@ -116,9 +116,9 @@ def jsma_class():
 
 
 def from_blended_noise(model: nn.Module, attack, init_directions: int, init_steps: int):
-    """A foolbox minimization ``attack`` that needs adversarial starting points (HopSkipJump) as a
-    function of one batch ``(x, y)``: starting points from ``LinearSearchBlendedUniformNoiseAttack``
-    (as Boundary's entry finds them); rows for which that finds none come back unchanged."""
+    """A foolbox minimization ``attack`` that needs adversarial starting points (Boundary, HopSkipJump)
+    as a function of one batch ``(x, y)``: starting points from ``LinearSearchBlendedUniformNoiseAttack``;
+    rows for which that finds none come back unchanged."""
     import foolbox
 
     def run(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

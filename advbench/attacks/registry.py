@@ -101,36 +101,19 @@ class Boundary(Attack):
     }
 
     def foolbox(self, model, params):
-        def run(x, y):
-            """foolbox's BoundaryAttack on one batch; rows without a starting point come back unchanged."""
-            import foolbox
-            import torch
+        import foolbox
 
-            fmodel = foolbox.PyTorchModel(model, bounds=(0, 1), device=x.device)
-            criterion = foolbox.criteria.Misclassification(y)
-            init = foolbox.attacks.LinearSearchBlendedUniformNoiseAttack(
-                directions=params["init_directions"], steps=params["init_steps"]
-            )
-            starts = init.run(fmodel, x, criterion)
-            with torch.no_grad():
-                ok = model(starts).argmax(1) != y
-            out = x.clone()
-            if ok.any():
-                attack = foolbox.attacks.BoundaryAttack(
-                    steps=params["steps"],
-                    spherical_step=params["spherical_step"],
-                    source_step=params["source_step"],
-                    source_step_convergance=params["source_step_convergance"],
-                    step_adaptation=params["step_adaptation"],
-                    update_stats_every_k=params["update_stats_every_k"],
-                )
-                _, clipped, _ = attack(
-                    fmodel, x[ok], foolbox.criteria.Misclassification(y[ok]), epsilons=None, starting_points=starts[ok]
-                )
-                out[ok] = clipped
-            return out
+        from advbench.attacks.backends import from_blended_noise
 
-        return run
+        attack = foolbox.attacks.BoundaryAttack(
+            steps=params["steps"],
+            spherical_step=params["spherical_step"],
+            source_step=params["source_step"],
+            source_step_convergance=params["source_step_convergance"],
+            step_adaptation=params["step_adaptation"],
+            update_stats_every_k=params["update_stats_every_k"],
+        )
+        return from_blended_noise(model, attack, params["init_directions"], params["init_steps"])
 
 
 @register

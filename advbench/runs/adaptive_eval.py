@@ -164,13 +164,20 @@ class Evaluation:
         self.reference = reference
         self.images, self.labels = images, labels
         self.clean: dict[tuple[str, int], np.ndarray] = {}  # (detector, seed) -> clean test scores
+        self._fitted: dict[tuple[str, int], tuple] = {}  # (detector, seed) -> (detector, record)
+
+    def detector(self, name: str, seed: int) -> tuple:
+        """The fitted detector of ``name`` and ``seed`` and its record, loaded once."""
+        if (name, seed) not in self._fitted:
+            self._fitted[name, seed] = self.fitted(name, seed)
+        return self._fitted[name, seed]
 
     def cell(self, name: str, seed: int, eps: float) -> tuple[Cell, strongest.WorstCase]:
         """One detector, seed and budget: attacks, worst case, figures and checks."""
         from advbench.attacks.eot import differentiable_score
 
         config = self.config
-        detector, record = self.fitted(name, seed)
+        detector, record = self.detector(name, seed)
         clean = self.clean_scores(name, seed)
         score = differentiable_score(detector)
         cell = Cell(name, seed, eps, config.norm, len(self.images), detector_record=record)
@@ -189,7 +196,7 @@ class Evaluation:
     def clean_scores(self, name: str, seed: int) -> np.ndarray:
         """The detector's (fitted with ``seed``) scores of the clean images, computed once."""
         if (name, seed) not in self.clean:
-            detector, _ = self.fitted(name, seed)
+            detector, _ = self.detector(name, seed)
             uint8 = np.round(self.images.cpu().numpy() * 255).astype(np.uint8)
             self.clean[name, seed] = np.asarray(detector.decision_function(uint8), dtype=np.float64)
         return self.clean[name, seed]

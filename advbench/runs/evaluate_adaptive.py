@@ -112,7 +112,7 @@ def _transfer(cells: list, evaluation: Evaluation, scorers: tuple[str, ...]) -> 
     for cell, worst in cells:
         for name in scorers:
             if name != cell.detector:
-                detector, _ = evaluation.fitted(name, cell.seed)
+                detector, _ = evaluation.detector(name, cell.seed)
                 scores = detector.decision_function(worst.images)
                 clean = evaluation.clean_scores(name, cell.seed)
                 cell.transfer[name] = robust_accuracy(clean, scores, worst.fooled, 0.05)
