@@ -106,9 +106,7 @@ def main() -> None:
     print(f"load (parsed cache)     {t_load:8.2f} s   {len(data.train.labels) + len(data.test.labels)} images")
     model = None
     if not args.skip_epoch:
-        (model, history), t_epoch = _timed(
-            lambda: train_victim(data.train.images, data.train.labels, VictimConfig(epochs=1), device="cpu")
-        )
+        (model, history), t_epoch = _timed(lambda: train_victim(data.train, VictimConfig(epochs=1), device="cpu"))
         print(f"victim epoch            {t_epoch:8.2f} s   {len(data.train.labels) / t_epoch:8.1f} images/s")
     if args.victim:
         model, *_ = load_checkpoint(args.victim)

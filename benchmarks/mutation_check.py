@@ -562,7 +562,7 @@ MUTANTS = (
     Mutant(
         "training: the learning-rate scheduler never steps",
         "advbench/detectors/autoencoder_training.py",
-        "            scheduler.step()\n",
+        "            training.scheduler.step()\n",
         "            pass\n",
         (
             "tests/detectors/test_detectors_deep.py::test_reference_profile_drops_the_rate_at_250_epochs",

@@ -77,7 +77,7 @@ batch_size = 8
 
 def frozen_victim(data: GTSRB):
     """``TINY_VICTIM`` trained on ``data`` with its weights frozen, and the test stop signs (uint8) it attacks."""
-    model, _ = train_victim(data.train.images, data.train.labels, TINY_VICTIM)
+    model, _ = train_victim(data.train, TINY_VICTIM)
     for param in model.parameters():
         param.requires_grad_(False)
     stop = data.test.labels == 14

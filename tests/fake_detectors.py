@@ -1,10 +1,7 @@
 """Tiny detectors for the runner tests: one with ``device`` and ``profile`` parameters (what the
-runner passes on), one that scores the mean pixel value (AUCs known in advance), one whose scores
-are not all finite and one whose training is interrupted (Ctrl-C).
-
-
-runner passes on), one that scores the mean pixel value (AUCs known in advance), and the same with a
-score variant (minus the mean pixel value).
+runner passes on), one that scores the mean pixel value (AUCs known in advance), the same with a
+score variant (minus the mean pixel value), one whose scores are not all finite and one whose
+training is interrupted (Ctrl-C), each with its registry entry.
 
 Register one for a test with ``monkeypatch.setitem(detectors._REGISTRY, "profiled", REGISTRY_ENTRY)``
 (runs with ``--jobs 1`` only: worker processes import the registry afresh).
@@ -17,8 +14,9 @@ import numpy as np
 from advbench.detectors.base import BaseDetector
 from advbench.detectors.checks import check_choice
 from advbench.detectors.profiles import PROFILES
+from advbench.detectors.registry import DetectorEntry
 
-REGISTRY_ENTRY = ("fake_detectors", "ProfiledDetector", {})
+REGISTRY_ENTRY = DetectorEntry("profiled", "fake_detectors", "ProfiledDetector")
 
 
 class ProfiledDetector(BaseDetector):
@@ -57,7 +55,7 @@ class MeanIntensityDetector(BaseDetector):
         return X.mean(axis=(1, 2, 3))
 
 
-MEAN_INTENSITY = ("fake_detectors", "MeanIntensityDetector", {})
+MEAN_INTENSITY = DetectorEntry("mean-intensity", "fake_detectors", "MeanIntensityDetector")
 
 
 class NonFiniteDetector(MeanIntensityDetector):
@@ -84,8 +82,8 @@ class InterruptedDetector(MeanIntensityDetector):
         raise KeyboardInterrupt
 
 
-NON_FINITE = ("fake_detectors", "NonFiniteDetector", {})
-INTERRUPTED = ("fake_detectors", "InterruptedDetector", {})
+NON_FINITE = DetectorEntry("non-finite", "fake_detectors", "NonFiniteDetector")
+INTERRUPTED = DetectorEntry("interrupted", "fake_detectors", "InterruptedDetector")
 
 
 class MeanIntensityVariantsDetector(MeanIntensityDetector):
@@ -102,4 +100,4 @@ class MeanIntensityVariantsDetector(MeanIntensityDetector):
         return {"paper": mean, "darker": -mean}
 
 
-MEAN_INTENSITY_VARIANTS = ("fake_detectors", "MeanIntensityVariantsDetector", {})
+MEAN_INTENSITY_VARIANTS = DetectorEntry("mean-intensity", "fake_detectors", "MeanIntensityVariantsDetector")

@@ -1,6 +1,6 @@
 """Where the repository and the shared real data are, for tests at any depth of ``tests/``, how a
 test loads a script of ``benchmarks/``, which is not a package, and how it runs a script of
-``reports/``."""
+``analysis/``."""
 
 import importlib.util
 import subprocess
@@ -22,8 +22,8 @@ def benchmark_script(name: str) -> ModuleType:
     return module
 
 
-def run_report_script(name: str, *args: str) -> subprocess.CompletedProcess:
-    """Run ``reports/<name>.py`` with ``args`` in a fresh interpreter; output captured as text."""
+def run_analysis_script(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``analysis/<name>.py`` with ``args`` in a fresh interpreter; output captured as text."""
     return subprocess.run(
-        [sys.executable, str(REPO / "reports" / f"{name}.py"), *map(str, args)], capture_output=True, text=True
+        [sys.executable, str(REPO / "analysis" / f"{name}.py"), *map(str, args)], capture_output=True, text=True
     )

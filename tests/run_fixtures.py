@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from synthetic_images import smooth_images
 
-from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
+from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, write_benchmark
 
 NOISE = {"boundary": 0.02, "fgsm": 0.08, "bim": 0.05, "deepfool": 0.03}
 
@@ -89,7 +89,7 @@ def write_synthetic_benchmark(
         if not grey
         else {"normal_class": "all", "seed": seed, "benchmark": benchmark}
     )
-    write_benchmark(path, Benchmark(train, _uint8(clean), attacks, attrs))
+    write_benchmark(path, BenchmarkContents(train, _uint8(clean), attacks, attrs))
     return path
 
 

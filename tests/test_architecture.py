@@ -1,5 +1,6 @@
 """The package's shape: no import cycle, ``runs`` independent of ``reports``, argument parsing in
-``cli``, benchmark names compared only by the benchmark registry, and short module docstrings."""
+``cli``, benchmark names compared only by the benchmark registry, short module docstrings, and
+short functions with few arguments."""
 
 from __future__ import annotations
 
@@ -166,3 +167,86 @@ def test_module_docstrings_are_short():
         if (lines := _docstring_lines(path)) >= MAX_MODULE_DOCSTRING_LINES
     }
     assert long == {}, f"module docstrings of {MAX_MODULE_DOCSTRING_LINES} lines or more: {long}"
+
+
+#: Functions stay short and take few arguments: an option that travels far travels in an object.
+MAX_FUNCTION_LINES = 80
+MAX_PARAMETERS = 7
+#: Where more are allowed: constructors (hyperparameters are keyword arguments, as in scikit-learn)
+#: and the public API, whose keyword arguments are the run's flags.
+MANY_PARAMETERS_ALLOWED = frozenset({"__init__", "advbench/api/evaluation.py:evaluate"})
+
+
+def _oversized(source: str, where: str) -> list[str]:
+    """The functions of ``source`` longer than ``MAX_FUNCTION_LINES`` or taking more than
+    ``MAX_PARAMETERS`` arguments (``self`` and ``cls`` not counted), as ``where:name (what)``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        lines = node.end_lineno - node.lineno + 1
+        args = node.args
+        named = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        count = len(named) - (1 if named and named[0].arg in ("self", "cls") else 0)
+        if lines > MAX_FUNCTION_LINES:
+            found.append(f"{where}:{node.name} ({lines} lines)")
+        if count > MAX_PARAMETERS and not {node.name, f"{where}:{node.name}"} & MANY_PARAMETERS_ALLOWED:
+            found.append(f"{where}:{node.name} ({count} parameters)")
+    return found
+
+
+def test_the_size_check_finds_long_functions_and_long_argument_lists():
+    body = "\n".join(["    x = 1"] * MAX_FUNCTION_LINES)
+    source = f"def long():\n{body}\n\ndef many(a, b, c, d, e, f, g, h):\n    pass\n\nclass A:\n"
+    source += (
+        "    def __init__(self, a, b, c, d, e, f, g, h):\n        pass\n\n    def fine(self, a, b, c, d, e, f, g):\n"
+    )
+    source += "        pass\n"
+    assert _oversized(source, "m.py") == ["m.py:long (81 lines)", "m.py:many (8 parameters)"]
+
+
+def test_functions_are_short_and_take_few_arguments():
+    found = [
+        problem
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for problem in _oversized(path.read_text(encoding="utf-8"), path.relative_to(PACKAGE.parent).as_posix())
+    ]
+    assert found == [], f"over {MAX_FUNCTION_LINES} lines or {MAX_PARAMETERS} parameters: {found}"
+
+
+#: The modules that may name a detector: its registry and the tables of published figures.
+NAMING_DETECTORS = {"detectors/registry.py", "reports/paper.py", "reports/published.py"}
+
+
+def _named_strings(tree: ast.AST, wanted: set[str]) -> list[str]:
+    """The string constants of ``tree`` that are in ``wanted``, docstrings left out."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in wanted and id(node) not in docstrings
+    ]
+
+
+def test_the_check_finds_a_named_detector():
+    source = '"""Uses "dcae" in a docstring."""\nDEFAULT = "dcae"\n'
+    assert _named_strings(ast.parse(source), {"dcae", "rcae"}) == ["dcae"]
+
+
+def test_only_the_detector_registry_names_detectors():
+    from advbench.detectors.registry import ENTRIES
+
+    found = {
+        str(path.relative_to(PACKAGE)): named
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if str(path.relative_to(PACKAGE)) not in NAMING_DETECTORS
+        and (named := _named_strings(ast.parse(path.read_text(encoding="utf-8")), set(ENTRIES)))
+    }
+    assert found == {}, f"detector names outside the registry: {found}"

@@ -78,51 +78,38 @@ def _threads(value) -> int:
     return value
 
 
-def run_config(
-    name: str,
-    table: dict,
-    data,
-    *,
-    seeds,
-    attacks,
-    protocol: str,
-    device: str,
-    threads: int,
-    profile: str,
-    victim,
-    gtsrb_root,
-    out: Path,
-    force: bool,
-) -> RunConfig:
+def run_config(name: str, table: dict, data, options: dict) -> RunConfig:
     """The ``RunConfig`` of ``advbench run --detectors NAME`` (with ``table`` as its ``[detectors.NAME]``)
-    and the flags of the arguments' names."""
+    and the flags of ``options``, ``evaluate``'s keyword arguments by name: ``seeds``, ``attacks``,
+    ``protocol``, ``device``, ``threads``, ``profile``, ``victim``, ``gtsrb_root``, ``out`` and ``force``."""
     from advbench.datasets.benchmark_file import file_benchmark
     from advbench.detectors.profiles import PROFILES
 
     path = data_path(data)
+    seeds, device = options["seeds"], options["device"]
     if not isinstance(device, str) or not DEVICE_PATTERN.fullmatch(device):
         raise ValueError(f"device: expected auto, cpu, cuda or cuda:N; got {device!r}")
     checked = {
         "seeds": parse_seeds(
             list(seeds) if isinstance(seeds, Sequence | range) and not isinstance(seeds, str) else seeds, "seeds"
         ),
-        "attacks": _names(attacks, "attacks"),
-        "protocol": _choice("protocol", protocol, protocols.PROTOCOLS),
-        "threads": _threads(threads),
-        "profile": _choice("profile", profile, PROFILES),
-        "victim": _path(victim, "victim"),
-        "gtsrb_root": _path(gtsrb_root, "gtsrb_root"),
+        "attacks": _names(options["attacks"], "attacks"),
+        "protocol": _choice("protocol", options["protocol"], protocols.PROTOCOLS),
+        "threads": _threads(options["threads"]),
+        "profile": _choice("profile", options["profile"], PROFILES),
+        "victim": _path(options["victim"], "victim"),
+        "gtsrb_root": _path(options["gtsrb_root"], "gtsrb_root"),
     }
     benchmark = registry.get(file_benchmark(path, "data"), f"data {path}: benchmark attribute")
     return RunConfig(
         data=path,
-        out=out,
+        out=options["out"],
         detectors=[name],
         jobs=1,
         device=device,
         benchmark=benchmark.name,
         source_kind=registry.ATTACK_FILE,
         params={name: dict(table)},
-        force=bool(force),
+        force=bool(options["force"]),
         **checked,
     )

@@ -48,7 +48,7 @@ def _command_line(config) -> list[str]:
     return ["advbench.evaluate", *(f"{key}={value}" for key, value in values.items())]
 
 
-def evaluate(
+def evaluate(  # noqa: PLR0913 -- the public API: the run's flags as keyword arguments
     detector,
     data,
     *,
@@ -78,21 +78,19 @@ def evaluate(
     found = spec(detector, name, flatten)
     wanted = parse_metrics(metrics)
     with _folder(out) as folder:
-        config = run_config(
-            found.name,
-            found.table,
-            data,
-            seeds=seeds,
-            attacks=attacks,
-            protocol=protocol,
-            device=device,
-            threads=threads,
-            profile=profile,
-            victim=victim,
-            gtsrb_root=gtsrb_root,
-            out=folder,
-            force=force,
-        )
+        options = {
+            "seeds": seeds,
+            "attacks": attacks,
+            "protocol": protocol,
+            "device": device,
+            "threads": threads,
+            "profile": profile,
+            "victim": victim,
+            "gtsrb_root": gtsrb_root,
+            "out": folder,
+            "force": force,
+        }
+        config = run_config(found.name, found.table, data, options)
         prototypes = {} if found.prototype is None else {found.name: found.prototype}
         try:
             entry, failed = runner.execute(config, _command_line(config), prototypes=prototypes)

@@ -1,6 +1,6 @@
 """``advbench.load(path)``: a benchmark file of ``advbench generate-attacks`` as Python objects.
 
-The result is the file as ``datasets.benchmark_file`` reads it (``Benchmark``: the normal training
+The result is the file as ``datasets.benchmark_file`` reads it (``BenchmarkContents``: the normal training
 and test images, the attack sets by name with their sources and distances, the file's attributes,
 its sha256, the normal images' labels and rows, the stored victim's weights and attributes) plus
 the file's ``path``, which ``advbench.evaluate`` accepts in its place, and ``victim_model()``, the
@@ -13,13 +13,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from advbench.datasets.benchmark_file import Benchmark, read_benchmark
+from advbench.datasets.benchmark_file import BenchmarkContents, read_benchmark
 from advbench.errors import DataError
 
 
 @dataclass
-class BenchmarkFile(Benchmark):
-    """A benchmark file's content (``Benchmark``) and where it was read from."""
+class BenchmarkFile(BenchmarkContents):
+    """A benchmark file's contents (``BenchmarkContents``) and where it was read from."""
 
     path: Path = Path()
 

@@ -15,3 +15,8 @@ ADAPTIVE_FAMILY = "pgd-adaptive"
 #: How detector-aware PGD weighs the detector's score (``attacks.adaptive``): ``fool-first`` (the
 #: default) or ``joint``.
 ADAPTIVE_OBJECTIVES: tuple[str, ...] = ("fool-first", "joint")
+
+#: The lambda grid of detector-aware PGD: 0 (the plain attack) and four decades. The score is standardized, so lambda
+#: 1 weighs one standard deviation of the training scores like one nat of cross-entropy; the
+#: attack's own criterion, not a detector's AUC, set the largest weight (docs/protocols.md says how).
+DEFAULT_LAMBDAS: tuple[float, ...] = (0.0, 0.1, 1.0, 10.0, 100.0)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,17 +48,12 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES
+from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES, DEFAULT_LAMBDAS
 from advbench.attacks.backends import foolbox_batch, pgd_class
 from advbench.attacks.runners import check_backend, in_batches
 from advbench.errors import AdvbenchError
 from advbench.fileio import atomic_path
 from advbench.torch_utils import seed_everything
-
-#: The lambda grid: 0 (the plain attack) and four decades. The score is standardized, so lambda
-#: 1 weighs one standard deviation of the training scores like one nat of cross-entropy; the
-#: attack's own criterion, not a detector's AUC, set the largest weight (docs/protocols.md says how).
-DEFAULT_LAMBDAS: tuple[float, ...] = (0.0, 0.1, 1.0, 10.0, 100.0)
 
 
 def set_name(variant: str, detector: str, seed: int) -> str:
@@ -87,27 +83,32 @@ def check_detectors(names: list[str]) -> list[str]:
     return names
 
 
-def fitted_detector(
-    name: str,
-    benchmark: str,
-    seed: int,
-    train_images: np.ndarray,
-    folder: Path,
-    device: torch.device,
-    log: Callable[[str], None],
-    given: dict | None = None,
-):
-    """The detector ``name`` with the parameters ``advbench run`` gives it on ``benchmark``'s data
-    (``detectors.params``: its defaults, the benchmark's, ``random_state=seed``, the device), fitted on
-    the clean training images (uint8) and, for a victim-aware detector, ``given`` (the victim and the
-    reference data it ``needs``), from the cache in ``folder`` when it is there; returns it and its record."""
+@dataclass(frozen=True)
+class DetectorCache:
+    """Where the attacked detectors are fitted: ``folder`` caches them, ``benchmark`` names the data
+    whose defaults they take, ``device`` is theirs, ``log`` says whether one is fitted or reused."""
+
+    folder: Path
+    benchmark: str
+    device: torch.device
+    log: Callable[[str], None] = lambda message: None
+
+    def fitted(self, name: str, seed: int, train_images: np.ndarray, given: dict | None = None):
+        """The detector ``name`` with the parameters ``advbench run`` gives it on the benchmark's data
+        (``detectors.params``: its defaults, the benchmark's, ``random_state=seed``, the device), fitted
+        on the clean training images (uint8) and, for a victim-aware detector, ``given`` (the victim and
+        the reference data it ``needs``), from the cache when it is there; returns it and its record."""
+        return _fitted(self, name, seed, train_images, given or {})
+
+
+def _fitted(cache: DetectorCache, name: str, seed: int, train_images: np.ndarray, given: dict):
     from advbench import detectors
     from advbench.detectors.params import resolve
 
-    resolved = resolve(name, benchmark, seed=seed, device=str(device))
+    folder, device, log = cache.folder, cache.device, cache.log
+    resolved = resolve(name, cache.benchmark, seed=seed, device=str(device))
     params = resolved.params
     detector = detectors.create(name, **params)
-    given = given or {}
     uses = {key: value.sha256 for key, value in given.items()}
     data_sha = hashlib.sha256(np.ascontiguousarray(train_images).tobytes()).hexdigest()
     words = [name, params, seed, data_sha] + ([uses] if uses else [])
@@ -164,25 +165,34 @@ def _attack(params: dict, detector, lam: float, mean: float, std: float, objecti
     return DetectorAwarePGD(abs_stepsize=params["alpha"], steps=params["steps"], random_start=params["random_start"])
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """How detector-aware PGD searches per image: the weights of the standardized score it tries, the
+    random starts per weight (restart ``r`` seeded with ``seed + r``), and when the score counts
+    (``objective``, one of ``ADAPTIVE_OBJECTIVES``)."""
+
+    lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
+    restarts: int = 1
+    objective: str = ADAPTIVE_OBJECTIVES[0]
+    seed: int = 0
+
+
 def run_adaptive(
     model: nn.Module,
     detector,
     images: torch.Tensor,
     labels: torch.Tensor,
     params: dict,
+    schedule: Schedule = Schedule(),
     *,
-    lambdas: tuple[float, ...] = DEFAULT_LAMBDAS,
-    restarts: int = 1,
-    objective: str = ADAPTIVE_OBJECTIVES[0],
-    seed: int = 0,
     progress: bool = False,
 ) -> tuple[torch.Tensor, np.ndarray]:
     """Attack float ``images`` (``N x C x H x W`` in [0, 1]) against the victim ``model`` and the fitted
-    ``detector``; ``params`` are the resolved ``pgd`` parameters, ``objective`` one of
-    ``ADAPTIVE_OBJECTIVES``. Returns the 8-bit-rounded images chosen per image (float) and the
-    ``lambda`` each came from (NaN where no candidate fooled the victim). Restart ``r`` seeds its
-    random start with ``seed + r``. An image that no candidate makes fool the victim keeps the
-    smallest ``lambda``'s first candidate."""
+    ``detector``; ``params`` are the resolved ``pgd`` parameters, ``schedule`` the weights, starts
+    and objective. Returns the 8-bit-rounded images chosen per image (float) and the ``lambda`` each
+    came from (NaN where no candidate fooled the victim). Restart ``r`` seeds its random start with
+    ``schedule.seed + r``. An image that no candidate makes fool the victim keeps the smallest
+    ``lambda``'s first candidate."""
     from tqdm import tqdm
 
     check_backend("pgd", params)
@@ -194,10 +204,10 @@ def run_adaptive(
     best_score = torch.full((n,), float("inf"), dtype=torch.float64, device=images.device)
     chosen = np.full(n, np.nan)
     fallback = None
-    candidates = [(lam, restart) for restart in range(restarts) for lam in sorted(lambdas)]
+    candidates = [(lam, restart) for restart in range(schedule.restarts) for lam in sorted(schedule.lambdas)]
     for lam, restart in tqdm(candidates, desc="pgd-adaptive", unit="run", disable=not progress, leave=False):
-        seed_everything(seed + restart)
-        attack = foolbox_batch(model, _attack(params, detector, lam, mean, std, objective), params["eps"])
+        seed_everything(schedule.seed + restart)
+        attack = foolbox_batch(model, _attack(params, detector, lam, mean, std, schedule.objective), params["eps"])
         adversarial = in_batches(attack, images, labels, params["batch_size"], desc=f"lambda {lam:g}", rounded=True)
         if fallback is None:
             fallback = adversarial  # the smallest lambda's (0 in any grid ``generate`` accepts), first start
@@ -227,6 +237,6 @@ class FoolFirstPGD:
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         adversarial, _ = run_adaptive(
-            self.model, self.detector, images, labels, self.params, restarts=self.restarts, seed=self.seed
+            self.model, self.detector, images, labels, self.params, Schedule(restarts=self.restarts, seed=self.seed)
         )
         return adversarial

@@ -12,7 +12,7 @@ where ``L`` is the cross-entropy (``loss="ce"``) or the paper's DLR loss (``loss
 counted fool-first as in ``adaptive.py``: only for the images the victim misclassifies at that
 iterate (a mask, no gradient through it), so that the victim's loss alone carries an image across
 the boundary. ``lam`` defaults to 1: one standard deviation of the detector's training scores weighs
-like one nat of cross-entropy (the middle of ``adaptive.DEFAULT_LAMBDAS``).
+like one nat of cross-entropy (the middle of ``attacks.DEFAULT_LAMBDAS``).
 
 The schedule, as in the paper: the step size starts at ``2 * eps``; each step is a gradient step
 (the sign for L-inf, the unit vector for L2) projected onto the budget, then mixed with the last
@@ -77,7 +77,7 @@ class DetectorAPGD(DetectorAttack):
     name = "apgd-detector"
     source = "Croce and Hein 2020, Reliable evaluation of adversarial robustness with an ensemble of ... attacks"
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: the attack's settings
         self,
         model: nn.Module,
         detector,

@@ -120,7 +120,7 @@ class FeatureSpaceAttack(DetectorAttack):
     name = "feature-space"
     source = "Sabour et al. 2016; Carlini and Wagner 2017; Bryniarski et al. 2022 (target and loss ours)"
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: the attack's settings
         self,
         model: nn.Module,
         detector,

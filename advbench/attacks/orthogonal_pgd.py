@@ -57,7 +57,7 @@ class _ConstraintPGD(DetectorAttack):
         The step size in the norm; None: ``step_scale(eps) / 10``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: the attack's settings
         self,
         model: nn.Module,
         detector,

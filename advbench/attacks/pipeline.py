@@ -28,8 +28,7 @@ import numpy as np
 import torch
 
 from advbench import __version__
-from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, adaptive, resume
-from advbench.attacks.adaptive import DEFAULT_LAMBDAS
+from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, DEFAULT_LAMBDAS, adaptive, resume
 from advbench.attacks.quantize import keep_adversarial
 from advbench.attacks.runners import check_backend, library, run_attack
 from advbench.attacks.variants import parse_attacks, parse_sweep, resolve_variants
@@ -47,7 +46,7 @@ from advbench.attacks.victim import (
     victim_record,
 )
 from advbench.datasets import allclasses, registry
-from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
+from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, write_benchmark
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import sha256_file
 from advbench.outputs import check_file_out
@@ -127,8 +126,7 @@ def _cached_or_trained(data, out: Path, config: GenerateConfig, num_classes: int
     else:
         log(f"victim: training on {len(data.train.labels)} images ({config.victim.epochs} epochs, device {device})")
         model, history = train_victim(
-            data.train.images,
-            data.train.labels,
+            data.train,
             config.victim,
             num_classes=num_classes,
             seed=config.seed,
@@ -210,25 +208,16 @@ def _victim_inputs(data, model, victim_info: dict) -> dict:
     }
 
 
-def _adaptive_sets(
-    model,
-    given: dict,
-    split,
-    eligible,
-    x,
-    y,
-    y_np,
-    planned,
-    out: Path,
-    config: GenerateConfig,
-    device,
-    progress: bool,
-    log: Callable[[str], None],
-) -> dict[str, AttackSet]:
+def _adaptive_sets(session: _Session, targets: _Targets, given: dict, planned: dict) -> dict[str, AttackSet]:
     """One detector-aware set per pgd variant, ``--adaptive`` detector and seed (``adaptive.py``); ``given``:
     the victim and reference data for victim-aware detectors (``_victim_inputs``)."""
     from advbench import detectors
 
+    config, model = session.config, session.model
+    cache = adaptive.DetectorCache(session.out.parent, config.benchmark, session.device, session.log)
+    schedule = adaptive.Schedule(
+        config.adaptive_lambdas, config.adaptive_restarts, config.adaptive_objective, config.seed
+    )
     sets = {}
     for variant, (family, attack_params) in planned.items():
         if family != "pgd":
@@ -236,27 +225,22 @@ def _adaptive_sets(
         for name in config.adaptive:
             for seed in config.adaptive_seeds:
                 uses = {key: given[key] for key in detectors.needs(detectors.create(name))}
-                detector, record = adaptive.fitted_detector(
-                    name, config.benchmark, seed, split.train, out.parent, device, log, uses
-                )
+                detector, record = cache.fitted(name, seed, targets.split.train, uses)
                 start = time.perf_counter()
                 adversarial, chosen = adaptive.run_adaptive(
                     model,
                     detector,
-                    x,
-                    y,
+                    targets.x,
+                    targets.y,
                     attack_params,
-                    lambdas=config.adaptive_lambdas,
-                    restarts=config.adaptive_restarts,
-                    objective=config.adaptive_objective,
-                    seed=config.seed,
-                    progress=progress,
+                    schedule,
+                    progress=session.progress,
                 )
-                outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
+                outcome = keep_adversarial(model, targets.images, adversarial, targets.labels)
                 lambdas = [float(value) for value in chosen[outcome.rows]]
                 sets[adaptive.set_name(variant, name, seed)] = _attack_set(
                     outcome,
-                    eligible,
+                    targets.eligible,
                     {
                         "family": ADAPTIVE_FAMILY,
                         "params": attack_params,
@@ -276,7 +260,7 @@ def _adaptive_sets(
 
 
 def _budget_sources(benchmark: registry.Benchmark, planned: dict) -> dict[str, str]:
-    """The sources of the benchmark's attack values (``Benchmark.attack_sources``) for each family of
+    """The sources of the benchmark's attack values (``registry.Benchmark.attack_sources``) for each family of
     which a planned set uses those values."""
     return {
         family: benchmark.attack_sources[family]
@@ -327,6 +311,122 @@ def _candidate_rows(data, config: GenerateConfig, limit: int | None) -> tuple[np
     return train_index, test_index
 
 
+@dataclass(frozen=True)
+class _Session:
+    """What the steps of ``generate`` share once the victim is loaded."""
+
+    model: torch.nn.Module
+    config: GenerateConfig
+    out: Path
+    device: torch.device
+    progress: bool
+    log: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """The file's normal images and the attacked ones among their test images: ``eligible`` their rows,
+    ``x`` and ``y`` the images and labels on the device; ``correct`` how many test images (of the
+    normal class, or of every class) the victim classifies correctly."""
+
+    split: NormalImages
+    eligible: np.ndarray
+    x: torch.Tensor
+    y: torch.Tensor
+    correct: int
+
+    @property
+    def images(self) -> np.ndarray:
+        return self.split.test[self.eligible]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.split.test_labels[self.eligible]
+
+
+def _targets(session: _Session, data, rows: tuple[np.ndarray, np.ndarray], limit: int | None, predicted) -> _Targets:
+    """The images the attacks start from: every correctly classified test image of the sample under
+    ``all`` (``predicted`` the victim's labels of the test split), else the first ``limit`` correctly
+    classified test images of the normal class."""
+    config, device = session.config, session.device
+    train_index, test_index = rows
+    if config.normal_class == allclasses.ALL:
+        correct = predicted == data.test.labels
+        split = NormalImages.of(data, train_index, allclasses.test_rows(data.test.labels, correct, limit, config.seed))
+        clean = to_float(split.test, device)
+        eligible = np.arange(len(split.test))
+    else:
+        split = NormalImages.of(data, train_index, test_index)
+        clean = to_float(split.test, device)
+        correct = predict(session.model, clean).cpu().numpy() == config.normal_class
+        eligible = np.flatnonzero(correct)
+        if limit is not None:
+            if limit > len(eligible):
+                raise AdvbenchError(
+                    f"--limit {limit}: the victim classifies only {len(eligible)} of the {len(correct)} "
+                    f"class-{config.normal_class} test images correctly; attack at most that many"
+                )
+            eligible = eligible[:limit]
+    every = "" if config.normal_class == allclasses.ALL else f"class-{config.normal_class} "
+    session.log(
+        f"attacks: {int(correct.sum())} of {len(correct)} {every}test images classified correctly; "
+        f"attacking {len(eligible)}"
+    )
+    x = clean[torch.from_numpy(eligible).to(device)]
+    y = torch.from_numpy(split.test_labels[eligible]).to(device)
+    return _Targets(split, eligible, x, y, int(correct.sum()))
+
+
+def _plain_sets(session: _Session, targets: _Targets, planned: dict) -> dict[str, AttackSet]:
+    """One set per planned attack: run (or taken from an interrupted run's partial folder), then kept
+    where it still fools the victim after 8-bit rounding (``keep_adversarial``)."""
+    config, model, out = session.config, session.model, session.out
+    weights_sha256 = arrays_sha256(state_arrays(model))
+    attack_sets = {}
+    for name, (family, attack_params) in planned.items():
+        key = resume.attack_key(weights_sha256, targets.images, targets.labels, family, attack_params, config.seed)
+        finished = resume.load(out, key)
+        if finished is None:
+            start = time.perf_counter()
+            adversarial = run_attack(
+                family, model, targets.x, targets.y, attack_params, seed=config.seed, progress=session.progress
+            )
+            attack_seconds = time.perf_counter() - start
+            resume.store(out, key, adversarial.cpu().numpy(), attack_seconds)
+        else:
+            session.log(f"{name}: taken from the interrupted run's {resume.partial_folder(out)}")
+            adversarial, attack_seconds = torch.from_numpy(finished[0]).to(session.device), finished[1]
+        start = time.perf_counter()
+        outcome = keep_adversarial(model, targets.images, adversarial, targets.labels)
+        seconds = attack_seconds + time.perf_counter() - start
+        attrs = {"family": family, "params": attack_params, "seconds": seconds, "library": library(attack_params)}
+        attack_sets[name] = _attack_set(outcome, targets.eligible, attrs)
+    return attack_sets
+
+
+def _file_attrs(session: _Session, data, planned: dict, limit: int | None, victim: dict) -> dict:
+    """The file's attributes: the settings, versions, the victim (``victim``: its provenance and test
+    accuracy) and the data's provenance."""
+    config = session.config
+    benchmark = registry.get(config.benchmark)
+    return {
+        "benchmark": benchmark.name,
+        "normal_class": config.normal_class,
+        "seed": config.seed,
+        "limit": limit,
+        "device": str(session.device),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "advbench_version": __version__,
+        "versions": versions(),
+        "victim_test_accuracy": victim["test_accuracy"],
+        "victim": victim["info"],
+        "eligible": victim["correct"],
+        "attack_sources": _budget_sources(benchmark, planned),
+        **({"train_size": config.train_size} if config.normal_class == allclasses.ALL else {}),
+        **data.provenance(),
+    }
+
+
 def generate(
     data,
     out: str | Path,
@@ -334,7 +434,7 @@ def generate(
     *,
     progress: bool = False,
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
-) -> Benchmark:
+) -> BenchmarkContents:
     """Train or load the victim, run the attacks, write ``out`` atomically and return what was written.
 
     ``data`` holds the benchmark's labelled images (``advbench.datasets.gtsrb.GTSRB``,
@@ -352,106 +452,26 @@ def generate(
     device = resolve_device(config.device)
     every_class = config.normal_class == allclasses.ALL
     limit = allclasses.DEFAULT_LIMIT if every_class and config.limit is None else config.limit
-    train_index, test_index = _candidate_rows(data, config, limit)
+    rows = _candidate_rows(data, config, limit)
 
     model, victim_config, history, victim_info = _victim(data, out, config, device, progress, log)
+    session = _Session(model, config, out, device, progress, log)
     predicted = predict(model, to_float(data.test.images, device)).cpu().numpy()
     test_accuracy = float((predicted == data.test.labels).mean())
     log(f"victim: test accuracy {test_accuracy:.4f} on {len(data.test.labels)} images")
 
-    if every_class:
-        correct = predicted == data.test.labels
-        split = NormalImages.of(data, train_index, allclasses.test_rows(data.test.labels, correct, limit, config.seed))
-        clean = to_float(split.test, device)
-        eligible = np.arange(len(split.test))
-    else:
-        split = NormalImages.of(data, train_index, test_index)
-        clean = to_float(split.test, device)
-        correct = predict(model, clean).cpu().numpy() == config.normal_class
-        eligible = np.flatnonzero(correct)
-        if limit is not None:
-            if limit > len(eligible):
-                raise AdvbenchError(
-                    f"--limit {limit}: the victim classifies only {len(eligible)} of the {len(correct)} "
-                    f"class-{config.normal_class} test images correctly; attack at most that many"
-                )
-            eligible = eligible[:limit]
-    log(
-        f"attacks: {int(correct.sum())} of {len(correct)} {'' if every_class else f'class-{config.normal_class} '}"
-        f"test images classified correctly; attacking {len(eligible)}"
-    )
-    x = clean[torch.from_numpy(eligible).to(device)]
-    y_np = split.test_labels[eligible]
-    y = torch.from_numpy(y_np).to(device)
-
-    weights_sha256 = arrays_sha256(state_arrays(model))
-    attack_sets = {}
-    for name, (family, attack_params) in planned.items():
-        key = resume.attack_key(weights_sha256, split.test[eligible], y_np, family, attack_params, config.seed)
-        finished = resume.load(out, key)
-        if finished is None:
-            start = time.perf_counter()
-            adversarial = run_attack(family, model, x, y, attack_params, seed=config.seed, progress=progress)
-            attack_seconds = time.perf_counter() - start
-            resume.store(out, key, adversarial.cpu().numpy(), attack_seconds)
-        else:
-            log(f"{name}: taken from the interrupted run's {resume.partial_folder(out)}")
-            adversarial, attack_seconds = torch.from_numpy(finished[0]).to(device), finished[1]
-        start = time.perf_counter()
-        outcome = keep_adversarial(model, split.test[eligible], adversarial, y_np)
-        seconds = attack_seconds + time.perf_counter() - start
-        attack_sets[name] = _attack_set(
-            outcome,
-            eligible,
-            {
-                "family": family,
-                "params": attack_params,
-                "seconds": seconds,
-                "library": library(attack_params),
-            },
-        )
-
+    targets = _targets(session, data, rows, limit, predicted)
+    attack_sets = _plain_sets(session, targets, planned)
     if config.adaptive:
-        attack_sets.update(
-            _adaptive_sets(
-                model,
-                _victim_inputs(data, model, victim_info),
-                split,
-                eligible,
-                x,
-                y,
-                y_np,
-                planned,
-                out,
-                config,
-                device,
-                progress,
-                log,
-            )
-        )
+        attack_sets.update(_adaptive_sets(session, targets, _victim_inputs(data, model, victim_info), planned))
 
-    benchmark = registry.get(config.benchmark)
-    attrs = {
-        "benchmark": benchmark.name,
-        "normal_class": config.normal_class,
-        "seed": config.seed,
-        "limit": limit,
-        "device": str(device),
-        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "advbench_version": __version__,
-        "versions": versions(),
-        "victim_test_accuracy": test_accuracy,
-        "victim": victim_info,
-        "eligible": int(correct.sum()),
-        "attack_sources": _budget_sources(benchmark, planned),
-        **({"train_size": config.train_size} if every_class else {}),
-        **data.provenance(),
-    }
-    result = Benchmark(
+    victim = {"test_accuracy": test_accuracy, "info": victim_info, "correct": targets.correct}
+    split = targets.split
+    result = BenchmarkContents(
         split.train,
         split.test,
         attack_sets,
-        attrs,
+        _file_attrs(session, data, planned, limit, victim),
         train_labels=split.train_labels,
         test_labels=split.test_labels,
         train_index=split.train_index,

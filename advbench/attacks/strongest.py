@@ -92,37 +92,45 @@ def _member(name: str, model: nn.Module, score, reference, **common):
     return attack(model, score, **(common | extra | more))
 
 
-def run_members(
-    model: nn.Module,
-    detector,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    eps: float,
-    norm: str = "linf",
-    members: tuple[str, ...] = tuple(MEMBERS),
-    steps: int = 200,
-    restarts: int = 1,
-    seed: int = 0,
-    score=None,
-    reference=None,
-    log: Callable[[str], None] = lambda message: None,
-) -> dict[str, Candidates]:
-    """Each member's candidates for float ``images`` in [0, 1] with true ``labels``. ``score``: what the
-    gradient attacks differentiate (``eot.differentiable_score(detector)`` by default); the candidates
-    are scored by ``detector.decision_function``. ``reference``: labelled clean images for the
-    feature-space attack on a victim-aware detector without class Gaussians of its own."""
-    from advbench.attacks.eot import differentiable_score
+@dataclass(frozen=True)
+class Ensemble:
+    """The members to run and how hard each tries: the budget (``eps`` in ``norm``), the steps, the
+    random starts and the seed of those starts (a member's own entry in ``MEMBERS`` wins over these)."""
 
-    score = differentiable_score(detector) if score is None else score
-    found = {}
-    for name in members:
-        start = time.perf_counter()
-        attack = _member(name, model, score, reference, eps=eps, norm=norm, steps=steps, restarts=restarts, seed=seed)
-        found[name] = scored(model, detector, attack(images, labels), labels, start)
-        fooled = found[name].fooled
-        log(f"  {name}: fools {int(fooled.sum())}/{len(fooled)} in {found[name].seconds:.1f} s")
-    return found
+    eps: float
+    norm: str = "linf"
+    members: tuple[str, ...] = tuple(MEMBERS)
+    steps: int = 200
+    restarts: int = 1
+    seed: int = 0
+
+    def run(
+        self,
+        model: nn.Module,
+        detector,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        score=None,
+        reference=None,
+        log: Callable[[str], None] = lambda message: None,
+    ) -> dict[str, Candidates]:
+        """Each member's candidates for float ``images`` in [0, 1] with true ``labels``. ``score``: what
+        the gradient attacks differentiate (``eot.differentiable_score(detector)`` by default); the
+        candidates are scored by ``detector.decision_function``. ``reference``: labelled clean images
+        for the feature-space attack on a victim-aware detector without class Gaussians of its own."""
+        from advbench.attacks.eot import differentiable_score
+
+        score = differentiable_score(detector) if score is None else score
+        common = {"eps": self.eps, "norm": self.norm, "steps": self.steps, "restarts": self.restarts, "seed": self.seed}
+        found = {}
+        for name in self.members:
+            start = time.perf_counter()
+            attack = _member(name, model, score, reference, **common)
+            found[name] = scored(model, detector, attack(images, labels), labels, start)
+            fooled = found[name].fooled
+            log(f"  {name}: fools {int(fooled.sum())}/{len(fooled)} in {found[name].seconds:.1f} s")
+        return found
 
 
 def scored(model: nn.Module, detector, adversarial: torch.Tensor, labels: torch.Tensor, start: float) -> Candidates:

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advbench.attacks.settings import coerce
+from advbench.datasets.splits import ImageSet
 from advbench.errors import DataError
 from advbench.fileio import atomic_path
 from advbench.torch_utils import batched_apply, check_finite, minibatches, seed_everything
@@ -197,8 +198,7 @@ def _augment(x: torch.Tensor, config: VictimConfig, generator: torch.Generator) 
 
 
 def train_victim(
-    images: np.ndarray,
-    labels: np.ndarray,
+    train: ImageSet,
     config: VictimConfig,
     *,
     num_classes: int = NUM_CLASSES,
@@ -207,14 +207,15 @@ def train_victim(
     progress: bool = False,
     log=None,
 ) -> tuple[VictimNet, list[dict]]:
-    """Train the victim on uint8 ``N x C x S x S`` images labelled ``0..num_classes - 1``; return the model
-    (eval mode) and per-epoch loss/accuracy/seconds.
+    """Train the victim on ``train``'s uint8 ``N x C x S x S`` images labelled ``0..num_classes - 1``;
+    return the model (eval mode) and per-epoch loss/accuracy/seconds.
 
     ``log``, when given, receives one line per finished epoch.
     """
     from tqdm import tqdm
 
     device = torch.device(device)
+    images, labels = train.images, train.labels
     generator = seed_everything(seed)
     model = VictimNet.build(config, Architecture.of(images.shape[1:], num_classes)).to(device)
     x_all = to_float(images, device)

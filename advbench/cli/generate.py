@@ -33,10 +33,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from advbench import outputs
-from advbench.attacks import ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, DESCRIPTIONS
+from advbench.attacks import ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, DEFAULT_LAMBDAS, DESCRIPTIONS
 from advbench.cli.options import add_benchmark_arguments, add_gtsrb_arguments, device, numbers, positive_int
 from advbench.datasets import registry
 from advbench.errors import AdvbenchError
+
+_LAMBDAS = ",".join(f"{value:g}" for value in DEFAULT_LAMBDAS)  # 0,0.1,1,10,100
 
 #: The output folder of ``--out``'s default, ``datasets/<benchmark>_<class>_adv.h5``.
 DEFAULT_OUT_DIR = "datasets"
@@ -158,20 +160,21 @@ def check_out(out: Path, args: argparse.Namespace) -> None:
     )
 
 
-def print_summary(benchmark, seconds: float, file=None) -> None:
-    """The closing table (on ``file``, standard output by default): one row per attack with counts
-    (fooled before rounding, kept after), kept rate, median distances, time."""
+def print_summary(written, seconds: float, file=None) -> None:
+    """The closing table of the file ``written`` (a ``BenchmarkContents``; on ``file``, standard output by
+    default): one row per attack with counts (fooled before rounding, kept after), kept rate, median
+    distances, time."""
     from advbench.datasets.benchmark_file import attack_summary
 
     file = file or sys.stdout
-    width = max([10, *map(len, benchmark.attacks)])
+    width = max([10, *map(len, written.attacks)])
     header = (
         f"{'attack':<{width}} {'attempted':>9} {'unrounded':>9} {'kept':>6} {'kept %':>8} {'median L2':>10} "
         f"{'median Linf':>11} {'seconds':>8}"
     )
     print(header, file=file)
     print("-" * len(header), file=file)
-    for name, attack in benchmark.attacks.items():
+    for name, attack in written.attacks.items():
         s = attack_summary(attack)
         rate = "-" if s["kept_rate"] is None else f"{s['kept_rate']:.1%}"
         l2 = "-" if s["median_l2"] is None else f"{s['median_l2']:.4f}"
@@ -182,11 +185,11 @@ def print_summary(benchmark, seconds: float, file=None) -> None:
             file=file,
         )
     print("unrounded: fooled the victim before rounding to 8 bits; kept: fool it after (the stored images)", file=file)
-    attrs = benchmark.attrs
+    attrs = written.attrs
     print(
-        f"{benchmark.benchmark}, normal class {attrs['normal_class']}; "
-        f"victim test accuracy {attrs['victim_test_accuracy']:.4f}; normal train/test {len(benchmark.normal_train)}/"
-        f"{len(benchmark.normal_test)}; device {attrs['device']}; total {seconds:.0f} s",
+        f"{written.benchmark}, normal class {attrs['normal_class']}; "
+        f"victim test accuracy {attrs['victim_test_accuracy']:.4f}; normal train/test {len(written.normal_train)}/"
+        f"{len(written.normal_test)}; device {attrs['device']}; total {seconds:.0f} s",
         file=file,
     )
 
@@ -227,6 +230,16 @@ def register(sub) -> None:
     )
     add_gtsrb_arguments(parser)
     add_benchmark_arguments(parser, "the data")
+    _output_flags(parser)
+    _attack_flags(parser)
+    _victim_flags(parser)
+    _adaptive_flags(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
+    parser.set_defaults(handler=_handler)
+
+
+def _output_flags(parser: argparse.ArgumentParser) -> None:
+    """``--out`` and ``--force``."""
     parser.add_argument(
         "--out",
         metavar="FILE",
@@ -239,6 +252,10 @@ def register(sub) -> None:
         action="store_true",
         help="replace an existing --out that is not a benchmark file (it says which file it replaces)",
     )
+
+
+def _attack_flags(parser: argparse.ArgumentParser) -> None:
+    """What is attacked, and how: the attacks, the normal images, the seed, the device, the settings."""
     parser.add_argument(
         "--attacks",
         default=",".join(DEFAULT_ATTACKS),
@@ -278,6 +295,18 @@ def register(sub) -> None:
         help="one class: attack only the first N correctly classified test images (default: all); all: the "
         "size of the class-stratified sample of correctly classified test images (default: 1000)",
     )
+    parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="override one parameter, e.g. --set fgsm.eps=0.02 or --set boundary.steps=5000 "
+        "(repeatable; wins over --config)",
+    )
+
+
+def _victim_flags(parser: argparse.ArgumentParser) -> None:
+    """Where the victim comes from."""
     parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
     parser.add_argument(
         "--victim-from",
@@ -290,14 +319,10 @@ def register(sub) -> None:
         metavar="N",
         help="victim training epochs (default: the benchmark's: GTSRB 8, MNIST 4, Fashion-MNIST 8)",
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
-    parser.add_argument(
-        "--set",
-        action="append",
-        metavar="SECTION.KEY=VALUE",
-        help="override one parameter, e.g. --set fgsm.eps=0.02 or --set boundary.steps=5000 "
-        "(repeatable; wins over --config)",
-    )
+
+
+def _adaptive_flags(parser: argparse.ArgumentParser) -> None:
+    """Detector-aware PGD (``attacks.adaptive``)."""
     parser.add_argument(
         "--adaptive",
         metavar="DETECTOR[,DETECTOR]",
@@ -311,9 +336,9 @@ def register(sub) -> None:
     )
     parser.add_argument(
         "--adaptive-lambdas",
-        default="0,0.1,1,10,100",
+        default=_LAMBDAS,
         metavar="LIST",
-        help="weights of the standardized detector score tried per image (default: 0,0.1,1,10,100)",
+        help=f"weights of the standardized detector score tried per image (default: {_LAMBDAS})",
     )
     parser.add_argument(
         "--adaptive-restarts", type=positive_int, default=1, metavar="N", help="random starts per weight (default: 1)"
@@ -325,5 +350,3 @@ def register(sub) -> None:
         help="fool-first: the score term counts for an image once the victim misclassifies it; joint: from the "
         "first step (default: fool-first)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
-    parser.set_defaults(handler=_handler)

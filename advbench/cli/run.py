@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 _RUN_FLAGS = (
     "benchmark",
     "data",
@@ -59,6 +61,15 @@ def register(sub) -> None:
             "status 1 when a pair failed or a worker process died, 2 for bad input (checked before the first pair)."
         ),
     )
+    _data_flags(run)
+    _detector_flags(run)
+    _execution_flags(run)
+    _folder_flags(run)
+    run.set_defaults(handler=_run)
+
+
+def _data_flags(run: argparse.ArgumentParser) -> None:
+    """What the detectors are fitted and scored on."""
     run.add_argument(
         "--benchmark",
         help="without --data: mnist or fashion-mnist (one-class: each class of --classes normal in turn, the "
@@ -76,18 +87,7 @@ def register(sub) -> None:
     run.add_argument(
         "--classes", help="normal classes of --benchmark mnist|fashion-mnist: all (default) or a comma list (0,3,7)"
     )
-    run.add_argument("--out", help="run folder (created; holds the results of one data file and configuration)")
-    run.add_argument(
-        "--detectors",
-        help="names and/or groups, comma-separated: all (default), ablation, classic, "
-        "deep, or names from `advbench list`",
-    )
-    run.add_argument("--seeds", help="a count (10 = seeds 0..9, the default) or a comma list (3,7,11)")
     run.add_argument("--attacks", help="all (default) or a comma list of attacks in the data file")
-    run.add_argument("--jobs", help="pairs run at once in worker processes (default 1)")
-    run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
-    run.add_argument("--device", help="auto (default: CUDA when available), cpu or cuda[:N] for the deep detectors")
-    run.add_argument("--profile", help="training profile of the deep detectors: default (the default) or reference")
     run.add_argument(
         "--protocol",
         help="GTSRB: official (default: the official test images are the normal test set) "
@@ -95,16 +95,6 @@ def register(sub) -> None:
         "mnist|fashion-mnist: 2 (default: all training images of the class train, the whole test "
         "split tests) or 1 (per seed, 80%% of the class trains, the other 20%% and as many other-class "
         "test images test)",
-    )
-    run.add_argument(
-        "--executor",
-        help="local (default: --jobs worker processes on this machine) or ray (each pair a "
-        "Ray task with --threads CPUs; needs the ray extra)",
-    )
-    run.add_argument(
-        "--ray-address",
-        dest="ray_address",
-        help="with --executor ray: the cluster to join (auto, ray://host:10001); default: start Ray locally",
     )
     run.add_argument(
         "--victim",
@@ -117,10 +107,43 @@ def register(sub) -> None:
         help="GTSRB copy whose training split gives the victim-aware detectors' reference data for a file of "
         "one normal class (default: $ADVBENCH_GTSRB_ROOT, then datasets/gtsrb)",
     )
+
+
+def _detector_flags(run: argparse.ArgumentParser) -> None:
+    """Which detectors, with which seeds and settings."""
+    run.add_argument(
+        "--detectors",
+        help="names and/or groups, comma-separated: all (default), ablation, classic, "
+        "deep, or names from `advbench list`",
+    )
+    run.add_argument("--seeds", help="a count (10 = seeds 0..9, the default) or a comma list (3,7,11)")
+    run.add_argument("--profile", help="training profile of the deep detectors: default (the default) or reference")
     run.add_argument(
         "--config",
         help="TOML file: [run] defaults for these flags, [detectors.<name>] hyperparameters; the command line wins",
     )
+
+
+def _execution_flags(run: argparse.ArgumentParser) -> None:
+    """Where and how the pairs run."""
+    run.add_argument("--jobs", help="pairs run at once in worker processes (default 1)")
+    run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
+    run.add_argument("--device", help="auto (default: CUDA when available), cpu or cuda[:N] for the deep detectors")
+    run.add_argument(
+        "--executor",
+        help="local (default: --jobs worker processes on this machine) or ray (each pair a "
+        "Ray task with --threads CPUs; needs the ray extra)",
+    )
+    run.add_argument(
+        "--ray-address",
+        dest="ray_address",
+        help="with --executor ray: the cluster to join (auto, ray://host:10001); default: start Ray locally",
+    )
+
+
+def _folder_flags(run: argparse.ArgumentParser) -> None:
+    """The run folder, and what happens to what it holds."""
+    run.add_argument("--out", help="run folder (created; holds the results of one data file and configuration)")
     run.add_argument(
         "--force",
         action="store_true",
@@ -133,4 +156,3 @@ def register(sub) -> None:
         help="compute again the pairs of --out whose detector's parameters differ from this run's (their lines and "
         "scores are replaced); without it such a folder is refused",
     )
-    run.set_defaults(handler=_run)

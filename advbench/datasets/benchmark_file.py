@@ -81,7 +81,7 @@ class AttackSet:
 
 
 @dataclass
-class Benchmark:
+class BenchmarkContents:
     """Clean normal images, the attack sets by variant name (family, then budget order), provenance;
     the normal images' labels and rows (None where a file from before schema 4 lacks them) and the
     victim (``{"arrays": {name: array}, "attrs": {...}}``, ``attacks.victim.victim_record``; None
@@ -167,7 +167,7 @@ def _check_images(name: str, images: np.ndarray, shape: tuple | None = None) -> 
     return images
 
 
-def write_benchmark(path: str | os.PathLike, benchmark: Benchmark) -> str:
+def write_benchmark(path: str | os.PathLike, benchmark: BenchmarkContents) -> str:
     """Write ``benchmark`` to ``path`` atomically and return the file's sha256.
 
     ``benchmark.sha256`` is ignored (it describes a written file). Attack sets must have
@@ -277,7 +277,7 @@ def _normal_arrays(handle, attrs: dict, version: int, n_train: int, n_test: int)
     }
 
 
-def read_benchmark(path: str | os.PathLike) -> Benchmark:
+def read_benchmark(path: str | os.PathLike) -> BenchmarkContents:
     """Read a benchmark file; DataError naming the file when it is missing, damaged or of another schema."""
     path = Path(path)
     with _open_checked(path) as (handle, version):
@@ -293,7 +293,7 @@ def read_benchmark(path: str | os.PathLike) -> Benchmark:
         normal = _normal_arrays(handle, attrs, version, len(train), len(test))
         victim = _victim_of(handle)
     attrs.pop("complete", None)
-    return Benchmark(train, test, attacks, attrs, sha256_file(path), **normal, victim=victim)
+    return BenchmarkContents(train, test, attacks, attrs, sha256_file(path), **normal, victim=victim)
 
 
 def is_benchmark_file(path: str | os.PathLike) -> bool:

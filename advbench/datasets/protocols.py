@@ -45,7 +45,7 @@ def columns(protocol: str, attacks: list[str]) -> list[str]:
 
 
 def gtsrb_split(bench, protocol: str, seed: int, attacks: list[str]) -> Split:
-    """The images of one seed of a benchmark file (``benchmark_file.Benchmark``) under ``protocol``;
+    """The images of one seed of a benchmark file (``benchmark_file.BenchmarkContents``) under ``protocol``;
     ``rows`` (``train_rows``, ``test_rows`` into ``/normal/train``) only under ``heldout-train``."""
     sets = {name: AnomalySet(bench.attacks[name].images, bench.attacks[name].source_index) for name in attacks}
     if protocol == "official":

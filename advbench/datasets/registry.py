@@ -24,7 +24,8 @@ DeepFool and C&W are minimal-perturbation attacks and Boundary a decision-based 
 the attack registry's settings everywhere.
 
 Detector defaults follow the reference scripts of the baselines, lukasruff/Deep-SVDD
-``src/scripts/<dataset>_<method>.sh``:
+``src/scripts/<dataset>_<method>.sh``; the values and their sources are in each detector's entry
+of ``detectors.registry`` (``grey_defaults``), which a benchmark takes or not:
 
 - GTSRB: every detector keeps its own default. The scripts pass ``--gcn 0`` for every method
   on GTSRB, which is every detector's default here; their ``--pca`` is a script argument with no
@@ -94,8 +95,12 @@ class Benchmark:
     attack_params: dict[str, dict] = field(default_factory=dict)
     #: Where each family's values in ``attack_params`` come from.
     attack_sources: dict[str, str] = field(default_factory=dict)
-    detector_defaults: dict[str, dict] = field(default_factory=dict)
-    detector_sources: dict[str, str] = field(default_factory=dict)
+    #: The detectors take the preprocessing defaults of the 28 x 28 grey-scale benchmarks (their
+    #: registry entries' ``grey_defaults``); else each keeps its own.
+    grey_detector_defaults: bool = False
+    #: Where the detectors' defaults come from: prefixed to each entry's source, or, where each
+    #: detector keeps its own, the one source of that choice.
+    detector_source_note: str = ""
 
     @property
     def num_classes(self) -> int:
@@ -104,6 +109,24 @@ class Benchmark:
     def default_root(self, data_dir: str | os.PathLike = DEFAULT_DATA_DIR) -> Path:
         """``$<env_var>`` when set, else ``<data_dir>/<name>``."""
         return Path(os.environ.get(self.env_var) or Path(data_dir) / self.name)
+
+    @property
+    def detector_defaults(self) -> dict[str, dict]:
+        """The preprocessing defaults this benchmark sets, by detector (``detectors.registry``)."""
+        if not self.grey_detector_defaults:
+            return {}
+        from advbench.detectors.registry import grey_defaults
+
+        return grey_defaults()[0]
+
+    @property
+    def detector_sources(self) -> dict[str, str]:
+        """Where each of ``detector_defaults`` comes from (``"*"``: every detector keeps its own)."""
+        if not self.grey_detector_defaults:
+            return {"*": self.detector_source_note}
+        from advbench.detectors.registry import grey_defaults
+
+        return {name: f"{self.detector_source_note}{source}" for name, source in grey_defaults()[1].items()}
 
     def detector_params(self, detector: str) -> dict:
         """The preprocessing defaults this benchmark sets for ``detector`` (empty: the detector's own)."""
@@ -182,27 +205,6 @@ FASHION_MNIST_CLASSES = (
     "Ankle boot",
 )
 
-#: Detector defaults of the 28 x 28 grey-scale benchmarks (see the module docstring).
-_IDX_DETECTOR_DEFAULTS = {
-    "ocsvm": {"gcn": False},
-    "kde": {"gcn": False},
-    "iforest": {"gcn": True, "pca": 0.95},
-    "dcae": {"gcn": True},
-    "deep-svdd": {"gcn": True},
-    "deep-svdd-soft": {"gcn": True},
-    "rcae": {"gcn": True},
-}
-_IDX_DETECTOR_SOURCES = {
-    "ocsvm": f"{_DEEP_SVDD_SCRIPTS}/mnist_ocsvm.sh (no --gcn)",
-    "kde": f"{_DEEP_SVDD_SCRIPTS}/mnist_kde.sh (no --gcn)",
-    "iforest": f"{_DEEP_SVDD_SCRIPTS}/mnist_if.sh (--gcn 1 --pca 1: 95 % of the variance, as its Table 1)",
-    "dcae": f"{_DEEP_SVDD_SCRIPTS}/mnist_cae.sh (--gcn 1)",
-    "deep-svdd": f"{_DEEP_SVDD_SCRIPTS}/mnist_svdd.sh (--gcn 1)",
-    "deep-svdd-soft": f"{_DEEP_SVDD_SCRIPTS}/mnist_svdd.sh (--gcn 1)",
-    "rcae": f"the DCAE's, {_DEEP_SVDD_SCRIPTS}/mnist_cae.sh (--gcn 1)",
-}
-
-
 #: Victim settings of the 28 x 28 grey-scale benchmarks (see the module docstring).
 _IDX_VICTIMS = {
     "mnist": {"epochs": 4, "augment": False},
@@ -246,7 +248,7 @@ _IDX_ATTACKS = {
 }
 
 
-def _idx_benchmark(name: str, label: str, class_names: tuple[str, ...], sources: dict[str, str]) -> Benchmark:
+def _idx_benchmark(name: str, label: str, class_names: tuple[str, ...], note: str) -> Benchmark:
     """A 28 x 28 grey-scale benchmark read from its four IDX files (``datasets.mnist``), every class
     normal in turn under protocols 2 (the default) and 1."""
 
@@ -273,8 +275,8 @@ def _idx_benchmark(name: str, label: str, class_names: tuple[str, ...], sources:
         victim=_IDX_VICTIMS[name],
         attack_params=_IDX_ATTACKS[name][0],
         attack_sources=_IDX_ATTACKS[name][1],
-        detector_defaults=_IDX_DETECTOR_DEFAULTS,
-        detector_sources=sources,
+        grey_detector_defaults=True,
+        detector_source_note=note,
     )
 
 
@@ -291,14 +293,14 @@ _REGISTRY: dict[str, Benchmark] = {
         download=_download_gtsrb,
         default_normal_class=14,
         victim={},
-        detector_sources={"*": f"{_DEEP_SVDD_SCRIPTS}/gtsrb_*.sh (--gcn 0 for every method: each detector's default)"},
+        detector_source_note=f"{_DEEP_SVDD_SCRIPTS}/gtsrb_*.sh (--gcn 0 for every method: each detector's default)",
     ),
-    "mnist": _idx_benchmark("mnist", "MNIST", tuple(str(digit) for digit in range(10)), _IDX_DETECTOR_SOURCES),
+    "mnist": _idx_benchmark("mnist", "MNIST", tuple(str(digit) for digit in range(10)), ""),
     "fashion-mnist": _idx_benchmark(
         "fashion-mnist",
         "Fashion-MNIST",
         FASHION_MNIST_CLASSES,
-        {name: f"as MNIST: {source}" for name, source in _IDX_DETECTOR_SOURCES.items()},
+        "as MNIST: ",
     ),
 }
 

@@ -1,7 +1,8 @@
-"""Registry of detectors: ``names()``, ``create(name, **params)``, ``describe(name)``, groups.
+"""Detectors by name: ``names()``, ``create(name, **params)``, ``describe(name)``, groups.
 
-Each detector family lives in its own module and is imported only when created, so listing
-names does not import torch.
+The built-in detectors are the entries of ``detectors.registry`` (one typed entry per name). Each
+detector family lives in its own module and is imported only when created, so listing names does
+not import torch.
 
 Third-party packages add detectors as plug-ins: an entry point in the group ``advbench.detectors``
 maps a name to a class that subclasses ``advbench.detectors.BaseDetector`` (``pyproject.toml``:
@@ -27,62 +28,8 @@ import importlib
 import importlib.metadata
 
 from advbench.detectors.base import DEFAULT_VARIANT, BaseDetector, needs, split_variant, variant_name
-
-# name -> (module, class, preset parameters). Ablation variants are presets of one class.
-_REGISTRY: dict[str, tuple[str, str, dict]] = {
-    "ocsvm": ("advbench.detectors.ocsvm", "OCSVMDetector", {}),
-    "kde": ("advbench.detectors.kde", "KDEDetector", {}),
-    "iforest": ("advbench.detectors.iforest", "IForestDetector", {}),
-    "mahalanobis": ("advbench.detectors.mahalanobis", "MahalanobisDetector", {}),
-    "dcae": ("advbench.detectors.dcae", "DCAEDetector", {}),
-    "deep-svdd": ("advbench.detectors.deep_svdd", "DeepSVDDDetector", {"objective": "one-class"}),
-    "deep-svdd-soft": ("advbench.detectors.deep_svdd", "DeepSVDDDetector", {"objective": "soft-boundary"}),
-    "rcae": ("advbench.detectors.rcae", "RCAEDetector", {}),
-    "dual-adversarial": ("advbench.detectors.dual_adversarial", "DualAdversarialDetector", {}),
-    "ablation-single-ae": (
-        "advbench.detectors.dual_adversarial",
-        "DualAdversarialDetector",
-        {"use_discriminator": False, "use_dual": False, "use_latent_regularizer": False},
-    ),
-    "ablation-single-ae-d": (
-        "advbench.detectors.dual_adversarial",
-        "DualAdversarialDetector",
-        {"use_discriminator": True, "use_dual": False, "use_latent_regularizer": False},
-    ),
-    "ablation-dual-ae-d": (
-        "advbench.detectors.dual_adversarial",
-        "DualAdversarialDetector",
-        {"use_discriminator": True, "use_dual": True, "use_latent_regularizer": False},
-    ),
-    "feature-squeezing": ("advbench.detectors.feature_squeezing", "FeatureSqueezingDetector", {}),
-    "magnet": ("advbench.detectors.magnet", "MagNetDetector", {}),
-    "victim-mahalanobis": ("advbench.detectors.victim_mahalanobis", "VictimMahalanobisDetector", {}),
-    "kd": ("advbench.detectors.kd", "KDDetector", {}),
-    "bu": ("advbench.detectors.bu", "BUDetector", {}),
-    "msp": ("advbench.detectors.msp", "MSPDetector", {}),
-    "energy": ("advbench.detectors.energy", "EnergyDetector", {}),
-}
-
-#: Named groups accepted by ``advbench run --detectors``.
-GROUPS: dict[str, tuple[str, ...]] = {
-    "all": (
-        "ocsvm",
-        "kde",
-        "iforest",
-        "mahalanobis",
-        "dcae",
-        "deep-svdd",
-        "deep-svdd-soft",
-        "rcae",
-        "dual-adversarial",
-    ),
-    "ablation": ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dual-adversarial"),
-    "classic": ("ocsvm", "kde", "iforest", "mahalanobis"),
-    "deep": ("dcae", "deep-svdd", "deep-svdd-soft", "rcae", "dual-adversarial"),
-    "pyod": ("pyod:ECOD", "pyod:COPOD", "pyod:HBOS", "pyod:IForest", "pyod:KNN", "pyod:LOF"),
-    "victim": ("feature-squeezing", "magnet", "victim-mahalanobis", "kd", "bu", "msp", "energy"),
-}
-
+from advbench.detectors.registry import ENTRIES as _REGISTRY
+from advbench.detectors.registry import GROUPS
 
 #: The entry-point group of plug-in detectors.
 ENTRY_POINT_GROUP = "advbench.detectors"
@@ -111,8 +58,8 @@ def lookup(name: str) -> tuple[type[BaseDetector], dict]:
 
         return detector_class(name.removeprefix("pyod:")), {}
     if name in _REGISTRY:
-        module, cls, preset = _REGISTRY[name]
-        return getattr(importlib.import_module(module), cls), preset
+        entry = _REGISTRY[name]
+        return getattr(importlib.import_module(entry.module), entry.cls), dict(entry.preset)
     entry = plugins().get(name)
     if entry is None:
         raise ValueError(f"unknown detector {name!r}; valid names: {', '.join(names())}")
@@ -136,13 +83,13 @@ def create(name: str, **params) -> BaseDetector:
 
 
 def describe(name: str) -> str:
-    """The one-line description of a detector (for ``advbench list``).
-
-    A class serving several names (presets) may map each name to its own line in a
-    ``descriptions`` dict; otherwise its ``description`` attribute is used.
-    """
+    """The one-line description of a detector (for ``advbench list``): its registry entry's, else its
+    class's ``description`` attribute."""
+    entry = _REGISTRY.get(name)
+    if entry is not None and entry.description is not None:
+        return entry.description
     cls, _ = lookup(name)
-    return getattr(cls, "descriptions", {}).get(name, cls.description)
+    return cls.description
 
 
 def expand(spec: str) -> list[str]:

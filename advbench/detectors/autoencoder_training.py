@@ -6,6 +6,8 @@ errors in eval mode. The detectors' shared setup around them is ``autoencoder_de
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import torch
 
@@ -45,41 +47,42 @@ def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return ((outputs - targets) ** 2).flatten(1).sum(dim=1)
 
 
-def train_reconstruction(
-    model: torch.nn.Module,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    optimizer: torch.optim.Optimizer,
-    *,
-    epochs: int,
-    batch_size: int,
-    generator: torch.Generator,
-    what: str,
-    first_epoch: int = 0,
-    scheduler=None,
-    lrs: list[float] | None = None,
-) -> list[float]:
-    """Train ``model(inputs) ~ targets`` for ``epochs`` shuffled epochs; return the mean loss per epoch.
+@dataclass
+class Training:
+    """How ``train_reconstruction`` trains: the optimizer, the generator that shuffles the minibatches
+    of ``batch_size``, the scheduler (from ``adam``; stepped after every epoch, when given), what a
+    DivergenceError calls the model, and ``lrs``, the learning rate of each epoch trained
+    (``current_lr``, appended to over every call)."""
 
-    ``scheduler`` (from ``adam``), when given, steps after every epoch; ``lrs``, when given, gets the
-    learning rate each epoch trained at appended (``current_lr``). Raises DivergenceError (a
-    RuntimeError) when an epoch's loss is NaN or infinite.
-    """
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    batch_size: int
+    what: str
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+    lrs: list[float] = field(default_factory=list)
+
+
+def train_reconstruction(
+    model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor, training: Training, epochs: int, first_epoch=0
+) -> list[float]:
+    """Train ``model(inputs) ~ targets`` for ``epochs`` shuffled epochs (numbered from ``first_epoch``
+    in errors); return the mean loss per epoch. Raises DivergenceError (a RuntimeError) when an
+    epoch's loss is NaN or infinite."""
+    optimizer = training.optimizer
     model.train()
     losses = []
     for epoch in range(first_epoch, first_epoch + epochs):
-        if lrs is not None:
-            lrs.append(current_lr(optimizer))
+        training.lrs.append(current_lr(optimizer))
         total = 0.0
-        for index in minibatches(inputs.shape[0], batch_size, generator):
+        for index in minibatches(inputs.shape[0], training.batch_size, training.generator):
             optimizer.zero_grad()
             loss = squared_error(model(inputs[index]), targets[index]).mean()
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(index)
-        losses.append(check_finite(total / inputs.shape[0], what, epoch))
-        if scheduler is not None:
-            scheduler.step()
+        losses.append(check_finite(total / inputs.shape[0], training.what, epoch))
+        if training.scheduler is not None:
+            training.scheduler.step()
     return losses
 
 

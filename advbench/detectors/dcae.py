@@ -21,7 +21,7 @@ Training schedule per profile (``profiles.py``):
 from __future__ import annotations
 
 from advbench.detectors.autoencoder_detector import ReconstructionErrorDetector
-from advbench.detectors.autoencoder_training import adam, train_reconstruction
+from advbench.detectors.autoencoder_training import Training, adam, train_reconstruction
 
 #: Training schedule per profile (sources in the module docstring).
 SCHEDULES = {
@@ -61,7 +61,7 @@ class DCAEDetector(ReconstructionErrorDetector):
     description = "Deep convolutional autoencoder (LeNet-type, Deep SVDD's nets); reconstruction error"
     schedules = SCHEDULES
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: hyperparameters
         self,
         rep_dim: int = 32,
         profile: str = "default",
@@ -93,17 +93,6 @@ class DCAEDetector(ReconstructionErrorDetector):
         optimizer, scheduler = adam(
             autoencoder.parameters(), schedule["lr"], self.weight_decay, schedule["lr_milestones"]
         )
-        lrs: list[float] = []
-        losses = train_reconstruction(
-            autoencoder,
-            inputs,
-            inputs,
-            optimizer,
-            epochs=schedule["epochs"],
-            batch_size=schedule["batch_size"],
-            generator=generator,
-            what="DCAE",
-            scheduler=scheduler,
-            lrs=lrs,
-        )
-        self.history_ = {"ae_loss": losses, "lr": lrs}
+        training = Training(optimizer, generator, schedule["batch_size"], "DCAE", scheduler)
+        losses = train_reconstruction(autoencoder, inputs, inputs, training, schedule["epochs"])
+        self.history_ = {"ae_loss": losses, "lr": training.lrs}

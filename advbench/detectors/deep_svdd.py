@@ -39,7 +39,7 @@ from __future__ import annotations
 import torch
 
 from advbench.detectors.autoencoder_detector import LeNetAutoencoderDetector
-from advbench.detectors.autoencoder_training import adam, current_lr, train_reconstruction
+from advbench.detectors.autoencoder_training import Training, adam, current_lr, train_reconstruction
 from advbench.detectors.checks import check_choice, check_int, check_number
 from advbench.detectors.dcae import SCHEDULES as DCAE_SCHEDULES
 from advbench.torch_utils import batched_apply, check_finite, evaluating, minibatches
@@ -106,14 +106,10 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
         per epoch: pretraining's loss and learning rate, then Deep SVDD's, and the radius.
     """
 
-    descriptions = {
-        "deep-svdd": "One-class Deep SVDD (Ruff et al. 2018), AE-pretrained LeNet encoder; squared distance to centre",
-        "deep-svdd-soft": "Soft-boundary Deep SVDD (nu=0.1), AE-pretrained LeNet encoder; distance^2 - R^2",
-    }
-    description = descriptions["deep-svdd"]
+    description = "Deep SVDD (Ruff et al. 2018), AE-pretrained LeNet encoder; squared distance to centre"
     schedules = SCHEDULES
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: hyperparameters
         self,
         objective: str = "one-class",
         nu: float = 0.1,
@@ -167,17 +163,11 @@ class DeepSVDDDetector(LeNetAutoencoderDetector):
             optimizer, scheduler = adam(
                 autoencoder.parameters(), schedule["ae_lr"], self.weight_decay, schedule["ae_lr_milestones"]
             )
+            training = Training(
+                optimizer, generator, schedule["batch_size"], "Deep SVDD pretraining", scheduler, self.history_["ae_lr"]
+            )
             self.history_["ae_loss"] = train_reconstruction(
-                autoencoder,
-                inputs,
-                inputs,
-                optimizer,
-                epochs=schedule["ae_epochs"],
-                batch_size=schedule["batch_size"],
-                generator=generator,
-                what="Deep SVDD pretraining",
-                scheduler=scheduler,
-                lrs=self.history_["ae_lr"],
+                autoencoder, inputs, inputs, training, schedule["ae_epochs"]
             )
         self.net_ = autoencoder.encoder
         self.c_ = self._initial_centre(inputs)

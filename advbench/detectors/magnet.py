@@ -48,7 +48,7 @@ import torch
 from torch import nn
 
 from advbench.detectors import profiles
-from advbench.detectors.autoencoder_training import adam, to_tensor, train_reconstruction
+from advbench.detectors.autoencoder_training import Training, adam, to_tensor, train_reconstruction
 from advbench.detectors.base import DEFAULT_VARIANT
 from advbench.detectors.checks import check_choice, check_int, check_list, check_number
 from advbench.detectors.victim_detector import BATCH, VictimDetector
@@ -118,7 +118,7 @@ class MagNetDetector(VictimDetector):
     needs_reference = True
     schedules = SCHEDULES
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: hyperparameters
         self,
         norm: int = 1,
         temperatures=(10, 40),
@@ -163,16 +163,8 @@ class MagNetDetector(VictimDetector):
         noisy = (clean + self.noise * noise).clamp_(0.0, 1.0)
         self.autoencoder_ = magnet_autoencoder(X.shape[1], self.filters).to(self.device_)
         optimizer, _ = adam(self.autoencoder_.parameters(), self.schedule_["lr"], 0.0)
-        losses = train_reconstruction(
-            self.autoencoder_,
-            noisy,
-            clean,
-            optimizer,
-            epochs=self.schedule_["epochs"],
-            batch_size=self.schedule_["batch_size"],
-            generator=generator,
-            what="MagNet autoencoder",
-        )
+        training = Training(optimizer, generator, self.schedule_["batch_size"], "MagNet autoencoder")
+        losses = train_reconstruction(self.autoencoder_, noisy, clean, training, self.schedule_["epochs"])
         self.autoencoder_.eval().requires_grad_(False)
         self.history_ = {"ae_loss": losses}
         parts = self._all_parts(X)

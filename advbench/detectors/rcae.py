@@ -50,7 +50,7 @@ from __future__ import annotations
 import torch
 
 from advbench.detectors.autoencoder_detector import ReconstructionErrorDetector
-from advbench.detectors.autoencoder_training import adam, train_reconstruction
+from advbench.detectors.autoencoder_training import Training, adam, train_reconstruction
 from advbench.detectors.checks import check_number
 from advbench.torch_utils import batched_apply, evaluating
 
@@ -115,7 +115,7 @@ class RCAEDetector(ReconstructionErrorDetector):
     )
     schedules = SCHEDULES
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: hyperparameters
         self,
         lam="auto",
         sparse_quantile: float = 0.95,
@@ -159,18 +159,11 @@ class RCAEDetector(ReconstructionErrorDetector):
         optimizer, _ = adam(autoencoder.parameters(), schedule["lr"], self.weight_decay)
         self.history_ = {"ae_loss": [], "sparse_fraction": [], "objective": []}
 
+        training = Training(optimizer, generator, schedule["batch_size"], "RCAE")
+
         def train(targets, epochs):
-            self.history_["ae_loss"] += train_reconstruction(
-                self.model_,
-                inputs,
-                targets,
-                optimizer,
-                epochs=epochs,
-                batch_size=schedule["batch_size"],
-                generator=generator,
-                what="RCAE",
-                first_epoch=len(self.history_["ae_loss"]),
-            )
+            first = len(self.history_["ae_loss"])
+            self.history_["ae_loss"] += train_reconstruction(self.model_, inputs, targets, training, epochs, first)
 
         train(inputs, schedule["pretrain_epochs"])
         residual = self._residual(inputs)

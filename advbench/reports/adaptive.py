@@ -21,6 +21,7 @@ import pandas as pd
 from advbench.attacks import ADAPTIVE_FAMILY
 from advbench.fileio import write_text_atomic
 from advbench.reports import significance, tables
+from advbench.reports.view import FolderView
 from advbench.runs import intervals
 
 STEM = "adaptive_table"
@@ -103,21 +104,14 @@ def _transfer_frame(found, aucs, detectors: list[str], seeds, latex: bool, stats
     return pd.DataFrame(columns)
 
 
-def render(
-    out: Path,
-    records: list[dict],
-    detectors: list[str],
-    seeds: list[int],
-    attack_sets: dict,
-    attacks: list[str],
-    where: str,
-    stats=None,
-) -> list[Path]:
+def render(view: FolderView, attack_sets: dict) -> list[Path]:
     """Write ``adaptive_table.md``/``.tex`` when the run has detector-aware sets; return the paths.
-    ``stats`` (``significance.FolderStats``, given with ``--ci``): AUC cells show their intervals."""
-    found = adaptive_sets(attack_sets, attacks)
+    With ``view.ci`` the AUC cells show their intervals (``view.stats``)."""
+    found = adaptive_sets(attack_sets, view.columns)
     if not found:
         return []
+    out, records, detectors, seeds, where = view.out, view.records, view.detectors, view.seeds, view.where
+    stats = view.stats if view.ci else None
     aucs = _aucs(records)
     spread = "mean over the seeds listed [95% interval]" if stats else "mean and sample standard deviation"
     spread += "" if stats else " over the seeds listed"

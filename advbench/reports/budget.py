@@ -19,6 +19,7 @@ from advbench.attacks.registry import ATTACKS
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, tables
 from advbench.reports.significance import footnote, summary
+from advbench.reports.view import FolderView
 from advbench.score_variants import without_variants
 
 STEM = "budget_table"
@@ -67,21 +68,14 @@ def _attack_frame(attack_sets: dict, family: str, points: list) -> pd.DataFrame:
 
 
 def render(
-    out: Path,
-    detectors: list[str],
-    attack_sets: dict,
-    found: dict[str, list[tuple[str, float]]],
-    where: str,
-    cells: dict[str, dict],
-    stats,
-    ci: bool = False,
+    view: FolderView, attack_sets: dict, found: dict[str, list[tuple[str, float]]], cells: dict[str, dict]
 ) -> list[Path]:
     """Write ``budget_table.md``/``.tex`` and ``figures/budget_<family>.png`` for the families of
     ``found`` (``sweeps``); nothing when it is empty. ``cells``: the folder's annotated cells
-    ``{metric: {(detector, attack set): Cell}}`` (``report.metric_cells``), ``stats`` its
-    ``significance.FolderStats``, ``ci`` as the other tables. Returns the paths written."""
+    ``{metric: {(detector, attack set): Cell}}`` (``report.metric_cells``). Returns the paths written."""
     if not found:
         return []
+    out, detectors, where, stats, ci = view.out, view.detectors, view.where, view.stats, view.ci
     markdown = [
         "# AUC against the attack budget",
         "",

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from advbench.reports import oneclass, significance, tables
+from advbench.reports.view import FolderView
 from advbench.runs import detection_metrics
 from advbench.runs.detection_metrics import LABELS, LOWER_IS_BETTER
 from advbench.runs.results import pair_key
@@ -66,21 +67,12 @@ def _note(stats, ci: bool, within: str) -> str:
     return f"{detection_metrics.CONVENTION} {significance.footnote(stats.bootstrap, ci, True, within=within)}"
 
 
-def render(
-    out: Path,
-    records: list[dict],
-    scores: dict,
-    detectors: list[str],
-    columns: list,
-    seeds: list[int],
-    stats,
-    where: str,
-    metrics: list[str],
-    ci: bool = False,
-) -> tuple[list[Path], dict[str, dict]]:
+def render(view: FolderView, scores: dict, metrics: list[str]) -> tuple[list[Path], dict[str, dict]]:
     """The table of each figure of ``metrics`` but AUROC, and their cells ``{name: {(row, column): Cell}}``;
-    removes the tables of the other figures (see the module docstring). ``columns``: the attacks, or
-    for an MNIST-type folder (``stats.by_class``) the normal classes."""
+    removes the tables of the other figures (see the module docstring). ``view.columns``: the attacks,
+    or for an MNIST-type folder (``stats.by_class``) the normal classes."""
+    out, records, detectors, columns = view.out, view.records, view.detectors, view.columns
+    seeds, stats, where, ci = view.seeds, view.stats, view.where, view.ci
     written, found = [], {}
     for name in (name for name in detection_metrics.NAMES if name != "auroc"):
         if name not in metrics:

@@ -25,36 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
+from advbench.detectors import registry as detector_registry
 from advbench.fileio import atomic_path
 from advbench.reports.tables import attack_label
 
 #: The sub-folder of a run folder that holds its figures.
 FOLDER = "figures"
 FPR_GRID = np.linspace(0.0, 1.0, 201)
-#: Colour and line style per built-in detector: a colour per family (classic detectors, the
-#: autoencoders, Deep SVDD, the dual-adversarial detector and its ablations, the victim's softmax,
-#: the victim's features), a style per member.
-STYLES = {
-    "ocsvm": ("tab:blue", "-"),
-    "kde": ("tab:orange", "-"),
-    "iforest": ("tab:green", "-"),
-    "mahalanobis": ("tab:pink", "-"),
-    "dcae": ("tab:purple", "-"),
-    "rcae": ("tab:purple", "--"),
-    "deep-svdd": ("tab:brown", "-"),
-    "deep-svdd-soft": ("tab:brown", "--"),
-    "dual-adversarial": ("tab:red", "-"),
-    "ablation-single-ae": ("tab:red", ":"),
-    "ablation-single-ae-d": ("tab:red", "-."),
-    "ablation-dual-ae-d": ("tab:red", "--"),
-    "msp": ("goldenrod", "-"),
-    "energy": ("goldenrod", "--"),
-    "bu": ("goldenrod", ":"),
-    "feature-squeezing": ("goldenrod", "-."),
-    "victim-mahalanobis": ("teal", "-"),
-    "kd": ("teal", "--"),
-    "magnet": ("teal", ":"),
-}
+#: Colour and line style per built-in detector (its registry entry's): a colour per family, a style per member.
+STYLES = detector_registry.styles()
 _OTHER_COLOURS = ("tab:gray", "tab:olive", "tab:cyan", "black")
 _OTHER_STYLES = ("-", "--", ":", "-.")
 

@@ -31,6 +31,7 @@ from advbench.datasets.oneclass import OTHER_CLASSES
 from advbench.fileio import write_text_atomic
 from advbench.reports import figures, paper, published, significance, tables
 from advbench.reports.tables import Cell, cell_text
+from advbench.reports.view import FolderView
 from advbench.score_variants import without_variants
 
 #: What the one-class rendering writes (``run --force`` removes them too).
@@ -205,22 +206,15 @@ def where_sentence(records: list[dict], seeds: list[int], sha: str) -> str:
     )
 
 
-def render(
-    out: Path,
-    records: list[dict],
-    detectors: list[str],
-    classes: list[int],
-    seeds: list[int],
-    sha: str,
-    stats,
-    ci: bool = False,
-) -> tuple[list[Path], dict[str, dict]]:
-    """Every table and the figure of an MNIST-type folder (see the module docstring), and the
-    annotated cells ``{"auc": {(detector, class or "mean"): Cell}}``; ``stats``
-    (``significance.FolderStats``) gives the intervals (shown with ``ci``) and the bold marks."""
+def render(view: FolderView) -> tuple[list[Path], dict[str, dict]]:
+    """Every table and the figure of an MNIST-type folder (see the module docstring; ``view.columns``
+    are its normal classes, ``view.where`` is ``where_sentence``), and the annotated cells
+    ``{"auc": {(detector, class or "mean"): Cell}}``; ``view.stats`` gives the intervals (shown
+    with ``view.ci``) and the bold marks."""
+    out, records, detectors, classes = view.out, view.records, view.detectors, view.columns
+    seeds, stats, where, ci = view.seeds, view.stats, view.where, view.ci
     benchmark, protocol = records[0]["benchmark"], records[0]["protocol"]
     name = registry.get(benchmark).label
-    where = where_sentence(records, seeds, sha)
     cells, covered = annotated_cells(records, detectors, classes, seeds, stats)
     note = significance.footnote(stats.bootstrap, ci)
     written = write_table(

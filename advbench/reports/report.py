@@ -26,9 +26,11 @@ import numpy as np
 from advbench.datasets import registry
 from advbench.datasets.protocols import CLEAN_TEST
 from advbench.detectors import names
+from advbench.detectors import registry as detector_registry
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import write_text_atomic
 from advbench.reports import adaptive, budget, detection, entries, figures, oneclass, paper, significance, tables
+from advbench.reports.view import FolderView
 from advbench.runs import guard, history, intervals, pairing, results
 from advbench.score_variants import DEFAULT_VARIANT, split_variant, without_variants
 
@@ -74,9 +76,10 @@ METRIC_TABLES = {
         "the attack's kept adversarial images against the clean sources of exactly those images",
     ),
 }
-ABLATION_ONLY = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d")
-#: The single-autoencoder ablation drawn against the dual detector in ``training_loss.png``, first found.
-SINGLE_AE = ("ablation-single-ae-d", "ablation-single-ae")
+#: The rows of the paper's Table 1 only (``ablation_table``).
+ABLATION_ONLY = detector_registry.ablation_only()
+#: The single-autoencoder ablation drawn against the method in ``training_loss.png``, first found.
+SINGLE_AE = detector_registry.loss_baselines()
 
 
 def _ordered(first: list[str], records: list[dict], key: str) -> list[str]:
@@ -160,88 +163,95 @@ def metric_cells(
     return found
 
 
-def render_tables(
-    out: Path,
-    records: list[dict],
-    detectors: list[str],
-    attacks: list[str],
-    where: str,
-    seeds: list[int],
-    stats,
-    ci: bool = False,
-    beside_paper: bool = True,
-) -> tuple[list[Path], dict[str, dict]]:
+def render_tables(view: FolderView, beside_paper: bool = True) -> tuple[list[Path], dict[str, dict]]:
     """``auc_table``, ``paired_table``, ``matched_table`` and, with ``beside_paper`` (``paper_setting``),
     ``paper_comparison`` and (when an ablation variant ran) ``ablation_table``, .md and .tex; also
     returns the metric tables' cells (``metric_cells``).
 
-    ``attacks`` are the run's columns (``clean-test`` among them under ``heldout-train``; it has an
-    unpaired AUC only). Each caption ends with ``where`` (``_where``); ``stats``
-    (``significance.FolderStats``) gives the intervals (shown with ``ci``) and the bold marks.
+    ``view.columns`` are the run's attacks (``clean-test`` among them under ``heldout-train``; it
+    has an unpaired AUC only). Each caption ends with ``view.where`` (``_where``); ``view.stats``
+    gives the intervals (shown with ``view.ci``) and the bold marks.
     """
+    written, found = _metric_tables(view)
+    if beside_paper:
+        written += _paper_comparison(view)
+        if any(r["detector"] in ABLATION_ONLY for r in view.records):
+            written += _ablation_table(view)
+    return written, found
+
+
+def _metric_tables(view: FolderView) -> tuple[list[Path], dict[str, dict]]:
+    """The tables of the three AUCs (``METRIC_TABLES``) and their annotated cells."""
+    attacks, stats, ci = view.columns, view.stats, view.ci
     adversarial = [attack for attack in attacks if attack != CLEAN_TEST]
     written = []
-    found = metric_cells(records, detectors, attacks, seeds, stats)
+    found = metric_cells(view.records, view.detectors, attacks, view.seeds, stats)
     for metric, (stem, title, compared) in METRIC_TABLES.items():
         columns = attacks if metric == "auc" else adversarial
         label = tables.METRICS[metric]
         caption = (
             f"{label[0].upper()}{label[1:]} in percent of each detector (rows) against each attack (columns): "
-            f"{compared}; {significance.summary(ci)}. {where}"
+            f"{compared}; {significance.summary(ci)}. {view.where}"
         )
         written += _write_table(
-            out,
+            view.out,
             stem,
             title,
             caption,
-            tuple(tables.auc_frame(found[metric], detectors, columns, latex, ci) for latex in (False, True)),
+            tuple(tables.auc_frame(found[metric], view.detectors, columns, latex, ci) for latex in (False, True)),
             f"tab:advbench-{stem.replace('_', '-')}",
             significance.footnote(
                 stats.bootstrap, ci, True, tuple(map(tables.attack_label, stats.untested(metric, columns)))
             ),
         )
-    if not beside_paper:
-        return written, found
-    all_cells = tables.collect(records, list(paper.TABLE4), adversarial, seeds)
-    significance.annotate_table(all_cells, list(paper.TABLE4), adversarial, stats.of("auc"), test=False)
+    return written, found
+
+
+def _paper_comparison(view: FolderView) -> list[Path]:
+    """Our AUC beside the paper's Table 4."""
+    adversarial = [attack for attack in view.columns if attack != CLEAN_TEST]
+    all_cells = tables.collect(view.records, list(paper.TABLE4), adversarial, view.seeds)
+    significance.annotate_table(all_cells, list(paper.TABLE4), adversarial, view.stats.of("auc"), test=False)
     comparison_caption = (
-        f"Our AUC in percent ({significance.summary(ci)}) beside Table 4 of {paper.CITATION} "
-        f"(10 seeds, GTSRB stop signs). {where}"
+        f"Our AUC in percent ({significance.summary(view.ci)}) beside Table 4 of {paper.CITATION} "
+        f"(10 seeds, GTSRB stop signs). {view.where}"
     )
-    written += _write_table(
-        out,
+    return _write_table(
+        view.out,
         "paper_comparison",
         "Our AUC (%) beside the paper's Table 4",
         comparison_caption,
-        tuple(tables.comparison_frame(all_cells, adversarial, latex, ci) for latex in (False, True)),
+        tuple(tables.comparison_frame(all_cells, adversarial, latex, view.ci) for latex in (False, True)),
         "tab:advbench-paper",
+        significance.footnote(view.stats.bootstrap, view.ci),
+    )
+
+
+def _ablation_table(view: FolderView) -> list[Path]:
+    """The ablation in the layout of the paper's Table 1: the mean over the attacks, then each attack."""
+    records, stats, ci = view.records, view.stats, view.ci
+    adversarial = [attack for attack in view.columns if attack != CLEAN_TEST]
+    rows = list(paper.TABLE1)
+    ablation_cells = tables.collect(records, rows, adversarial, view.seeds)
+    significance.annotate_table(ablation_cells, rows, adversarial, stats.of("auc"), test=False)
+    means = {d: tables.mean_over_attacks(records, d, adversarial, len(view.seeds)) for d in rows}
+    parts = [(attack, None) for attack in adversarial]
+    significance.annotate({"mean": {d: (means[d], stats.replicates(d, parts, "auc")) for d in rows}}, test=False)
+    ablation_caption = (
+        f"Ablation in the layout of Table 1 of {paper.CITATION}: AUC as a fraction. The paper gives one number "
+        "per variant on STOP SIGN without saying which attack or attacks it covers; we compare it with our mean "
+        f"AUC over the attacks ({', '.join(map(tables.attack_label, adversarial))}), averaged per seed, "
+        f"then {significance.summary(ci)}; per-attack columns follow. {view.where}"
+    )
+    return _write_table(
+        view.out,
+        "ablation_table",
+        "Ablation (Table 1 layout)",
+        ablation_caption,
+        tuple(tables.ablation_frame(records, ablation_cells, adversarial, latex, ci, means) for latex in (False, True)),
+        "tab:advbench-ablation",
         significance.footnote(stats.bootstrap, ci),
     )
-    if any(r["detector"] in ABLATION_ONLY for r in records):
-        rows = list(paper.TABLE1)
-        ablation_cells = tables.collect(records, rows, adversarial, seeds)
-        significance.annotate_table(ablation_cells, rows, adversarial, stats.of("auc"), test=False)
-        means = {d: tables.mean_over_attacks(records, d, adversarial, len(seeds)) for d in rows}
-        parts = [(attack, None) for attack in adversarial]
-        significance.annotate({"mean": {d: (means[d], stats.replicates(d, parts, "auc")) for d in rows}}, test=False)
-        ablation_caption = (
-            f"Ablation in the layout of Table 1 of {paper.CITATION}: AUC as a fraction. The paper gives one number "
-            "per variant on STOP SIGN without saying which attack or attacks it covers; we compare it with our mean "
-            f"AUC over the attacks ({', '.join(map(tables.attack_label, adversarial))}), averaged per seed, "
-            f"then {significance.summary(ci)}; per-attack columns follow. {where}"
-        )
-        written += _write_table(
-            out,
-            "ablation_table",
-            "Ablation (Table 1 layout)",
-            ablation_caption,
-            tuple(
-                tables.ablation_frame(records, ablation_cells, adversarial, latex, ci, means) for latex in (False, True)
-            ),
-            "tab:advbench-ablation",
-            significance.footnote(stats.bootstrap, ci),
-        )
-    return written, found
 
 
 def _check_scores(out: Path, records: list[dict]) -> list[tuple]:
@@ -322,16 +332,15 @@ def render_figures(out: Path, stored: dict, detectors: list[str], attacks: list[
     for detector, by_seed in scores.items():
         seed = min(by_seed)
         written.append(figures.score_distributions(folder, detector, seed, by_seed[seed], attacks))
-    if "dual-adversarial" in scores:
-        seed = min(scores["dual-adversarial"])
+    method = detector_registry.method()
+    if method in scores:
+        seed = min(scores[method])
         if bench is not None:
-            written.append(
-                figures.most_anomalous(folder, "dual-adversarial", seed, scores["dual-adversarial"][seed], bench)
-            )
+            written.append(figures.most_anomalous(folder, method, seed, scores[method][seed], bench))
         single = next((name for name in SINGLE_AE if seed in scores.get(name, {})), None)
         if single is not None:
             curves = {
-                "dual-adversarial (dual autoencoder)": scores["dual-adversarial"][seed]["history"],
+                f"{method} (dual autoencoder)": scores[method][seed]["history"],
                 f"{single} (single autoencoder)": scores[single][seed]["history"],
             }
             written.append(figures.training_losses(folder, curves, seed))
@@ -385,9 +394,10 @@ def render(
         )
         stats = significance.FolderStats(scores, records, seeds, bootstrap, by_class=True)
         stats.check()
-        written, cells = oneclass.render(out, records, detectors, classes, seeds, sha, stats, ci)
         where = oneclass.where_sentence(records, seeds, sha)
-        chosen, more = detection.render(out, records, scores, detectors, classes, seeds, stats, where, metrics, ci)
+        view = FolderView(out, records, detectors, classes, seeds, stats, where, ci)
+        written, cells = oneclass.render(view)
+        chosen, more = detection.render(view, scores, metrics)
         return written + chosen + [entries.write(out, records, runs, cells | more, seeds, stats)]
     given = data is not None
     bench = _benchmark(data if given else last.get("config", {}).get("data"), sha, given)
@@ -395,15 +405,13 @@ def render(
     paired = source_indices(bench, pairing.read(out, sha), attack_sets, scores)
     stats = significance.FolderStats(scores, records, seeds, bootstrap, paired)
     stats.check()
-    where = _where(records, seeds, sha, last.get("data"))
-    written, cells = render_tables(
-        out, records, detectors, attacks, where, seeds, stats, ci, paper_setting(last.get("data"), records)
-    )
-    chosen, more = detection.render(out, records, scores, detectors, attacks, seeds, stats, where, metrics, ci)
+    view = FolderView(out, records, detectors, attacks, seeds, stats, _where(records, seeds, sha, last.get("data")), ci)
+    written, cells = render_tables(view, paper_setting(last.get("data"), records))
+    chosen, more = detection.render(view, scores, metrics)
     written += chosen
     sweeps = budget.sweeps(attack_sets, attacks)
-    written += budget.render(out, detectors, attack_sets, sweeps, where, cells, stats, ci)
-    written += adaptive.render(out, records, detectors, seeds, attack_sets, attacks, where, stats if ci else None)
+    written += budget.render(view, attack_sets, sweeps, cells)
+    written += adaptive.render(view, attack_sets)
     stored = {row: {seed: found for (seed, _), found in by_seed.items()} for row, by_seed in scores.items()}
     written += render_figures(out, stored, without_variants(detectors), _drawn(attacks, sweeps), bench)
     return written + [entries.write(out, records, runs, cells | more, seeds, stats)]

@@ -2,7 +2,7 @@
 
 For each detector, seed and budget (a cell), on the normal test images of a benchmark file:
 
-1. the detector is fitted as ``advbench run`` fits that seed's pair (``adaptive.fitted_detector``:
+1. the detector is fitted as ``advbench run`` fits that seed's pair (``adaptive.DetectorCache.fitted``:
    the resolved parameters, one thread, the victim and reference sample of the run), and scores
    the clean test images (the negatives, and the threshold at each false-positive rate);
 2. plain PGD (the ``pgd`` entry, 40 steps, cross-entropy only) and every member of the ensemble
@@ -203,29 +203,18 @@ class Evaluation:
 
     def _plain(self, score, eps: float, detector, seed: int) -> strongest.Candidates:
         """Plain PGD (the ``pgd`` entry at this budget, 40 steps, cross-entropy only)."""
-        from advbench.attacks.adaptive import run_adaptive
+        from advbench.attacks.adaptive import Schedule, run_adaptive
         from advbench.attacks.runners import resolve_params
 
         start = time.perf_counter()
         params = resolve_params("pgd", {"eps": eps, "norm": self.config.norm, "steps": 40})
-        adversarial, _ = run_adaptive(self.model, score, self.images, self.labels, params, lambdas=(0.0,), seed=seed)
+        adversarial, _ = run_adaptive(self.model, score, self.images, self.labels, params, Schedule((0.0,), seed=seed))
         return strongest.scored(self.model, detector, adversarial, self.labels, start)
 
     def _members(self, detector, score, eps, members, steps, restarts, seed) -> dict:
-        return strongest.run_members(
-            self.model,
-            detector,
-            self.images,
-            self.labels,
-            eps=eps,
-            norm=self.config.norm,
-            members=members,
-            steps=steps,
-            restarts=restarts,
-            seed=seed,
-            score=score,
-            reference=self.reference,
-            log=self.log,
+        ensemble = strongest.Ensemble(eps, self.config.norm, members, steps, restarts, seed)
+        return ensemble.run(
+            self.model, detector, self.images, self.labels, score=score, reference=self.reference, log=self.log
         )
 
     def _checks(self, cell: Cell, detector, score, clean, worst, members) -> None:

@@ -13,7 +13,7 @@ The folder (``--out``, new, empty or an earlier evaluation's, marked ``.advbench
 - ``verdicts.md``: the tables (``reports.adaptive_verdicts``).
 
 The fitted detectors are cached beside the benchmark file, as ``generate-attacks --adaptive``
-caches them (``adaptive.fitted_detector``), so that both attack the same fitted detector.
+caches them (``adaptive.DetectorCache.fitted``), so that both attack the same fitted detector.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _inputs(config: AdaptiveConfig, victim_flag):
 
 def evaluate(config: AdaptiveConfig, out: Path, command: str, victim_flag=None, log: Callable = print) -> list[dict]:
     """Run every cell of ``config`` into the folder ``out``; returns the cells' records."""
-    from advbench.attacks.adaptive import fitted_detector
+    from advbench.attacks.adaptive import DetectorCache
     from advbench.runs import victim_inputs
     from advbench.torch_utils import seed_everything
 
@@ -74,14 +74,14 @@ def evaluate(config: AdaptiveConfig, out: Path, command: str, victim_flag=None, 
     source, inputs, images, labels = _inputs(config, victim_flag)
     victim = victim_inputs.given(inputs, ("victim",))["victim"].on(config.device)
     model = victim.model.eval()
-    cache = Path(config.data).parent
+    cache = DetectorCache(Path(config.data).parent, source.benchmark, torch.device(config.device), log)
 
     def fitted(name: str, seed: int):
         from advbench import detectors
 
         uses = victim_inputs.given(inputs, detectors.needs(detectors.create(name)))
         train = source.bench.normal_train
-        return fitted_detector(name, source.benchmark, seed, train, cache, torch.device(config.device), log, uses)
+        return cache.fitted(name, seed, train, uses)
 
     done = _finished(out, config)
     out.mkdir(exist_ok=True)

@@ -14,10 +14,10 @@ advbench run --data datasets/fashion-all/fashion-mnist_all_adv.h5 --detectors al
     --out reports/fashion-mnist-adversarial
 advbench report reports/fashion-mnist-adversarial --ci
 # 3. Detection rates at fixed false-positive rates (published detectors' metric) and the background pixels.
-python reports/detection_rates.py reports/fashion-mnist-adversarial --fpr 0.05 0.002
-python reports/background_pixels.py datasets/fashion-all/fashion-mnist_all_adv.h5 > reports/fashion-mnist-adversarial/background_pixels.md
+python analysis/detection_rates.py reports/fashion-mnist-adversarial --fpr 0.05 0.002
+python analysis/background_pixels.py datasets/fashion-all/fashion-mnist_all_adv.h5 > reports/fashion-mnist-adversarial/background_pixels.md
 # 4. How often Feature Squeezing's squeezers change the victim's label of a clean image, beside MNIST's file.
-python reports/squeezed_labels.py datasets/mnist-all/mnist_all_adv.h5 datasets/fashion-all/fashion-mnist_all_adv.h5 \
+python analysis/squeezed_labels.py datasets/mnist-all/mnist_all_adv.h5 datasets/fashion-all/fashion-mnist_all_adv.h5 \
     > reports/fashion-mnist-adversarial/squeezed_labels.md
 # 5. The file rebuilt with four of its six attacks (C&W and Boundary left out), and the five detectors
 #    with the MNIST-type defaults beside OC-SVM and Feature Squeezing (their scores check the sets).

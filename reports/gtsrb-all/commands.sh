@@ -13,8 +13,8 @@ advbench run --data datasets/gtsrb-all/gtsrb_all_adv.h5 --detectors all,pyod,vic
     --out reports/gtsrb-all
 advbench report reports/gtsrb-all --ci
 # 3. Detection rates at fixed false-positive rates (published detectors' metric).
-python reports/detection_rates.py reports/gtsrb-all --fpr 0.05 0.002
+python analysis/detection_rates.py reports/gtsrb-all --fpr 0.05 0.002
 # 4. The attack sets beside robust-error figures, and where Boundary moves its images.
-python reports/within_radius.py datasets/gtsrb-all/gtsrb_all_adv.h5 --l2 0.2 0.5 --linf 4/255 8/255 \
+python analysis/within_radius.py datasets/gtsrb-all/gtsrb_all_adv.h5 --l2 0.2 0.5 --linf 4/255 8/255 \
     > reports/gtsrb-all/within_radius.md
-python reports/towards_mean.py datasets/gtsrb-all/gtsrb_all_adv.h5 > reports/gtsrb-all/towards_mean.md
+python analysis/towards_mean.py datasets/gtsrb-all/gtsrb_all_adv.h5 > reports/gtsrb-all/towards_mean.md

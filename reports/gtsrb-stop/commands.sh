@@ -40,8 +40,8 @@ advbench generate-attacks --gtsrb-root ../shared/data/gtsrb --out datasets/gtsrb
 advbench info datasets/gtsrb_stop_adaptive.h5 --json > reports/gtsrb-stop/adaptive/dataset_info.json
 advbench run --data datasets/gtsrb_stop_adaptive.h5 --detectors all --seeds 3 --jobs 2 --out reports/gtsrb-stop/adaptive
 # The FGSM pairing of the folders run before runs wrote pairing.json (README.md, "Pairing"), then the tables again.
-python reports/recover_pairing.py reports/gtsrb-stop reports/gtsrb-stop/heldout-train reports/gtsrb-stop/budget || true
-python reports/recover_pairing.py --from reports/gtsrb-stop reports/gtsrb-stop/pyod reports/gtsrb-stop/reference \
+python analysis/recover_pairing.py reports/gtsrb-stop reports/gtsrb-stop/heldout-train reports/gtsrb-stop/budget || true
+python analysis/recover_pairing.py --from reports/gtsrb-stop reports/gtsrb-stop/pyod reports/gtsrb-stop/reference \
     reports/gtsrb-stop/experiments/dcae-20-epochs reports/gtsrb-stop/experiments/rcae-dense-s
 for folder in reports/gtsrb-stop reports/gtsrb-stop/heldout-train reports/gtsrb-stop/pyod reports/gtsrb-stop/reference \
     reports/gtsrb-stop/budget reports/gtsrb-stop/experiments/dcae-20-epochs reports/gtsrb-stop/experiments/rcae-dense-s \

@@ -15,8 +15,8 @@ advbench run --data datasets/mnist-all/mnist_all_adv.h5 --detectors all,pyod,vic
     --out reports/mnist-adversarial
 advbench report reports/mnist-adversarial --ci
 # 3. Detection rates at fixed false-positive rates (published detectors' metric) and the background pixels.
-python reports/detection_rates.py reports/mnist-adversarial --fpr 0.05 0.002
-python reports/background_pixels.py datasets/mnist-all/mnist_all_adv.h5 > reports/mnist-adversarial/background_pixels.md
+python analysis/detection_rates.py reports/mnist-adversarial --fpr 0.05 0.002
+python analysis/background_pixels.py datasets/mnist-all/mnist_all_adv.h5 > reports/mnist-adversarial/background_pixels.md
 # 4. The file rebuilt with four of its six attacks (C&W and Boundary left out: an hour more), the five
 #    detectors with MNIST's defaults beside OC-SVM and Feature Squeezing (their scores check that the
 #    sets are the published ones), and Feature Squeezing with the paper's two MNIST squeezers.

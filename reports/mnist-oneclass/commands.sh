@@ -23,10 +23,10 @@ $A run --benchmark mnist --root ../shared/data/mnist --protocol 1 --classes all 
 $A run --benchmark fashion-mnist --root ../shared/data/fashion-mnist --protocol 1 --classes all \
     --detectors dual-adversarial,dcae,deep-svdd --seeds 1 --jobs 2 --out reports/fashion-mnist-oneclass/protocol-1
 # Analyses of the stored scores and the control fits cited in the README.
-python reports/mnist-oneclass/breakdown.py reports/mnist-oneclass/protocol-2
-python reports/mnist-oneclass/experiments/ink_controls.py --detector ablation-single-ae --classes 0,7 \
+python analysis/mnist_breakdown.py reports/mnist-oneclass/protocol-2
+python analysis/ink_controls.py --detector ablation-single-ae --classes 0,7 \
     > reports/mnist-oneclass/experiments/ink_controls_single_ae.md
-python reports/mnist-oneclass/experiments/ink_controls.py --detector dual-adversarial --classes 0 \
+python analysis/ink_controls.py --detector dual-adversarial --classes 0 \
     --variants "no augmentation,GCN + min-max inputs" > reports/mnist-oneclass/experiments/ink_controls_dual.md
 python benchmarks/bench_oneclass.py --benchmark mnist --class 0 --seed 0 --detectors all,ablation
-python reports/mnist-oneclass/experiments/iforest_features.py > reports/mnist-oneclass/experiments/iforest_features.md
+python analysis/iforest_features.py > reports/mnist-oneclass/experiments/iforest_features.md

@@ -10,7 +10,7 @@ import torch
 from _attack_data import frozen_victim, synthetic_gtsrb, tiny_config, write_official_layout
 
 from advbench import cli, detectors
-from advbench.attacks.adaptive import run_adaptive, set_name
+from advbench.attacks.adaptive import Schedule, run_adaptive, set_name
 from advbench.attacks.pipeline import generate
 from advbench.attacks.runners import resolve_params, run_attack
 from advbench.attacks.victim import to_float
@@ -59,7 +59,7 @@ def test_lambda_zero_is_plain_pgd(victim, dcae, norm, eps):
     model, x, y = victim
     params = resolve_params("pgd", {**PGD, "norm": norm, "eps": eps, "alpha": eps / 6})
     plain = torch.round(run_attack("pgd", model, x, y, params, seed=3) * 255) / 255
-    adaptive, chosen = run_adaptive(model, dcae, x, y, params, lambdas=(0.0,), seed=3)
+    adaptive, chosen = run_adaptive(model, dcae, x, y, params, Schedule((0.0,), seed=3))
     assert torch.equal(plain, adaptive)
     fooled = (model(plain).argmax(1) != y).numpy()
     assert fooled.any() and np.all(chosen[fooled] == 0) and np.isnan(chosen[~fooled]).all()
@@ -70,8 +70,8 @@ def test_lambda_zero_is_plain_pgd(victim, dcae, norm, eps):
 def test_adaptive_never_scores_higher_than_plain_where_plain_succeeds(victim, dcae):
     model, x, y = victim
     params = resolve_params("pgd", PGD)
-    plain, _ = run_adaptive(model, dcae, x, y, params, lambdas=(0.0,), seed=0)
-    adaptive, chosen = run_adaptive(model, dcae, x, y, params, lambdas=(0.0, 1.0, 100.0), seed=0)
+    plain, _ = run_adaptive(model, dcae, x, y, params, Schedule((0.0,), seed=0))
+    adaptive, chosen = run_adaptive(model, dcae, x, y, params, Schedule((0.0, 1.0, 100.0), seed=0))
     with torch.no_grad():
         ok = model(plain).argmax(1) != y
         assert (model(adaptive).argmax(1) != y)[ok].all()

@@ -15,7 +15,7 @@ import torch
 from _attack_data import detector_aware_candidates, frozen_victim, synthetic_gtsrb, tiny_config
 
 from advbench import detectors
-from advbench.attacks.adaptive import run_adaptive
+from advbench.attacks.adaptive import Schedule, run_adaptive
 from advbench.attacks.pipeline import GenerateConfig, attack_plan, generate
 from advbench.datasets.benchmark_file import read_benchmark
 from advbench.datasets.reference import Reference
@@ -75,9 +75,8 @@ def test_fool_first_evades_where_the_joint_loss_pulls_back_to_the_true_class():
         detector.fit(data.train.images[data.train.labels == 14], **needs)
         found = {}
         for objective, lambdas in (("plain", (0.0,)), ("joint", (0.0, 10.0)), ("fool-first", (0.0, 10.0))):
-            images, chosen = run_adaptive(
-                model, detector, x, y, params, lambdas=lambdas, objective="joint" if objective == "plain" else objective
-            )
+            schedule = Schedule(lambdas, objective="joint" if objective == "plain" else objective)
+            images, chosen = run_adaptive(model, detector, x, y, params, schedule)
             with torch.no_grad():
                 fooled = (model(images).argmax(1) != y).numpy()
                 found[objective] = (chosen, fooled, detector.score_tensor(images).numpy())

@@ -279,6 +279,6 @@ def test_victim_learning_rate_follows_the_cosine_decay(monkeypatch):
     monkeypatch.setattr(torch.optim.AdamW, "step", spy)
     data = synthetic_gtsrb(n_train=5, n_test=1)
     config = replace(TINY_VICTIM, epochs=2, batch_size=10)
-    train_victim(data.train.images, data.train.labels, config)
+    train_victim(data.train, config)
     expected = [config.lr * (1 + math.cos(math.pi * i / len(seen))) / 2 for i in range(len(seen))]
     assert len(seen) == 6 and seen == pytest.approx(expected, rel=1e-9)

@@ -52,7 +52,7 @@ def setup(one_thread):
     offset = np.repeat(np.repeat(rng.choice([-SHIFT, SHIFT], size=(3, 4, 4)), 8, axis=1), 8, axis=2)
     data = synthetic_gtsrb(n_test=20)
     train, test = (with_near_class(split, offset, rng) for split in (data.train, data.test))
-    model, _ = train_victim(train.images, train.labels, TINY_VICTIM)
+    model, _ = train_victim(train, TINY_VICTIM)
     for param in model.parameters():
         param.requires_grad_(False)
     stop = test.images[test.labels == 14]

@@ -16,7 +16,7 @@ from advbench import cli
 from advbench.attacks import pipeline, resume
 from advbench.attacks.victim import Architecture, VictimNet, save_checkpoint, victim_record
 from advbench.cli import options
-from advbench.datasets.benchmark_file import Benchmark, write_benchmark
+from advbench.datasets.benchmark_file import BenchmarkContents, write_benchmark
 from advbench.errors import AdvbenchError, DataError
 
 
@@ -131,7 +131,9 @@ def _victim_file(tmp_path):
     """A benchmark file of MNIST shape carrying an untrained ``TINY_VICTIM``, and that victim as a checkpoint."""
     model = VictimNet.build(TINY_VICTIM, Architecture.of((1, 28, 28), 10))
     images = np.zeros((2, 1, 28, 28), dtype=np.uint8)
-    bench = Benchmark(images, images, {}, {"benchmark": "mnist"}, victim=victim_record(model, TINY_VICTIM, [], 0.5))
+    bench = BenchmarkContents(
+        images, images, {}, {"benchmark": "mnist"}, victim=victim_record(model, TINY_VICTIM, [], 0.5)
+    )
     write_benchmark(tmp_path / "victim.h5", bench)
     save_checkpoint(tmp_path / "victim.pt", model, TINY_VICTIM, [], {})
     return tmp_path / "victim.h5", tmp_path / "victim.pt"

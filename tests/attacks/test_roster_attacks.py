@@ -25,6 +25,7 @@ from advbench.attacks.runners import resolve_params, run_attack
 from advbench.attacks.variants import parse_attacks, resolve_variants
 from advbench.attacks.victim import predict, to_float, train_victim
 from advbench.datasets.benchmark_file import read_benchmark
+from advbench.datasets.splits import ImageSet
 from advbench.errors import AdvbenchError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -53,7 +54,9 @@ def victim():
     data = synthetic_gtsrb()
     index = {label: i for i, label in enumerate(CLASSES)}
     remap = np.vectorize(index.__getitem__)
-    model, _ = train_victim(data.train.images, remap(data.train.labels), TINY_VICTIM, num_classes=len(CLASSES))
+    model, _ = train_victim(
+        ImageSet(data.train.images, remap(data.train.labels)), TINY_VICTIM, num_classes=len(CLASSES)
+    )
     for param in model.parameters():
         param.requires_grad_(False)
     stop = data.test.labels == 14

@@ -11,7 +11,7 @@ from advbench.errors import DataError
 from advbench.fileio import sha256_file
 
 
-def _benchmark(seed: int = 0) -> bf.Benchmark:
+def _benchmark(seed: int = 0) -> bf.BenchmarkContents:
     rng = np.random.default_rng(seed)
     images = lambda n: rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)  # noqa: E731
     attacks = {}
@@ -38,7 +38,7 @@ def _benchmark(seed: int = 0) -> bf.Benchmark:
         "csv_sha256": {"a.csv": "ff"},
         "limit": None,
     }
-    return bf.Benchmark(images(6), images(5), attacks, attrs)
+    return bf.BenchmarkContents(images(6), images(5), attacks, attrs)
 
 
 def test_round_trip_keeps_arrays_attrs_and_order(tmp_path):
@@ -200,7 +200,7 @@ def test_grey_images_labels_rows_and_victim_round_trip(tmp_path):
     grey = lambda n: rng.integers(0, 256, size=(n, 1, 28, 28), dtype=np.uint8)  # noqa: E731
     attack = bf.AttackSet(grey(2), np.array([0, 2]), np.array([1, 1]), np.ones(2), np.ones(2), {"family": "fgsm"})
     victim = {"arrays": {"w.weight": rng.random((2, 3)).astype(np.float32)}, "attrs": {"sha256": "ab", "x": [1]}}
-    bench = bf.Benchmark(
+    bench = bf.BenchmarkContents(
         grey(4),
         grey(3),
         {"fgsm": attack},

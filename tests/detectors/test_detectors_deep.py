@@ -238,7 +238,7 @@ def test_deep_svdd_learning_rates_drop_at_their_own_milestones(data):
 def test_reference_profile_drops_the_rate_at_250_epochs():
     """DCAE's reference schedule, run by the shared training loop on a one-weight model (350 epochs in well under a
     second): the optimizer trains at 1e-4 for 250 epochs, then at 1e-5."""
-    from advbench.detectors.autoencoder_training import adam, train_reconstruction
+    from advbench.detectors.autoencoder_training import Training, adam, train_reconstruction
     from advbench.detectors.dcae import SCHEDULES
 
     reference = SCHEDULES["reference"]
@@ -246,18 +246,8 @@ def test_reference_profile_drops_the_rate_at_250_epochs():
     model = torch.nn.Linear(1, 1)
     optimizer, scheduler = adam(model.parameters(), reference["lr"], 0.0, reference["lr_milestones"])
     inputs, lrs = torch.ones(1, 1), []
-    train_reconstruction(
-        model,
-        inputs,
-        inputs,
-        optimizer,
-        epochs=reference["epochs"],
-        batch_size=1,
-        generator=torch.Generator().manual_seed(0),
-        what="test",
-        scheduler=scheduler,
-        lrs=lrs,
-    )
+    training = Training(optimizer, torch.Generator().manual_seed(0), 1, "test", scheduler, lrs)
+    train_reconstruction(model, inputs, inputs, training, reference["epochs"])
     assert reference["epochs"] == 350 and reference["lr_milestones"] == (250,)
     assert lrs[:250] == pytest.approx([1e-4] * 250, rel=1e-9) and lrs[250:] == pytest.approx([1e-5] * 100, rel=1e-9)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(1e-5, rel=1e-9)

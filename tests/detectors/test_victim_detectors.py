@@ -188,6 +188,30 @@ def test_kd_picks_the_bandwidth_of_the_best_cross_validated_likelihood():
     assert detector.bandwidth_ == grid[int(np.argmax(detector.cv_log_likelihood_))] == 0.05
 
 
+def test_lid_is_the_mean_mle_over_shuffled_reference_minibatches():
+    reference, test = labelled(0), images(9, 1)
+    detector = detectors.create("lid", k=5, batch_size=25, random_state=3)
+    detector.fit(images(5, 2), victim=linear_victim(), reference=reference)
+    f = reference.images.reshape(60, 4) / 255.0
+    q = test.reshape(9, 4) / 255.0
+    order = np.random.default_rng(3).permutation(60)[:50].reshape(2, 25)  # the last 10 images make no batch
+    expected = np.zeros(9)
+    for rows in order:
+        r = np.sort(np.linalg.norm(q[:, None, :] - f[rows][None, :, :], axis=2), axis=1)[:, :5]
+        expected += -1.0 / np.log(r / r[:, -1:]).mean(axis=1) / len(order)
+    np.testing.assert_allclose(detector.decision_function(test), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dimension", [2, 8])
+def test_lid_mle_recovers_the_dimension_of_uniform_data(dimension):
+    from advbench.detectors.lid import lid_mle
+
+    rng = np.random.default_rng(0)
+    points = torch.from_numpy(np.hstack([rng.uniform(-1, 1, (20_000, dimension)), np.zeros((20_000, 10 - dimension))]))
+    nearest = torch.cdist(torch.zeros(1, 10, dtype=torch.float64), points).topk(100, largest=False).values
+    assert float(lid_mle(nearest)) == pytest.approx(dimension, rel=0.25)
+
+
 def test_magnet_parts_and_their_combination():
     reference = Reference(images(64, 0, (3, 4, 4)), np.arange(64) % 3)
     weights = np.random.default_rng(1).normal(0, 1, (3, 48))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from advbench.attacks import ADAPTIVE_FAMILY
 from advbench.attacks.adaptive import set_name
 from advbench.reports import adaptive
+from advbench.reports.view import FolderView
 
 PLAIN = "pgd@eps=16/255"
 SETS = {seed: set_name(PLAIN, "dcae", seed) for seed in (0, 1)}
@@ -35,7 +36,8 @@ def test_adaptive_table_holds_the_change_and_the_success_rates(tmp_path):
         for (detector, seed, attack), auc in AUCS.items()
     ]
     attacks = [PLAIN, *SETS.values()]
-    written = adaptive.render(tmp_path, records, ["dcae", "ocsvm"], [0, 1], ATTACK_SETS, attacks, "Where.")
+    view = FolderView(tmp_path, records, ["dcae", "ocsvm"], attacks, [0, 1], None, "Where.")
+    written = adaptive.render(view, ATTACK_SETS)
     assert [path.name for path in written] == ["adaptive_table.md", "adaptive_table.tex"]
     table = (tmp_path / "adaptive_table.md").read_text()
     # plain 85.0 ± 7.1, adaptive 60.0 ± 0.0, change -30 and -20 points, success 80 % plain, 50 and 70 % adaptive

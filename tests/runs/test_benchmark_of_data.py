@@ -67,10 +67,10 @@ def test_the_detector_aware_attack_fits_the_detector_with_the_benchmarks_default
 
     monkeypatch.setattr(DCAEDetector, "fit", lambda self, images, **given: self)
     images = torch.zeros(4, 1, 28, 28, dtype=torch.uint8).numpy()
-    _, record = adaptive.fitted_detector("dcae", "mnist", 2, images, tmp_path, torch.device("cpu"), lambda _: None)
+    _, record = adaptive.DetectorCache(tmp_path, "mnist", torch.device("cpu")).fitted("dcae", 2, images)
     assert record["detector_params"]["gcn"] is True and record["detector_params"]["random_state"] == 2
     assert record["detector_param_sources"]["gcn"] == "benchmark:mnist"
-    _, record = adaptive.fitted_detector("dcae", "gtsrb", 2, images, tmp_path, torch.device("cpu"), lambda _: None)
+    _, record = adaptive.DetectorCache(tmp_path, "gtsrb", torch.device("cpu")).fitted("dcae", 2, images)
     assert record["detector_params"]["gcn"] is False
 
 

@@ -11,7 +11,7 @@ import pytest
 from run_fixtures import mann_whitney_auc
 
 from advbench.cli import main
-from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
+from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, write_benchmark
 from advbench.datasets.protocols import HELDOUT_TEST, gtsrb_split
 from advbench.runs import metrics
 from advbench.runs.results import read_results, read_scores, scores_path
@@ -48,7 +48,7 @@ def known(tmp_path_factory) -> Path:
         "fgsm@eps=8/255": _attack(BRIGHTER, 5, "fgsm", 8 / 255),
     }
     path = tmp_path_factory.mktemp("known") / "known.h5"
-    write_benchmark(path, Benchmark(train, _grey(LEVELS), attacks, {"normal_class": 14}))
+    write_benchmark(path, BenchmarkContents(train, _grey(LEVELS), attacks, {"normal_class": 14}))
     return path
 
 

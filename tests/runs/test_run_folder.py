@@ -424,12 +424,14 @@ def test_ctrl_c_is_exit_130_and_recorded_in_run_json(data, tmp_path, capsys, mon
 
 
 def test_an_attack_set_without_images_is_one_line_exit_2(data, tmp_path, capsys):
-    from advbench.datasets.benchmark_file import AttackSet, Benchmark, read_benchmark, write_benchmark
+    from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, read_benchmark, write_benchmark
 
     bench = read_benchmark(data)
     empty = AttackSet(np.zeros((0, 3, 32, 32), np.uint8), *(np.zeros(0) for _ in range(4)), {"attempted": 30})
     path = tmp_path / "with-empty.h5"
-    write_benchmark(path, Benchmark(bench.normal_train, bench.normal_test, {**bench.attacks, "cw": empty}, bench.attrs))
+    write_benchmark(
+        path, BenchmarkContents(bench.normal_train, bench.normal_test, {**bench.attacks, "cw": empty}, bench.attrs)
+    )
     out = tmp_path / "out"
     assert main(run_argv(path, out, "--detectors", "iforest", "--seeds", "1")) == 2
     assert one_error_line(capsys) == (

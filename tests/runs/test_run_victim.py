@@ -17,7 +17,7 @@ from _attack_data import synthetic_gtsrb, tiny_config, write_official_layout
 
 from advbench.attacks.pipeline import generate
 from advbench.cli import main
-from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
+from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, write_benchmark
 from advbench.datasets.gtsrb import load_gtsrb
 from advbench.datasets.reference import REFERENCE_SEED, stratified_sample
 from advbench.fileio import sha256_file
@@ -120,7 +120,7 @@ def test_bad_victim_inputs_stop_the_run_before_any_pair(built, tmp_path, capsys)
     with h5py.File(bench, "r") as handle:
         train, test = handle["normal/train"][()], handle["normal/test"][()]
     attack = AttackSet(test[:4], np.arange(4), np.zeros(4), np.ones(4), np.ones(4), {"attempted": 4})
-    write_benchmark(old, Benchmark(train, test, {"fgsm": attack}, {"normal_class": 14}))
+    write_benchmark(old, BenchmarkContents(train, test, {"fgsm": attack}, {"normal_class": 14}))
     _one_line_error(
         ["run", "--data", str(old), "--seeds", "1", "--out", str(out), "--detectors", "msp,ocsvm"],
         capsys,
@@ -155,7 +155,9 @@ def test_a_victim_that_takes_other_images_stops_the_run(built, tmp_path, capsys)
     rng = np.random.default_rng(0)
     small = rng.integers(0, 256, (12, 3, 28, 28)).astype(np.uint8)
     attack = AttackSet(small[:4], np.arange(4), np.zeros(4), np.ones(4), np.ones(4), {"attempted": 4})
-    write_benchmark(data := tmp_path / "small.h5", Benchmark(small, small[:6], {"fgsm": attack}, {"normal_class": 14}))
+    write_benchmark(
+        data := tmp_path / "small.h5", BenchmarkContents(small, small[:6], {"fgsm": attack}, {"normal_class": 14})
+    )
     out = tmp_path / "run"
     argv = ["run", "--data", str(data), "--detectors", "msp", "--victim", str(victim), "--out", str(out)]
     _one_line_error(argv, capsys, f"--victim {victim}: the victim does not take the data's images of shape (3, 28, 28)")

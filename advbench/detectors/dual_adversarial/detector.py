@@ -183,14 +183,8 @@ class DualAdversarialDetector(BaseDetector):
     #: Training schedule per profile (``profiles.resolve``).
     schedules = SCHEDULES
     description = "Dual-adversarial autoencoder with MI latent regularizer (Chen et al.; the paper's method)"
-    descriptions = {
-        "dual-adversarial": description,
-        "ablation-single-ae": "Ablation (Table 1 row 1): single autoencoder, L1 reconstruction only",
-        "ablation-single-ae-d": "Ablation (Table 1 row 2): single autoencoder + image discriminator",
-        "ablation-dual-ae-d": "Ablation (Table 1 row 3): dual autoencoder + discriminator, no MI/KL",
-    }
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- a constructor: hyperparameters
         self,
         use_discriminator: bool = True,
         use_dual: bool = True,

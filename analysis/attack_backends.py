@@ -6,7 +6,7 @@ each, how many images each kept, how many stop signs are kept by both with byte-
 images, the largest pixel difference (in 8-bit levels) among the rest, and the median L2 and
 Linf distance to the clean image in each file (pixels in [0, 1]). Prints a Markdown table.
 
-Usage: python reports/gtsrb-stop/experiments/attack_backends.py OLD.h5 NEW.h5
+Usage: python analysis/attack_backends.py OLD.h5 NEW.h5
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The diagnostic behind the README's IF paragraph: Deep SVDD's MNIST script for IF
 features its published numbers used is unknown. Prints the AUC per seed for each feature choice.
 A diagnostic on test data: the run's IF keeps its default features (no PCA).
 
-Usage: python reports/mnist-oneclass/experiments/iforest_features.py [--root DIR]
+Usage: python analysis/iforest_features.py [--root DIR]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from advbench.runs.metrics import roc_auc
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
     args = parser.parse_args()
     configure_process(1, "cpu")
     data = mnist.load("mnist", args.root)

@@ -7,7 +7,7 @@ value (its amount of ink) over the whole test split. "ink" is that mean pixel va
 score itself (more ink = more anomalous), a detector that looks at nothing else.
 Writes ``breakdown.md`` beside the folder's tables; reads nothing but the folder and the data.
 
-Usage: python reports/mnist-oneclass/breakdown.py FOLDER [--root DIR]
+Usage: python analysis/mnist_breakdown.py FOLDER [--root DIR]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from advbench.runs.results import read_results, read_scores, scores_path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
     args = parser.parse_args()
     records = [r for r in read_results(args.folder) if r["error"] is None and r["seed"] == 0]
     data = mnist.load(records[0]["benchmark"], args.root)
@@ -39,7 +39,7 @@ def main() -> None:
         "",
         "AUC (%) of the normal class's test images against each other class's test images; `rho ink`: Spearman "
         "correlation of the score with the image's mean pixel value over the whole test split; `ink` row: that "
-        "mean pixel value as the score. Written by `breakdown.py` from the stored scores.",
+        "mean pixel value as the score. Written by `analysis/mnist_breakdown.py` from the stored scores.",
         "",
     ]
     for c in classes:

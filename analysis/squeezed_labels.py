@@ -6,7 +6,7 @@ too. For each benchmark file given: the share of its clean test images whose vic
 under each of the detector's default squeezers for the file's kind of image. Prints a Markdown
 table; reads only the benchmark files (victim included).
 
-Usage: python reports/squeezed_labels.py FILE [FILE ...]
+Usage: python analysis/squeezed_labels.py FILE [FILE ...]
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ once, whichever attack fooled it), the share of the file's normal test images (e
 classified correctly by the victim) with an attack image within that radius. Prints a Markdown
 table; reads only the benchmark file.
 
-Usage: python reports/within_radius.py FILE [--l2 R ...] [--linf R ...]
+Usage: python analysis/within_radius.py FILE [--l2 R ...] [--linf R ...]
 """
 
 from __future__ import annotations

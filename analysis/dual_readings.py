@@ -1,4 +1,5 @@
-"""The readings study's tables and its selection, computed from the run folders by the rule in README.md.
+"""The readings study's tables and its selection, computed from the run folders of
+``reports/dual-readings/`` by the rule in its README.md.
 
 For each reading folder under ``gtsrb/``, ``mnist-p2/`` and ``fashion-p1/`` (one folder per
 reading, named after its TOML in ``readings/``), and for the score decomposition's folder under
@@ -16,9 +17,9 @@ reading, named after its TOML in ``readings/``), and for the score decomposition
 - every score variant's AUC per row and reading (the decomposition).
 
 Only complete readings are ranked: a GTSRB reading needs every (row, seed 0-2, attack) line.
-Writes ``results.md`` beside this script; reads nothing but the run folders.
+Writes that folder's ``results.md``; reads nothing but the run folders.
 
-Usage: python reports/dual-readings/summarize.py
+Usage: python analysis/dual_readings.py
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from advbench.fileio import write_text_atomic
 from advbench.runs.results import read_results
 from advbench.score_variants import split_variant
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "reports" / "dual-readings"
 ROWS = ("ablation-single-ae", "ablation-single-ae-d", "ablation-dual-ae-d", "dual-adversarial")
 ROW_LABELS = ("single AE", "single AE + D", "dual AE + D", "full")
 #: The paper's AUCs (%) per row and the table they come from: Table 1's ablation (the order the rows
@@ -209,7 +210,7 @@ def main() -> None:
     lines = [
         "# Readings study: results",
         "",
-        "Written by `summarize.py` from the run folders; unpaired AUC (%) of each row's `paper` score, "
+        "Written by `analysis/dual_readings.py` from the run folders; unpaired AUC (%) of each row's `paper` score, "
         "mean over attacks (GTSRB) or normal classes and seeds. The design and the rule are in README.md.",
         "",
     ]

@@ -1,9 +1,9 @@
-"""``reports/towards_mean.py``: contrast and distance to the mean training image, attacks against sources."""
+"""``analysis/towards_mean.py``: contrast and distance to the mean training image, attacks against sources."""
 
 import numpy as np
-from paths import run_report_script
+from paths import run_analysis_script
 
-from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
+from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, write_benchmark
 
 
 def test_an_attack_that_pulls_images_to_the_mean_is_closer_and_flatter(tmp_path):
@@ -16,8 +16,8 @@ def test_an_attack_that_pulls_images_to_the_mean_is_closer_and_flatter(tmp_path)
         "away": AttackSet(away, np.array([1]), np.ones(1), np.ones(1), np.ones(1), {"attempted": 2}),
     }
     path = tmp_path / "b.h5"
-    write_benchmark(path, Benchmark(train, clean, attacks, {"normal_class": 0, "seed": 0}))
-    result = run_report_script("towards_mean", path)
+    write_benchmark(path, BenchmarkContents(train, clean, attacks, {"normal_class": 0, "seed": 0}))
+    result = run_analysis_script("towards_mean", path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     rows = {

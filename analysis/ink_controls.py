@@ -7,7 +7,7 @@ images; test images clipped to [0, 1], which the detector's input check requires
 against all other digits and against digit 1 alone, and the Spearman correlation of the score
 with the image's mean pixel value. A diagnostic on test data: nothing here sets a default.
 
-Usage: python reports/mnist-oneclass/experiments/ink_controls.py [--detector ablation-single-ae] [--classes 0]
+Usage: python analysis/ink_controls.py [--detector ablation-single-ae] [--classes 0]
        [--variants "as run,no augmentation,GCN + min-max inputs"] [--root DIR]
 """
 
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--detector", default="ablation-single-ae")
     parser.add_argument("--classes", default="0")
     parser.add_argument("--variants", default="as run,no augmentation,GCN + min-max inputs")
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
     args = parser.parse_args()
     configure_process(1, "cpu")
     data = mnist.load("mnist", args.root)

@@ -1,9 +1,9 @@
-"""``reports/within_radius.py``: the share of test images fooled within a radius, per attack and in union."""
+"""``analysis/within_radius.py``: the share of test images fooled within a radius, per attack and in union."""
 
 import numpy as np
-from paths import run_report_script
+from paths import run_analysis_script
 
-from advbench.datasets.benchmark_file import AttackSet, Benchmark, write_benchmark
+from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, write_benchmark
 
 
 def _attack(source_index, l2, linf) -> AttackSet:
@@ -21,8 +21,8 @@ def test_each_image_counts_once_and_a_radius_of_levels_keeps_its_boundary(tmp_pa
         "b": _attack([1, 5, 6], [0.15, 0.19, 0.3], [0.5, 0.5, 0.5]),
     }
     path = tmp_path / "b.h5"
-    write_benchmark(path, Benchmark(clean, clean, attacks, {"normal_class": 0, "seed": 0}))
-    result = run_report_script("within_radius", path, "--l2", "0.2", "--linf", "4/255")
+    write_benchmark(path, BenchmarkContents(clean, clean, attacks, {"normal_class": 0, "seed": 0}))
+    result = run_analysis_script("within_radius", path, "--l2", "0.2", "--linf", "4/255")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     rows = [line for line in out.splitlines() if line.startswith("| L")]
@@ -30,6 +30,6 @@ def test_each_image_counts_once_and_a_radius_of_levels_keeps_its_boundary(tmp_pa
 
 
 def test_a_radius_that_is_not_a_number_is_a_one_line_error(tmp_path):
-    result = run_report_script("within_radius", tmp_path / "x.h5", "--l2", "abc")
+    result = run_analysis_script("within_radius", tmp_path / "x.h5", "--l2", "abc")
     assert result.returncode == 2
     assert "'abc' is not a number or a fraction" in result.stderr

@@ -7,7 +7,7 @@ standard deviation (contrast) of the attack images and of their source images, t
 distance to the mean training image, and the share of attack images closer to that mean than their
 source. Prints a Markdown table; reads only the benchmark file.
 
-Usage: python reports/towards_mean.py FILE
+Usage: python analysis/towards_mean.py FILE
 """
 
 from __future__ import annotations

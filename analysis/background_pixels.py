@@ -6,7 +6,7 @@ background pixels that are not 0. A detector that scores each pixel against its 
 distribution (ECOD, COPOD, HBOS) sees such a pixel as an extreme value. Prints a Markdown table;
 reads only the benchmark file.
 
-Usage: python reports/background_pixels.py FILE [--share 0.99]
+Usage: python analysis/background_pixels.py FILE [--share 0.99]
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ point of the same curve whose area the AUC tables give; nothing is fitted or cho
 only. ``advbench report --metrics tpr@5%,tpr@0.2%`` renders the same means as tables of their own,
 with intervals and bold marks.
 
-Usage: python reports/detection_rates.py FOLDER [--fpr 0.05 ...]
+Usage: python analysis/detection_rates.py FOLDER [--fpr 0.05 ...]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def main() -> None:
         "",
         "True-positive rate (%) at the ROC point whose false-positive rate on the clean test images is the "
         "largest not above the given rate, mean over seeds " + ", ".join(map(str, seeds)) + "; written by "
-        "`reports/detection_rates.py` from the stored scores.",
+        "`analysis/detection_rates.py` from the stored scores.",
     ]
     for fpr in args.fpr:
         lines += ["", f"## FPR <= {100 * fpr:g} %", "", "| detector | " + " | ".join(attacks) + " |"]

@@ -30,9 +30,9 @@ deterministic), again under the same check.
 
 Usage (from the repository root)::
 
-    python reports/recover_pairing.py reports/gtsrb-stop [more folders]
-    python reports/recover_pairing.py --from reports/gtsrb-stop reports/gtsrb-stop/pyod
-    python reports/recover_pairing.py --from-data datasets/fgsm_again.h5 reports/gtsrb-stop/budget
+    python analysis/recover_pairing.py reports/gtsrb-stop [more folders]
+    python analysis/recover_pairing.py --from reports/gtsrb-stop reports/gtsrb-stop/pyod
+    python analysis/recover_pairing.py --from-data datasets/fgsm_again.h5 reports/gtsrb-stop/budget
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from advbench.runs import history, intervals, pairing, results
 #: Rounds of pairing and shift estimation (the first without a shift).
 ROUNDS = 4
 NOTE = (
-    "recovered from the stored scores by reports/recover_pairing.py (least-cost strictly increasing "
+    "recovered from the stored scores by analysis/recover_pairing.py (least-cost strictly increasing "
     "pairing; it gives every stored paired and matched AUC of these sets)"
 )
 
