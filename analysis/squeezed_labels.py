@@ -17,7 +17,7 @@ import torch
 
 from advbench.attacks.victim import load_file_victim, predict, to_float
 from advbench.datasets.benchmark_file import read_benchmark
-from advbench.detectors.feature_squeezing import PAPER_SQUEEZERS, squeezer
+from advbench.detectors.feature_squeezing import DEFAULT_SQUEEZERS, squeezer
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
         model, _, _, _ = load_file_victim(path)
         clean = to_float(bench.normal_test)
         labels = predict(model, clean)
-        for name in PAPER_SQUEEZERS[clean.shape[1]]:
+        for name in DEFAULT_SQUEEZERS[clean.shape[1]]:
             squeezed = torch.from_numpy(squeezer(name)(clean.numpy())).to(clean.dtype)
             changed = (predict(model, squeezed) != labels).float().mean().item()
             print(f"| {path} | {bench.sha256[:12]} | {len(clean)} | {name} | {100 * changed:.1f} |")

@@ -34,10 +34,6 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 QUOTED = re.compile(r"`([0-9a-f]{12,64})(?:\.\.\.)?`")
 #: A quote that names a data file: after a `.h5` path, "benchmark file (" or "file" (whitespace may break lines).
 OWN_FILE = re.compile(r"(?:\.h5`\s+\(|benchmark\s+file\s+\(|\bfile\s+)sha256\s+`([0-9a-f]{12,64})(?:\.\.\.)?`")
-#: Folders whose lines still say "gtsrb" for another benchmark's file; they are to be republished.
-MISLABELLED = {
-    "fashion-mnist-adversarial": "lines say benchmark 'gtsrb' for the Fashion-MNIST file; to be republished",
-}
 
 
 def _published() -> list[Path]:
@@ -115,16 +111,9 @@ def _with_benchmark() -> list:
     params = []
     for folder in _published():
         info = folder / "dataset_info.json"
-        if not info.is_file() or "benchmark" not in json.loads(info.read_text(encoding="utf-8")):
-            continue
-        reason = MISLABELLED.get(_name(folder))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        params.append(pytest.param(folder, id=_name(folder), marks=marks))
+        if info.is_file() and "benchmark" in json.loads(info.read_text(encoding="utf-8")):
+            params.append(pytest.param(folder, id=_name(folder)))
     return params
-
-
-def test_expected_failures_are_published_folders():
-    assert set(MISLABELLED) <= {_name(f) for f in _published()}
 
 
 @pytest.mark.parametrize("folder", _with_benchmark())

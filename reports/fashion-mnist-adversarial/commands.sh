@@ -9,7 +9,9 @@ advbench generate-attacks --benchmark fashion-mnist --root ../shared/data/fashio
     --attacks fgsm,bim,pgd,deepfool,cw,boundary --device cpu --out datasets/fashion-all/fashion-mnist_all_adv.h5
 advbench info datasets/fashion-all/fashion-mnist_all_adv.h5 --json > reports/fashion-mnist-adversarial/dataset_info.json
 # 2. Every detector of the groups all, pyod and victim, seeds 0-2; the victim-aware detectors take
-#    the victim and the reference sample the file carries. Resumes from the pairs already here.
+#    the victim and the reference sample the file carries. One thread per pair, so --jobs does not
+#    change a number. Resumes from the pairs already here; a rebuilt file (another sha256) needs
+#    --force, which clears this folder's run outputs only (the republish of 2026-12-07 was run so).
 advbench run --data datasets/fashion-all/fashion-mnist_all_adv.h5 --detectors all,pyod,victim --seeds 3 --jobs 2 \
     --out reports/fashion-mnist-adversarial
 advbench report reports/fashion-mnist-adversarial --ci
