@@ -230,15 +230,15 @@ def register(sub) -> None:
     )
     add_gtsrb_arguments(parser)
     add_benchmark_arguments(parser, "the data")
-    _output_flags(parser)
-    _attack_flags(parser)
-    _victim_flags(parser)
-    _adaptive_flags(parser)
+    _add_output_flags(parser)
+    _add_attack_flags(parser)
+    _add_victim_flags(parser)
+    _add_adaptive_flags(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
     parser.set_defaults(handler=_handler)
 
 
-def _output_flags(parser: argparse.ArgumentParser) -> None:
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     """``--out`` and ``--force``."""
     parser.add_argument(
         "--out",
@@ -254,7 +254,7 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _attack_flags(parser: argparse.ArgumentParser) -> None:
+def _add_attack_flags(parser: argparse.ArgumentParser) -> None:
     """What is attacked, and how: the attacks, the normal images, the seed, the device, the settings."""
     parser.add_argument(
         "--attacks",
@@ -305,7 +305,7 @@ def _attack_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _victim_flags(parser: argparse.ArgumentParser) -> None:
+def _add_victim_flags(parser: argparse.ArgumentParser) -> None:
     """Where the victim comes from."""
     parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
     parser.add_argument(
@@ -321,7 +321,7 @@ def _victim_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _adaptive_flags(parser: argparse.ArgumentParser) -> None:
+def _add_adaptive_flags(parser: argparse.ArgumentParser) -> None:
     """Detector-aware PGD (``attacks.adaptive``)."""
     parser.add_argument(
         "--adaptive",

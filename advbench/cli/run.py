@@ -61,14 +61,14 @@ def register(sub) -> None:
             "status 1 when a pair failed or a worker process died, 2 for bad input (checked before the first pair)."
         ),
     )
-    _data_flags(run)
-    _detector_flags(run)
-    _execution_flags(run)
-    _folder_flags(run)
+    _add_data_flags(run)
+    _add_detector_flags(run)
+    _add_execution_flags(run)
+    _add_folder_flags(run)
     run.set_defaults(handler=_run)
 
 
-def _data_flags(run: argparse.ArgumentParser) -> None:
+def _add_data_flags(run: argparse.ArgumentParser) -> None:
     """What the detectors are fitted and scored on."""
     run.add_argument(
         "--benchmark",
@@ -109,7 +109,7 @@ def _data_flags(run: argparse.ArgumentParser) -> None:
     )
 
 
-def _detector_flags(run: argparse.ArgumentParser) -> None:
+def _add_detector_flags(run: argparse.ArgumentParser) -> None:
     """Which detectors, with which seeds and settings."""
     run.add_argument(
         "--detectors",
@@ -124,7 +124,7 @@ def _detector_flags(run: argparse.ArgumentParser) -> None:
     )
 
 
-def _execution_flags(run: argparse.ArgumentParser) -> None:
+def _add_execution_flags(run: argparse.ArgumentParser) -> None:
     """Where and how the pairs run."""
     run.add_argument("--jobs", help="pairs run at once in worker processes (default 1)")
     run.add_argument("--threads", help="CPU threads per pair (default 1; fixed so that --jobs does not change results)")
@@ -141,7 +141,7 @@ def _execution_flags(run: argparse.ArgumentParser) -> None:
     )
 
 
-def _folder_flags(run: argparse.ArgumentParser) -> None:
+def _add_folder_flags(run: argparse.ArgumentParser) -> None:
     """The run folder, and what happens to what it holds."""
     run.add_argument("--out", help="run folder (created; holds the results of one data file and configuration)")
     run.add_argument(
