@@ -98,45 +98,43 @@ class DetectorCache:
         (``detectors.params``: its defaults, the benchmark's, ``random_state=seed``, the device), fitted
         on the clean training images (uint8) and, for a victim-aware detector, ``given`` (the victim and
         the reference data it ``needs``), from the cache when it is there; returns it and its record."""
-        return _fitted(self, name, seed, train_images, given or {})
+        from advbench import detectors
+        from advbench.detectors.params import resolve
 
-
-def _fitted(cache: DetectorCache, name: str, seed: int, train_images: np.ndarray, given: dict):
-    from advbench import detectors
-    from advbench.detectors.params import resolve
-
-    folder, device, log = cache.folder, cache.device, cache.log
-    resolved = resolve(name, cache.benchmark, seed=seed, device=str(device))
-    params = resolved.params
-    detector = detectors.create(name, **params)
-    uses = {key: value.sha256 for key, value in given.items()}
-    data_sha = hashlib.sha256(np.ascontiguousarray(train_images).tobytes()).hexdigest()
-    words = [name, params, seed, data_sha] + ([uses] if uses else [])
-    key = hashlib.sha256(json.dumps(words, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    path = folder / f"detector-{name}-{key}.pt"
-    if path.is_file():
-        log(f"adaptive: reusing fitted {name} (seed {seed}) from {path}")
-        detector = torch.load(path, map_location=device, weights_only=False)
-    else:
-        log(f"adaptive: fitting {name} (seed {seed}) on {len(train_images)} clean training images")
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # as `advbench run` fits a pair (--threads 1): the same detector, bit for bit on CPU
-        try:
-            with threadpool_limits(limits=1):
-                detector.fit(train_images, **given)
-        finally:
-            torch.set_num_threads(threads)
-        with atomic_path(path) as tmp:
-            torch.save(detector, tmp)
-    record = {
-        "detector": name,
-        "detector_params": params,
-        "detector_param_sources": resolved.sources,
-        "detector_seed": seed,
-        "detector_file": path.name,
-        "train_sha256": data_sha,
-    } | ({"uses": uses} if uses else {})
-    return detector, record
+        given = given or {}
+        folder, device, log = self.folder, self.device, self.log
+        resolved = resolve(name, self.benchmark, seed=seed, device=str(device))
+        params = resolved.params
+        detector = detectors.create(name, **params)
+        uses = {key: value.sha256 for key, value in given.items()}
+        data_sha = hashlib.sha256(np.ascontiguousarray(train_images).tobytes()).hexdigest()
+        words = [name, params, seed, data_sha] + ([uses] if uses else [])
+        key = hashlib.sha256(json.dumps(words, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        path = folder / f"detector-{name}-{key}.pt"
+        if path.is_file():
+            log(f"adaptive: reusing fitted {name} (seed {seed}) from {path}")
+            detector = torch.load(path, map_location=device, weights_only=False)
+        else:
+            log(f"adaptive: fitting {name} (seed {seed}) on {len(train_images)} clean training images")
+            threads = torch.get_num_threads()
+            # as `advbench run` fits a pair (--threads 1): the same detector, bit for bit on CPU
+            torch.set_num_threads(1)
+            try:
+                with threadpool_limits(limits=1):
+                    detector.fit(train_images, **given)
+            finally:
+                torch.set_num_threads(threads)
+            with atomic_path(path) as tmp:
+                torch.save(detector, tmp)
+        record = {
+            "detector": name,
+            "detector_params": params,
+            "detector_param_sources": resolved.sources,
+            "detector_seed": seed,
+            "detector_file": path.name,
+            "train_sha256": data_sha,
+        } | ({"uses": uses} if uses else {})
+        return detector, record
 
 
 def _attack(params: dict, detector, lam: float, mean: float, std: float, objective: str = ADAPTIVE_OBJECTIVES[0]):

@@ -404,9 +404,11 @@ def _plain_sets(session: _Session, targets: _Targets, planned: dict) -> dict[str
     return attack_sets
 
 
-def _file_attrs(session: _Session, data, planned: dict, limit: int | None, victim: dict) -> dict:
-    """The file's attributes: the settings, versions, the victim (``victim``: its provenance and test
-    accuracy) and the data's provenance."""
+def _file_attrs(
+    session: _Session, data, planned: dict, limit: int | None, test_accuracy: float, victim: dict, eligible: int
+) -> dict:
+    """The file's attributes: the settings, versions, the victim (its test accuracy and ``victim``, its
+    provenance), how many test images it classifies correctly (``eligible``) and the data's provenance."""
     config = session.config
     benchmark = registry.get(config.benchmark)
     return {
@@ -418,9 +420,9 @@ def _file_attrs(session: _Session, data, planned: dict, limit: int | None, victi
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "advbench_version": __version__,
         "versions": versions(),
-        "victim_test_accuracy": victim["test_accuracy"],
-        "victim": victim["info"],
-        "eligible": victim["correct"],
+        "victim_test_accuracy": test_accuracy,
+        "victim": victim,
+        "eligible": eligible,
         "attack_sources": _budget_sources(benchmark, planned),
         **({"train_size": config.train_size} if config.normal_class == allclasses.ALL else {}),
         **data.provenance(),
@@ -465,13 +467,13 @@ def generate(
     if config.adaptive:
         attack_sets.update(_adaptive_sets(session, targets, _victim_inputs(data, model, victim_info), planned))
 
-    victim = {"test_accuracy": test_accuracy, "info": victim_info, "correct": targets.correct}
     split = targets.split
+    attrs = _file_attrs(session, data, planned, limit, test_accuracy, victim_info, targets.correct)
     result = BenchmarkContents(
         split.train,
         split.test,
         attack_sets,
-        _file_attrs(session, data, planned, limit, victim),
+        attrs,
         train_labels=split.train_labels,
         test_labels=split.test_labels,
         train_index=split.train_index,

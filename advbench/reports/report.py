@@ -148,12 +148,17 @@ def paper_setting(data: dict | None, records: list[dict]) -> bool:
     return data.get("benchmark") == gtsrb.name and data["normal_class"] == gtsrb.default_normal_class
 
 
+def _adversarial(attacks: list[str]) -> list[str]:
+    """The attack sets among a run's columns (``clean-test`` is not one)."""
+    return [attack for attack in attacks if attack != CLEAN_TEST]
+
+
 def metric_cells(
     records: list[dict], detectors: list[str], attacks: list[str], seeds: list[int], stats
 ) -> dict[str, dict]:
     """``{metric: {(detector, attack): Cell}}`` of the three AUCs, annotated (intervals, bold) by
     ``stats`` (``significance.FolderStats``); ``clean-test`` has the unpaired AUC only."""
-    adversarial = [attack for attack in attacks if attack != CLEAN_TEST]
+    adversarial = _adversarial(attacks)
     found = {}
     for metric in METRIC_TABLES:
         columns = attacks if metric == "auc" else adversarial
@@ -183,7 +188,7 @@ def render_tables(view: FolderView, beside_paper: bool = True) -> tuple[list[Pat
 def _metric_tables(view: FolderView) -> tuple[list[Path], dict[str, dict]]:
     """The tables of the three AUCs (``METRIC_TABLES``) and their annotated cells."""
     attacks, stats, ci = view.columns, view.stats, view.ci
-    adversarial = [attack for attack in attacks if attack != CLEAN_TEST]
+    adversarial = _adversarial(attacks)
     written = []
     found = metric_cells(view.records, view.detectors, attacks, view.seeds, stats)
     for metric, (stem, title, compared) in METRIC_TABLES.items():
@@ -209,7 +214,7 @@ def _metric_tables(view: FolderView) -> tuple[list[Path], dict[str, dict]]:
 
 def _paper_comparison(view: FolderView) -> list[Path]:
     """Our AUC beside the paper's Table 4."""
-    adversarial = [attack for attack in view.columns if attack != CLEAN_TEST]
+    adversarial = _adversarial(view.columns)
     all_cells = tables.collect(view.records, list(paper.TABLE4), adversarial, view.seeds)
     significance.annotate_table(all_cells, list(paper.TABLE4), adversarial, view.stats.of("auc"), test=False)
     comparison_caption = (
@@ -230,7 +235,7 @@ def _paper_comparison(view: FolderView) -> list[Path]:
 def _ablation_table(view: FolderView) -> list[Path]:
     """The ablation in the layout of the paper's Table 1: the mean over the attacks, then each attack."""
     records, stats, ci = view.records, view.stats, view.ci
-    adversarial = [attack for attack in view.columns if attack != CLEAN_TEST]
+    adversarial = _adversarial(view.columns)
     rows = list(paper.TABLE1)
     ablation_cells = tables.collect(records, rows, adversarial, view.seeds)
     significance.annotate_table(ablation_cells, rows, adversarial, stats.of("auc"), test=False)
