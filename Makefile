@@ -30,7 +30,7 @@ setup: $(BIN)/advbench
 # The package as users get it. A fresh venv gets torch and a current requests first; `python -m build`
 # (a CI tool, installed into the check venv only) makes the sdist and, from it, the wheel, into
 # $(CHECK_VENV)/dist. The wheel must hold every module and the results site's templates and static
-# files, the sdist pyproject.toml and the package. Installing the wheel must keep requests, pull no
+# files and the shipped victims, the sdist pyproject.toml and the package. Installing the wheel must keep requests, pull no
 # torchvision or torchattacks, and pass `pip check`. Then .ci/smoke.py runs the installed advbench
 # from a temporary folder outside the checkout: --version, list, and generate-attacks, run and
 # report on tiny MNIST-format data.
@@ -42,12 +42,12 @@ check-install:
 	$(CHECK_VENV)/bin/python -m build --outdir $(CHECK_VENV)/dist . > $(CHECK_VENV)/build.log 2>&1 || { cat $(CHECK_VENV)/build.log; exit 1; }
 	$(CHECK_VENV)/bin/python -c "import glob, tarfile, zipfile; \
 	(whl,), (sdist,) = glob.glob('$(CHECK_VENV)/dist/*.whl'), glob.glob('$(CHECK_VENV)/dist/*.tar.gz'); \
-	want = {*glob.glob('advbench/**/*.py', recursive=True), *glob.glob('advbench/site/templates/*.html'), *glob.glob('advbench/site/static/*')}; \
+	want = {*glob.glob('advbench/**/*.py', recursive=True), *glob.glob('advbench/site/templates/*.html'), *glob.glob('advbench/site/static/*'), *glob.glob('advbench/victims/*')}; \
 	missing = want - set(zipfile.ZipFile(whl).namelist()); assert not missing, f'{whl} lacks {sorted(missing)}'; \
 	top = sdist.rsplit('/', 1)[-1].removesuffix('.tar.gz'); \
 	missing = {f'{top}/{name}' for name in ('pyproject.toml', *want)} - set(tarfile.open(sdist).getnames()); \
 	assert not missing, f'{sdist} lacks {sorted(missing)}'; \
-	print(f'wheel and sdist hold the package ({len(want)} files, site templates and static files included)')"
+	print(f'wheel and sdist hold the package ({len(want)} files, site templates, static files and shipped victims included)')"
 	$(CHECK_VENV)/bin/python -m pip install --quiet $(CHECK_VENV)/dist/advbench-*.whl
 	$(CHECK_VENV)/bin/python -m pip check
 	$(CHECK_VENV)/bin/python -c "from importlib import metadata, util; v = metadata.version('requests'); \

@@ -1,8 +1,9 @@
 """Smoke test of an installed advbench (`make check-install`): run with the Python of the venv the wheel
 went into. Everything runs from a temporary folder outside the repository, so the installed package is
-imported, not the checkout: `advbench --version` and `list`, then generate-attacks, run and report on
-tiny MNIST-format data (ten classes of 4 x 4 grey patterns upsampled to 28 x 28, plus noise) with a
-tiny victim. Standard library only: the tests' helpers are not installed."""
+imported, not the checkout: `advbench --version` and `list`, the shipped victims (present, sha256 as
+indexed), then generate-attacks, run and report on tiny MNIST-format data (ten classes of 4 x 4 grey
+patterns upsampled to 28 x 28, plus noise) with a tiny victim. Standard library only: the tests'
+helpers are not installed."""
 
 from __future__ import annotations
 
@@ -91,6 +92,19 @@ def main() -> None:
         version = advbench("--version", cwd=tmp).strip()
         assert version == f"advbench {EXPECTED_VERSION}", f"{version!r}, expected advbench {EXPECTED_VERSION}"
         assert "ocsvm" in advbench("list", cwd=tmp)
+        shipped = subprocess.run(
+            [
+                str(PYTHON),
+                "-c",
+                "from advbench.attacks import shipped; print(*(v.checked_path().name for v in "
+                "shipped.index().values()))",
+            ],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert sorted(shipped) == ["fashion-mnist.pt", "gtsrb.pt", "mnist.pt"], shipped
 
         write_mnist(tmp / "mnist")
         (tmp / "victim.toml").write_text(VICTIM_TOML, encoding="utf-8")

@@ -5,6 +5,7 @@ short functions with few arguments."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -167,6 +168,31 @@ def test_module_docstrings_are_short():
         if (lines := _docstring_lines(path)) >= MAX_MODULE_DOCSTRING_LINES
     }
     assert long == {}, f"module docstrings of {MAX_MODULE_DOCSTRING_LINES} lines or more: {long}"
+
+
+#: How a timing records the machine it was measured on: such figures belong in ``docs/``, the reports or
+#: ``benchmarks/``, never in the package's docstrings and comments.
+MACHINE_LOAD = re.compile(
+    r"shared with (?:other|another) jobs?|cores shared|load average|\(load \d|quiet machine|busy machine"
+)
+
+
+def _machine_loads(text: str) -> list[int]:
+    return [number for number, line in enumerate(text.splitlines(), 1) if MACHINE_LOAD.search(line)]
+
+
+def test_the_load_check_finds_a_timing_with_its_machine():
+    assert _machine_loads('x = 1\n"""On 2 CPU cores shared with other jobs, 4.1 s per image."""\n') == [2]
+    assert _machine_loads('"""Seconds per image grow with the steps."""\n') == []
+
+
+def test_no_docstring_or_comment_records_the_load_of_a_machine():
+    found = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := _machine_loads(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}, f"timings with the machine's load (move them to docs/ or a report): {found}"
 
 
 #: Functions stay short and take few arguments: an option that travels far travels in an object.

@@ -8,7 +8,9 @@ that class; the attacks start from the test images the victim classifies correct
 ``limit`` of them) or every class's (``normal_class`` ``all``, ``datasets.allclasses``: seeded,
 class-stratified samples of the training split and of the correctly classified test images, the
 attacks starting from all of the latter). The victim comes from ``--victim`` (a checkpoint), from
-``--victim-from`` (the victim stored in a benchmark file), or is trained (cached beside the output
+``--victim-from`` (the victim stored in a benchmark file), from the package (the shipped victim of
+the benchmark, when this data, the victim settings and the seed are those it was trained with:
+``attacks.shipped``; ``train_victim`` trains one anyway), or is trained (cached beside the output
 by a content key); it is stored in the file it attacks (``victim.victim_record``). Before the
 victim, ``generate`` checks that ``out`` can be written (not a folder, in a folder it can write:
 ``advbench.outputs``), so a bad output fails before any attack rather than after all of them.
@@ -28,7 +30,15 @@ import numpy as np
 import torch
 
 from advbench import __version__
-from advbench.attacks import ADAPTIVE_FAMILY, ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, DEFAULT_LAMBDAS, adaptive, resume
+from advbench.attacks import (
+    ADAPTIVE_FAMILY,
+    ADAPTIVE_OBJECTIVES,
+    DEFAULT_ATTACKS,
+    DEFAULT_LAMBDAS,
+    adaptive,
+    resume,
+    shipped,
+)
 from advbench.attacks.quantize import keep_adversarial
 from advbench.attacks.runners import check_backend, library, run_attack
 from advbench.attacks.variants import parse_attacks, parse_sweep, resolve_variants
@@ -67,6 +77,7 @@ class GenerateConfig:
     victim: VictimConfig = field(default_factory=VictimConfig)
     victim_path: Path | None = None  # --victim: a checkpoint
     victim_from: Path | None = None  # --victim-from: a benchmark file that carries its victim
+    train_victim: bool = False  # --train-victim: train (or take from the cache) even when a shipped victim fits
     seed: int = 0
     limit: int | None = None
     device: str = "auto"
@@ -114,10 +125,31 @@ def _file_victim(path: Path, benchmark: registry.Benchmark, image_shape: tuple, 
     return model, victim_config, history, source
 
 
+def _shipped(config: GenerateConfig, key: str, data_sha256: str, device, log):
+    """The shipped victim of the benchmark when its cache key is ``key`` (the same data content, settings and
+    seed), with its provenance; None (and why, in the log) otherwise or under ``train_victim``."""
+    found = None if config.train_victim else shipped.find(config.benchmark, key)
+    if found is None:
+        if not config.train_victim:
+            log(f"victim: not the shipped one: {shipped.mismatch(config.benchmark, data_sha256)}")
+        return None
+    path = found.checked_path()
+    log(
+        f"victim: the shipped {config.benchmark} victim ({found.file}, test accuracy {found.test_accuracy:.2%}): "
+        "this data, victim settings and seed are those it was trained with (--train-victim trains a new one)"
+    )
+    model, victim_config, history, _ = load_checkpoint(path, device)
+    source = {"checkpoint": f"shipped:{found.file}", "cache_key": key, "checkpoint_sha256": found.sha256}
+    return model, victim_config, history, source | {"trained_here": False}
+
+
 def _cached_or_trained(data, out: Path, config: GenerateConfig, num_classes: int, device, progress: bool, log):
-    """The checkpoint cached beside ``out`` for this data, victim settings and seed, or a victim
-    trained now and cached there."""
+    """The shipped victim when it fits, else the checkpoint cached beside ``out`` for this data, victim
+    settings and seed, else a victim trained now and cached there."""
     key = cache_key(data.content_sha256, config.victim, config.seed)
+    found = _shipped(config, key, data.content_sha256, device, log)
+    if found is not None:
+        return found
     path = victim_cache_path(out, key)
     if path.is_file():
         log(f"victim: reusing cached checkpoint {path}")

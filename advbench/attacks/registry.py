@@ -356,11 +356,10 @@ class JSMA(Attack):
     untargeted mode aims at ``(label + 1) % 10``, which assumes 10 classes. At most
     ``floor(n * gamma / 2)`` pairs change (``backends.jsma_class``; torchattacks rounds up), so no
     image changes more than ``gamma`` of its features; with ``theta`` 1 a changed feature becomes 1.0,
-    which 8-bit rounding keeps. The saliency map is torchattacks' pick computed about 15 times
-    faster; on 4 test stop signs against the default victim (VictimNet width 16, 3x32x32), on 2 CPU
-    cores shared with other jobs, JSMA takes 4.1 s per image and fools 3 (the cost grows with the
-    square of the number of features and with ``gamma``). torchattacks attacks one image at a time,
-    each with its own target, so ``batch_size`` is left out of the name. ``gamma`` is the budget.
+    which 8-bit rounding keeps. The saliency map is torchattacks' pick, computed in fewer operations
+    (its cost grows with the square of the number of features and with ``gamma``). torchattacks
+    attacks one image at a time, each with its own target, so ``batch_size`` is left out of the
+    name. ``gamma`` is the budget.
     """
 
     name = "jsma"
@@ -402,9 +401,7 @@ class Square(Attack):
     the search stops when the batch is fooled, so ``batch_size`` changes the images and is part of
     the name. At a budget of whole 8-bit levels (``k/255``) every pixel stays on the 8-bit grid
     (clean +- eps, or clipped), so rounding changes nothing; at another budget (MNIST's 0.3 is 76.5
-    levels) rounding may take a pixel half a level past it, as for FGSM, BIM and PGD. On 8 test stop
-    signs against the default victim (VictimNet width 16, 3x32x32), on 2 CPU cores shared with
-    other jobs, it fools all 8 at 1.6 s per image (the search stops once the batch is fooled).
+    levels) rounding may take a pixel half a level past it, as for FGSM, BIM and PGD.
     """
 
     name = "square"
@@ -459,10 +456,8 @@ class HopSkipJump(Attack):
     to 10,000, ``gamma`` 1 (binary search threshold), geometric step-size search; ``norm`` l2 or
     linf (foolbox's ``constraint``). Starting points as Boundary's (``init_directions`` 1000,
     ``init_steps`` 50); an image for which none is found comes back unchanged, i.e. counts as a
-    failed attempt. On 8 test stop signs against the default victim (VictimNet width 16, 3x32x32),
-    on 2 CPU cores shared with other jobs, 64 steps take 16.5 s per image for a median L2 of 0.77
-    (linf: 17.4 s, median L-inf 6/255), 32 steps 5.9 s for 1.09: the queries grow with the steps to
-    the power 1.5; foolbox's 64 stay, about 75 minutes for the 270 stop signs.
+    failed attempt. Its queries grow with the steps to the power 1.5; foolbox's 64 steps stay
+    (measured cost in ``docs/protocols.md``).
 
     ``past_rounding`` true: the attack ends just past the boundary of the float victim, and 8-bit
     rounding undid all 8 of those stop signs. Attacking the victim behind the rounding layer (as

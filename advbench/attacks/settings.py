@@ -10,7 +10,8 @@ import tomllib
 from pathlib import Path
 
 from advbench.attacks.registry import ATTACKS
-from advbench.errors import AdvbenchError, DataError
+from advbench.config_file import read_toml
+from advbench.errors import AdvbenchError
 
 SECTIONS = ("victim", *ATTACKS)
 
@@ -38,21 +39,11 @@ def _parse_value(text: str):
 
 
 def load_settings(config_file: str | Path | None, assignments: list[str]) -> dict[str, dict]:
-    """Merge ``--config`` tables and ``--set`` assignments (which win) into ``{section: {key: value}}``."""
+    """Merge the ``--config`` tables (``config_file.read_toml``: DataError naming the file) and the ``--set``
+    assignments (which win) into ``{section: {key: value}}``."""
     settings: dict[str, dict] = {}
     if config_file is not None:
-        path = Path(config_file)
-        try:
-            with open(path, "rb") as handle:
-                loaded = tomllib.load(handle)
-        except FileNotFoundError:
-            raise DataError(f"--config {path}: no such file") from None
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"--config {path}: not a readable TOML file ({exc})") from None
-        for section, table in loaded.items():
-            if section not in SECTIONS or not isinstance(table, dict):
-                raise DataError(f"--config {path}: unknown table [{section}] (known: {', '.join(SECTIONS)})")
-            settings[section] = dict(table)
+        settings = {section: dict(table) for section, table in read_toml(config_file, SECTIONS).items()}
     for item in assignments:
         target, sep, value = item.partition("=")
         section, dot, key = target.strip().partition(".")

@@ -33,17 +33,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from advbench import outputs
-from advbench.attacks import ADAPTIVE_OBJECTIVES, DEFAULT_ATTACKS, DEFAULT_LAMBDAS, DESCRIPTIONS
-from advbench.cli.options import add_benchmark_arguments, add_gtsrb_arguments, device, numbers, positive_int
+from advbench.cli.generate_flags import DEFAULT_OUT_DIR, GENERATE_FLAGS
+from advbench.cli.options import device, numbers
+from advbench.cli.parsing import add_flags
 from advbench.datasets import registry
 from advbench.errors import AdvbenchError
-
-_LAMBDAS = ",".join(f"{value:g}" for value in DEFAULT_LAMBDAS)  # 0,0.1,1,10,100
-
-#: The output folder of ``--out``'s default, ``datasets/<benchmark>_<class>_adv.h5``.
-DEFAULT_OUT_DIR = "datasets"
-#: ``--out``'s default for the default benchmark and class.
-DEFAULT_OUT = f"{DEFAULT_OUT_DIR}/gtsrb_stop_adv.h5"
 
 
 def default_out(benchmark: registry.Benchmark, normal_class: int | str) -> str:
@@ -66,6 +60,8 @@ def _build_config(args: argparse.Namespace):
         raise AdvbenchError("--train-size: only with --normal-class all (one class trains on all its images)")
     if args.victim_from is not None and args.victim is not None:
         raise AdvbenchError("--victim-from: give either --victim (a checkpoint) or --victim-from (a benchmark file)")
+    if args.train_victim and (args.victim_from is not None or args.victim is not None):
+        raise AdvbenchError("--train-victim: not with --victim or --victim-from (they give the victim)")
     settings = load_settings(args.config, args.set or [])
     given = settings.pop("victim", {})
     if args.victim_epochs is not None:
@@ -88,6 +84,7 @@ def _build_config(args: argparse.Namespace):
         victim=victim,
         victim_path=Path(args.victim) if args.victim else None,
         victim_from=Path(args.victim_from) if args.victim_from else None,
+        train_victim=args.train_victim,
         seed=args.seed,
         limit=args.limit,
         device=args.device,
@@ -228,125 +225,5 @@ def register(sub) -> None:
             "images, the victim and provenance to an HDF5 file."
         ),
     )
-    add_gtsrb_arguments(parser)
-    add_benchmark_arguments(parser, "the data")
-    _add_output_flags(parser)
-    _add_attack_flags(parser)
-    _add_victim_flags(parser)
-    _add_adaptive_flags(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or log lines, only the summary")
+    add_flags(parser, GENERATE_FLAGS)
     parser.set_defaults(handler=_handler)
-
-
-def _add_output_flags(parser: argparse.ArgumentParser) -> None:
-    """``--out`` and ``--force``."""
-    parser.add_argument(
-        "--out",
-        metavar="FILE",
-        help=f"output HDF5 file (default: {DEFAULT_OUT_DIR}/<benchmark>_<class>_adv.h5, {DEFAULT_OUT} for the "
-        "GTSRB stop signs); an existing one is replaced only when it is a benchmark file (or with --force); it "
-        "may not be an input, inside or above one, or a data root",
-    )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing --out that is not a benchmark file (it says which file it replaces)",
-    )
-
-
-def _add_attack_flags(parser: argparse.ArgumentParser) -> None:
-    """What is attacked, and how: the attacks, the normal images, the seed, the device, the settings."""
-    parser.add_argument(
-        "--attacks",
-        default=",".join(DEFAULT_ATTACKS),
-        metavar="LIST",
-        help=f"comma-separated attacks, each with optional parameters: fgsm@eps=4/255,bim@eps=32/255,alpha=4/255 "
-        f"(default: {','.join(DEFAULT_ATTACKS)}, each at its defaults; also: "
-        f"{', '.join(name for name in DESCRIPTIONS if name not in DEFAULT_ATTACKS)})",
-    )
-    parser.add_argument(
-        "--sweep",
-        action="append",
-        metavar="ATTACK.PARAM=V1,V2,...",
-        help="add one variant of ATTACK per value, e.g. --sweep fgsm.eps=2/255,4/255,8/255 (repeatable)",
-    )
-    parser.add_argument(
-        "--normal-class",
-        metavar="N|all",
-        help="the normal class: a class id, or all (every class: class-stratified samples of the training "
-        "images and of the correctly classified test images) (default: 14, stop, on GTSRB; all on mnist and "
-        "fashion-mnist)",
-    )
-    parser.add_argument(
-        "--train-size",
-        type=positive_int,
-        metavar="N",
-        help="with --normal-class all: images in the detectors' class-stratified training sample "
-        "(default: 10000; the whole split when it holds fewer)",
-    )
-    parser.add_argument(
-        "--device", default="auto", help="auto (CUDA when present, else CPU), cpu or cuda (default: auto)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed for victim training and the attacks (default: 0)")
-    parser.add_argument(
-        "--limit",
-        type=positive_int,
-        metavar="N",
-        help="one class: attack only the first N correctly classified test images (default: all); all: the "
-        "size of the class-stratified sample of correctly classified test images (default: 1000)",
-    )
-    parser.add_argument("--config", metavar="FILE", help="TOML file with [victim] and per-attack parameter tables")
-    parser.add_argument(
-        "--set",
-        action="append",
-        metavar="SECTION.KEY=VALUE",
-        help="override one parameter, e.g. --set fgsm.eps=0.02 or --set boundary.steps=5000 "
-        "(repeatable; wins over --config)",
-    )
-
-
-def _add_victim_flags(parser: argparse.ArgumentParser) -> None:
-    """Where the victim comes from."""
-    parser.add_argument("--victim", metavar="PATH", help="use this victim checkpoint instead of training one")
-    parser.add_argument(
-        "--victim-from",
-        metavar="FILE",
-        help="use the victim stored in this benchmark file (of the same benchmark) instead of training one",
-    )
-    parser.add_argument(
-        "--victim-epochs",
-        type=positive_int,
-        metavar="N",
-        help="victim training epochs (default: the benchmark's: GTSRB 8, MNIST 4, Fashion-MNIST 8)",
-    )
-
-
-def _add_adaptive_flags(parser: argparse.ArgumentParser) -> None:
-    """Detector-aware PGD (``attacks.adaptive``)."""
-    parser.add_argument(
-        "--adaptive",
-        metavar="DETECTOR[,DETECTOR]",
-        help="also attack each pgd variant against these detectors (detector-aware PGD; differentiable detectors only)",
-    )
-    parser.add_argument(
-        "--adaptive-seeds",
-        default="0",
-        metavar="LIST",
-        help="seeds of the attacked detectors, one set per seed (default: 0)",
-    )
-    parser.add_argument(
-        "--adaptive-lambdas",
-        default=_LAMBDAS,
-        metavar="LIST",
-        help=f"weights of the standardized detector score tried per image (default: {_LAMBDAS})",
-    )
-    parser.add_argument(
-        "--adaptive-restarts", type=positive_int, default=1, metavar="N", help="random starts per weight (default: 1)"
-    )
-    parser.add_argument(
-        "--adaptive-objective",
-        choices=ADAPTIVE_OBJECTIVES,
-        default=ADAPTIVE_OBJECTIVES[0],
-        help="fool-first: the score term counts for an image once the victim misclassifies it; joint: from the "
-        "first step (default: fool-first)",
-    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from advbench.cli.options import add_benchmark_arguments, add_gtsrb_arguments
+from advbench.cli.options import GTSRB_FLAGS, benchmark_flags
+from advbench.cli.parsing import add_flags
 from advbench.datasets import registry
 
 
@@ -60,8 +61,8 @@ def register(sub) -> None:
         "or a benchmark file built by generate-attacks.",
     )
     info.add_argument("file", nargs="?", help="benchmark HDF5 file (omit to summarize --gtsrb-root)")
-    add_gtsrb_arguments(info)
+    add_flags(info, GTSRB_FLAGS)
     info.add_argument("--normal-class", type=int, default=14, help="class treated as normal (default: 14, stop)")
-    add_benchmark_arguments(info, "which data to summarize")
+    add_flags(info, benchmark_flags("which data to summarize"))
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(handler=_handler)

@@ -1,15 +1,16 @@
-"""Command-line options shared by several commands: the GTSRB source (``--gtsrb-root``,
-``--download``, ``--data-dir``), a benchmark's labelled images, ``--device`` and integer and list values."""
+"""Command-line options shared by several commands, declared as ``advbench.flags.Flag``: the GTSRB source
+(``--gtsrb-root``, ``--download``, ``--data-dir``) and a benchmark's labelled images; readers of
+``--device`` and of integer and list values."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from advbench.datasets.registry import DEFAULT_DATA_DIR
 from advbench.errors import AdvbenchError, DataError
+from advbench.flags import Flag
 
 
 def positive_int(text: str) -> int:
@@ -45,43 +46,56 @@ def device(spec: str) -> str:
         raise AdvbenchError(f"--device {spec}: {exc}") from None
 
 
-def add_gtsrb_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--gtsrb-root`` (or env ADVBENCH_GTSRB_ROOT), ``--download`` and ``--data-dir``."""
-    group = parser.add_argument_group("GTSRB source")
-    source = group.add_mutually_exclusive_group()
-    source.add_argument(
+#: ``--gtsrb-root`` (or env ADVBENCH_GTSRB_ROOT), ``--download`` and ``--data-dir``.
+GTSRB_FLAGS = (
+    Flag(
         "--gtsrb-root",
+        "GTSRB copy: the folder holding GTSRB/ or GTSRB/ itself",
+        "GTSRB source",
+        env="ADVBENCH_GTSRB_ROOT",
+        shown_default="$ADVBENCH_GTSRB_ROOT",
         metavar="DIR",
-        default=os.environ.get("ADVBENCH_GTSRB_ROOT"),
-        help="GTSRB copy: the folder holding GTSRB/ or GTSRB/ itself (default: $ADVBENCH_GTSRB_ROOT)",
-    )
-    source.add_argument(
+        exclusive=True,
+    ),
+    Flag(
         "--download",
-        action="store_true",
-        help="download the official archives into DATA_DIR/gtsrb (checksums verified, resumable)",
-    )
-    group.add_argument(
+        "download the official archives into DATA_DIR/gtsrb (checksums verified, resumable)",
+        "GTSRB source",
+        switch=True,
+        exclusive=True,
+    ),
+    Flag(
         "--data-dir",
+        "data folder for downloads and caches",
+        "GTSRB source",
+        default=DEFAULT_DATA_DIR,
+        env="ADVBENCH_DATA_DIR",
+        shown_default=f"$ADVBENCH_DATA_DIR, else {DEFAULT_DATA_DIR}",
         metavar="DIR",
-        default=os.environ.get("ADVBENCH_DATA_DIR", DEFAULT_DATA_DIR),
-        help="data folder for downloads and caches (default: $ADVBENCH_DATA_DIR or ./datasets)",
-    )
+    ),
+)
 
 
-def add_benchmark_arguments(parser: argparse.ArgumentParser, benchmark_help: str) -> None:
-    """Add ``--benchmark`` (checked against the registry when used: a one-line error) and ``--root``."""
+def benchmark_flags(what: str) -> tuple[Flag, Flag]:
+    """``--benchmark`` (checked against the registry when used: a one-line error), saying it picks ``what``,
+    and ``--root``."""
     from advbench.datasets import registry
 
-    parser.add_argument(
-        "--benchmark",
-        default=registry.DEFAULT,
-        help=f"{benchmark_help}: {', '.join(registry.names())} (default: {registry.DEFAULT})",
-    )
-    parser.add_argument(
-        "--root",
-        metavar="DIR",
-        help="folder of the four IDX files of --benchmark mnist|fashion-mnist (default: $ADVBENCH_MNIST_ROOT / "
-        "$ADVBENCH_FASHION_MNIST_ROOT, then DATA_DIR/<benchmark>); for gtsrb, as --gtsrb-root",
+    return (
+        Flag(
+            "--benchmark",
+            f"{what}: {', '.join(registry.names())}",
+            "data",
+            default=registry.DEFAULT,
+            metavar="|".join(registry.names()),
+        ),
+        Flag(
+            "--root",
+            "folder of the four IDX files of --benchmark mnist|fashion-mnist; for gtsrb, as --gtsrb-root",
+            "data",
+            shown_default="$ADVBENCH_MNIST_ROOT / $ADVBENCH_FASHION_MNIST_ROOT, then DATA_DIR/<benchmark>",
+            metavar="DIR",
+        ),
     )
 
 

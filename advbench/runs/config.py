@@ -1,10 +1,8 @@
 """The resolved configuration of ``advbench run``: command line over ``--config`` TOML over defaults.
 
-The TOML file may hold a ``[run]`` table with defaults for the flags (``benchmark``, ``data``,
-``root``, ``classes``, ``out``, ``detectors``, ``seeds``, ``attacks``, ``jobs``, ``threads``,
-``device``, ``profile``, ``protocol``, ``executor``, ``ray_address``, ``victim``, ``gtsrb_root``) and one
-``[detectors.<name>]`` table per detector with
-hyperparameters passed to its constructor::
+The TOML file may hold a ``[run]`` table with a value for any flag of ``RUN_FLAGS`` but the switches
+(``advbench.runs.run_flags``, which declares each flag's default and the types its value may take) and one
+``[detectors.<name>]`` table per detector with hyperparameters passed to its constructor::
 
     [run]
     data = "datasets/gtsrb_stop_adv.h5"
@@ -14,12 +12,8 @@ hyperparameters passed to its constructor::
     [detectors.dual-adversarial]
     epochs = 15
 
-Built-in defaults (``DEFAULTS``): every detector of the ``all`` group, 10 seeds (the paper's
-Table 4 averages over 10), every attack of the data file, one job, one thread per job (see
-``advbench.runs.runner`` for why the thread count is fixed), device ``auto``, training profile
-``default`` (``advbench.detectors.profiles``; passed to every detector that has a ``profile``
-parameter, as the device is to every detector that has a ``device`` parameter), protocol
-``official`` for a benchmark file (``advbench.datasets.protocols``).
+The training profile is passed to every detector that has a ``profile`` parameter, as the device is
+to every detector that has a ``device`` parameter.
 
 What a run reads (``RunConfig.source_kind``): a benchmark file (``--data``) of any benchmark, whose
 benchmark is the file's own ``benchmark`` attribute (``--benchmark``, when given, must agree), or,
@@ -37,27 +31,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from advbench.config_file import read_toml
 from advbench.datasets import protocols, registry
-from advbench.errors import AdvbenchError
+from advbench.errors import AdvbenchError, DataError
+from advbench.flags import toml_types
+from advbench.runs.run_flags import RUN_FLAGS
 
-DEFAULTS = {
-    "detectors": "all",
-    "seeds": 10,
-    "attacks": "all",
-    "jobs": 1,
-    "threads": 1,
-    "device": "auto",
-    "profile": "default",
-    "protocol": None,
-    "classes": None,
-    "executor": "local",
-    "ray_address": None,
-}
-RUN_KEYS = ("benchmark", "data", "root", "out", "victim", "gtsrb_root", *DEFAULTS)
+#: The ``[run]`` keys and the types each value may take (a type, or ``list[T]`` for a list of T).
+RUN_TYPES = toml_types(RUN_FLAGS)
+RUN_KEYS = tuple(RUN_TYPES)
+#: The built-in defaults of the ``[run]`` keys (None: the run works it out, see ``resolve``).
+DEFAULTS = {flag.dest: flag.default for flag in RUN_FLAGS if flag.toml}
 #: Constructor parameters that the run sets itself (from ``--seeds``, ``--device`` and ``--profile``).
 RUN_SET_PARAMS = ("random_state", "device", "profile")
 #: What ``--device`` accepts (``auto``: CUDA when available, else the CPU).
@@ -140,19 +127,6 @@ def _choice(flag: str, value, choices) -> str:
     return value
 
 
-#: What each ``[run]`` key may hold: a type, or a list whose items are of the type (``list[...]``).
-_TEXT, _NUMBER = (str,), (int, str)
-RUN_TYPES = {
-    **dict.fromkeys(("benchmark", "data", "root", "out", "victim", "gtsrb_root", "device", "profile"), _TEXT),
-    **dict.fromkeys(("executor", "ray_address"), _TEXT),
-    **dict.fromkeys(("detectors", "attacks"), (str, list[str])),
-    "classes": (str, int, list[int]),
-    "seeds": (int, str, list[int]),
-    "protocol": _NUMBER,
-    **dict.fromkeys(("jobs", "threads"), _NUMBER),
-}
-
-
 def _matches(value, kind) -> bool:
     if isinstance(kind, type):
         return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
@@ -170,34 +144,16 @@ def _check_run_types(path: str, table: dict) -> None:
         kinds = RUN_TYPES[key]
         if not any(_matches(value, kind) for kind in kinds):
             expected = " or ".join(_kind_name(kind) for kind in kinds)
-            raise AdvbenchError(f"--config {path}: [run] {key} must be {expected}; got {value!r}")
+            raise DataError(f"--config {path}: [run] {key} must be {expected}; got {value!r}")
 
 
 def load_toml(path: str) -> dict:
-    """Read ``--config``; AdvbenchError naming the file for a missing file, text that is not UTF-8, bad
-    TOML, unknown keys or ``[run]`` values of a type their flag cannot take."""
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise AdvbenchError(f"--config {path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise AdvbenchError(
-            f"--config {path}: not UTF-8 text (TOML files are UTF-8): {exc.reason} at byte {exc.start}"
-        ) from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise AdvbenchError(f"--config {path}: not readable TOML: {exc}") from None
-    unknown = set(data) - {"run", "detectors"}
-    if unknown:
-        raise AdvbenchError(
-            f"--config {path}: unknown table(s) {sorted(unknown)}; expected [run] and [detectors.<name>]"
-        )
-    for table in ("run", "detectors"):
-        if not isinstance(data.get(table, {}), dict):
-            raise AdvbenchError(f"--config {path}: {table} must be a table ([{table}])")
+    """Read ``--config`` (``config_file.read_toml``); DataError naming the file for unknown keys or ``[run]``
+    values of a type their flag cannot take."""
+    data = read_toml(path, ("run", "detectors"), shown=("run", "detectors.<name>"))
     bad = set(data.get("run", {})) - set(RUN_KEYS)
     if bad:
-        raise AdvbenchError(f"--config {path}: unknown key(s) {sorted(bad)} in [run]; valid: {', '.join(RUN_KEYS)}")
+        raise DataError(f"--config {path}: unknown key(s) {sorted(bad)} in [run]; valid: {', '.join(RUN_KEYS)}")
     _check_run_types(path, data.get("run", {}))
     return data
 

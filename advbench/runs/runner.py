@@ -193,7 +193,7 @@ def _open(config: RunConfig):
         return source, oneclass.parse_classes(config.classes, source.classes)
     bench = source.bench
     protocols.check_size(config.protocol, len(bench.normal_train), str(config.data))
-    source.attacks = resolve_attacks(config.attacks, list(bench.attacks), config.data)
+    source = source.only(resolve_attacks(config.attacks, list(bench.attacks), config.data))
     empty = [name for name in source.attacks if len(bench.attacks[name]) == 0]
     if empty:
         raise AdvbenchError(f"{config.data}: attack(s) {empty} hold no images; leave them out with --attacks")
@@ -273,7 +273,6 @@ def _attack_info(attack) -> dict:
 def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dict:
     """This run's entry of ``run.json`` as it starts."""
     source = planned.source
-    attack_sets = getattr(source, "attacks", [])
     return {
         "config": config.to_json(),
         "command_line": command_line,
@@ -282,7 +281,7 @@ def _run_entry(config: RunConfig, command_line: list[str], planned: Plan) -> dic
         "data_sha256": source.sha256,
         "attacks": planned.columns,
         "classes": planned.classes,
-        "attack_sets": {name: _attack_info(source.bench.attacks[name]) for name in attack_sets},
+        "attack_sets": {name: _attack_info(source.bench.attacks[name]) for name in source.attacks},
         "device": planned.device,
         "settings": planned.settings,
         "detector_params": planned.params,
@@ -325,7 +324,7 @@ def _run_locked(
             file=sys.stderr,
         )
     pairs = [(name, seed, c) for seed in config.seeds for c in planned.classes for name in config.detectors]
-    if isinstance(planned.source, sources.AttackFile):
+    if planned.source.bench is not None:
         existing = results.upgrade(out, existing, planned.source.bench)
         attacks = planned.source.bench.attacks
         pairing.write(out, planned.source.sha256, {name: attack.source_index for name, attack in attacks.items()})
@@ -381,7 +380,7 @@ def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, 
                 data=source.location,
                 data_sha256=source.sha256,
                 out=str(config.out),
-                attacks=getattr(source, "attacks", None),
+                attacks=source.attacks or None,
                 threads=config.threads,
                 profile=config.profile,
                 protocol=config.protocol,

@@ -1,9 +1,11 @@
-"""What a run reads its images from, one kind per benchmark, behind one interface.
+"""What a run reads its images from, one kind per benchmark, behind one interface (``RunSource``).
 
-A source has a ``benchmark`` name, a ``sha256`` (recorded in every result line and compared by
-the folder guard), its ``classes`` (the normal classes it can run), ``columns(protocol)`` (the
-anomaly sets of every pair), ``split(protocol, normal_class, seed)`` (``datasets.splits.Split``)
-and ``describe()`` (what ``run.json`` records of the data and the table captions name).
+A source has a ``benchmark`` name, a ``location``, a ``sha256`` (recorded in every result line and
+compared by the folder guard), the file's contents ``bench`` (None for labelled images), the attack
+sets it scores (``attacks``; none for labelled images), its ``classes`` (the normal classes it can
+run), ``columns(protocol)`` (the anomaly sets of every pair), ``split(protocol, normal_class,
+seed)`` (``datasets.splits.Split``) and ``describe()`` (what ``run.json`` records of the data and the
+table captions name).
 
 - ``AttackFile``: a benchmark file of ``advbench generate-attacks`` (one normal class, the
   file's, or ``all``; anomaly sets = its attacks, ``--attacks``), protocols ``official`` and
@@ -21,12 +23,33 @@ class (``keyed_by_class``, from the protocol a result line records).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Protocol
 
 from advbench.datasets import allclasses, oneclass, protocols, registry
 from advbench.errors import DataError
 
 _CACHE: dict = {}
+
+
+class RunSource(Protocol):
+    """What the runner, the victim inputs and ``run.json`` read of a source."""
+
+    benchmark: str
+    location: str
+    sha256: str
+    bench: object | None  # datasets.benchmark_file.BenchmarkContents of a benchmark file, else None
+    attacks: list[str]
+
+    @property
+    def classes(self) -> list: ...
+
+    def columns(self, protocol: str) -> list[str]: ...
+
+    def describe(self) -> dict: ...
+
+    def split(self, protocol: str, normal_class: int, seed: int): ...
 
 
 class AttackFile:
@@ -40,6 +63,12 @@ class AttackFile:
         self.benchmark = registry.get(self.bench.benchmark, f"{self.location}: benchmark").name
         self.sha256 = self.bench.sha256
         self.attacks = list(self.bench.attacks) if attacks is None else list(attacks)
+
+    def only(self, attacks: list[str]) -> AttackFile:
+        """This file with ``attacks`` (the run's ``--attacks``, resolved) as its anomaly sets."""
+        chosen = copy.copy(self)
+        chosen.attacks = list(attacks)
+        return chosen
 
     @property
     def classes(self) -> list[int | str]:
@@ -73,6 +102,8 @@ class LabelledImages:
         self.location = str(root)
         self.data = registry.get(benchmark).load(Path(root), Path(registry.DEFAULT_DATA_DIR), False)
         self.sha256 = self.data.sha256
+        self.bench = None
+        self.attacks: list[str] = []
 
     @property
     def classes(self) -> list[int]:
@@ -95,7 +126,7 @@ def keyed_by_class(protocol: str) -> bool:
     return protocol in oneclass.PROTOCOLS
 
 
-def open_source(kind: str, benchmark: str, location, attacks: list[str] | None = None):
+def open_source(kind: str, benchmark: str, location, attacks: list[str] | None = None) -> RunSource:
     """The source that reads ``location``: a benchmark file (``kind`` ``registry.ATTACK_FILE``; its
     benchmark is its own) or the labelled images of ``benchmark``."""
     if kind == registry.ATTACK_FILE:
@@ -103,7 +134,7 @@ def open_source(kind: str, benchmark: str, location, attacks: list[str] | None =
     return LabelledImages(benchmark, Path(location))
 
 
-def cached(kind: str, benchmark: str, location: str, sha256: str, attacks: list[str] | None = None):
+def cached(kind: str, benchmark: str, location: str, sha256: str, attacks: list[str] | None = None) -> RunSource:
     """``open_source``, kept between calls in one process; AdvbenchError when the data changed since the run began."""
     key = (kind, benchmark, location, sha256, tuple(attacks or ()))
     if _CACHE.get("key") != key:

@@ -90,7 +90,7 @@ def victim_for_run(victim_flag, source) -> VictimSource | None:
     """The victim of a run: the checkpoint of ``--victim``, else the victim stored in the benchmark file
     (None when there is neither)."""
     if victim_flag is None:
-        stored = getattr(source, "bench", None) and source.bench.victim
+        stored = source.bench and source.bench.victim
         if not stored:
             return None
         return VictimSource(source.location, stored["attrs"]["sha256"], "--data")
@@ -160,7 +160,7 @@ def resolve(victim_flag, gtsrb_root, source, image_shape: tuple, wanted: dict[st
             "victim-<key>.pt beside its file)"
         )
     victim, meta = _load_victim(found)
-    recorded = getattr(source, "bench", None) and source.bench.attrs.get("victim", {}).get("checkpoint_sha256")
+    recorded = source.bench and source.bench.attrs.get("victim", {}).get("checkpoint_sha256")
     if not found.in_file and recorded and recorded != found.sha256:
         raise AdvbenchError(
             f"--victim {found.path}: not the victim the attacks of {source.location} were made against (sha256 "
@@ -172,7 +172,7 @@ def resolve(victim_flag, gtsrb_root, source, image_shape: tuple, wanted: dict[st
         raise AdvbenchError(f"--victim {found.path}: {exc}") from None
     reference, drawn = None, None
     readers = [name for name, needed in users.items() if "reference" in needed]
-    bench = getattr(source, "bench", None)
+    bench = source.bench
     if readers and bench is not None and (drawn := _carried(bench, source.location)) is not None:
         reference = ReferenceSource(
             bench.benchmark, source.location, len(drawn), drawn.seed, drawn.sha256, drawn.source, in_file=True
@@ -194,7 +194,7 @@ def resolve(victim_flag, gtsrb_root, source, image_shape: tuple, wanted: dict[st
 
 def _check_same_data(found: VictimSource, meta: dict, source, data, root: Path) -> None:
     """AdvbenchError when the labelled images at ``root`` are not those the victim or the file was built from."""
-    built_from = getattr(source, "bench", None) and source.bench.attrs.get("gtsrb_content_sha256")
+    built_from = source.bench and source.bench.attrs.get("gtsrb_content_sha256")
     if built_from and built_from != data.content_sha256:
         raise AdvbenchError(
             f"--gtsrb-root {root}: not the copy {source.location} was built from (content sha256 "

@@ -16,7 +16,8 @@ from advbench import cli
 from advbench.attacks import pipeline, resume
 from advbench.attacks.pipeline import attack_plan
 from advbench.attacks.victim import load_file_victim, predict, to_float
-from advbench.cli.generate import DEFAULT_OUT, _build_config, default_out
+from advbench.cli.generate import _build_config, default_out
+from advbench.cli.generate_flags import DEFAULT_OUT
 from advbench.datasets import allclasses, mnist, registry
 from advbench.datasets.benchmark_file import read_benchmark
 from advbench.datasets.reference import Reference
