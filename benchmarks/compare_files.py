@@ -4,8 +4,9 @@ A rebuilt file never has the sha256 of the old one (its attributes record creati
 seconds), so this script compares what matters: every array both files hold (the normal images,
 each attack set's images, sources, labels and distances, the victim's weights), byte for byte,
 dtype and shape included, and names the arrays only one of them holds (a newer schema adds the
-victim and the normal images' labels). Prints one line per array; exit status 1 when an array
-differs. Used to check that GTSRB's default file is unchanged by a change of the code
+victim and the normal images' labels). Prints each file's benchmark version (``datasets.versions``:
+the same settings give the same version on every machine) and one line per array; exit status 1
+when an array differs. Used to check that GTSRB's default file is unchanged by a change of the code
 (``docs/reproducibility.md``).
 
     python benchmarks/compare_files.py OLD.h5 NEW.h5
@@ -33,6 +34,18 @@ def main() -> int:
     parser.add_argument("old")
     parser.add_argument("new")
     args = parser.parse_args()
+    from advbench.datasets import versions
+    from advbench.datasets.benchmark_file import read_benchmark
+    from advbench.errors import DataError
+
+    for label, path in (("old", args.old), ("new", args.new)):
+        try:
+            contents = read_benchmark(path)
+        except DataError as exc:  # arrays can be compared all the same
+            print(f"{label}: no benchmark version ({exc})")
+            continue
+        digest = versions.settings_sha256(contents)[:12]
+        print(f"{label}: {path}: version {contents.version} (settings sha256 {digest})")
     old, new = arrays(args.old), arrays(args.new)
     differ = 0
     for name in sorted(set(old) | set(new)):

@@ -55,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advbench.datasets import versions
 from advbench.errors import DataError
 from advbench.fileio import atomic_path, sha256_file
 
@@ -102,6 +103,11 @@ class BenchmarkContents:
     def benchmark(self) -> str:
         """The benchmark the file was built from (files before schema 4 are GTSRB's)."""
         return str(self.attrs.get("benchmark", "gtsrb"))
+
+    @property
+    def version(self) -> str:
+        """The benchmark version (``datasets.versions``: ``gtsrb-stop-v1``, or a name made of the settings digest)."""
+        return versions.version(self)
 
 
 _ATTACK_ARRAYS = ("images", "source_index", "predicted_label", "l2", "linf")
@@ -198,7 +204,13 @@ def write_benchmark(path: str | os.PathLike, benchmark: BenchmarkContents) -> st
     path = Path(path)
     with atomic_path(path, suffix=".h5") as tmp:
         with h5py.File(tmp, "w", track_order=True) as handle:
-            _write_attrs(handle, {**benchmark.attrs, "schema_version": SCHEMA_VERSION, "attack_order": list(attacks)})
+            named = {
+                "benchmark_version": versions.version(benchmark),
+                "settings_sha256": versions.settings_sha256(benchmark),
+            }
+            _write_attrs(
+                handle, {**benchmark.attrs, **named, "schema_version": SCHEMA_VERSION, "attack_order": list(attacks)}
+            )
             normal = handle.create_group("normal")
             normal.create_dataset("train", data=train, compression="gzip", compression_opts=4)
             normal.create_dataset("test", data=test, compression="gzip", compression_opts=4)
@@ -365,6 +377,8 @@ def summary(path: str | os.PathLike) -> dict:
         "file": str(path),
         "sha256": bench.sha256,
         "benchmark": bench.benchmark,
+        "benchmark_version": bench.version,
+        "settings_sha256": versions.settings_sha256(bench),
         "image_shape": list(bench.normal_test.shape[1:]),
         "normal_train": int(bench.normal_train.shape[0]),
         "normal_test": int(bench.normal_test.shape[0]),

@@ -134,6 +134,7 @@ _ENTRIES = (
     ),
     DetectorEntry("kd", "advbench.detectors.kd", "KDDetector", style=("teal", "--")),
     DetectorEntry("lid", "advbench.detectors.lid", "LIDDetector", style=("teal", "-.")),
+    DetectorEntry("nic", "advbench.detectors.nic", "NICDetector", style=("darkolivegreen", "--")),
     DetectorEntry("bu", "advbench.detectors.bu", "BUDetector", style=("goldenrod", ":")),
     DetectorEntry("msp", "advbench.detectors.msp", "MSPDetector", style=("goldenrod", "-")),
     DetectorEntry("energy", "advbench.detectors.energy", "EnergyDetector", style=("goldenrod", "--")),

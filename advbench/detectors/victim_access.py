@@ -103,6 +103,19 @@ class Victim:
             handle.remove()
         return found[-1].flatten(1), logits
 
+    def layer_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The output of every ``nn.ReLU`` module of the model in the order they run, then the logits: the
+        victim's layers as invariant-checking detectors read them (NIC)."""
+        found: list[torch.Tensor] = []
+        relus = [m for m in self.model.modules() if isinstance(m, nn.ReLU)]
+        handles = [m.register_forward_hook(lambda module, args, out: found.append(out.clone())) for m in relus]
+        try:
+            logits = self.model(x)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return [*found, logits]
+
     @contextmanager
     def _dropout_sampling(self) -> Iterator[None]:
         """Within: the model's dropout layers sample (training mode), everything else in eval mode."""

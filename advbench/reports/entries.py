@@ -53,6 +53,14 @@ def _column_label(column) -> str:
     return f"class {column}" if isinstance(column, int) else attack_label(column) if column != "mean" else "mean"
 
 
+def _version(last_run: dict, records: list[dict]) -> dict:
+    """``{"benchmark_version": ...}`` from the last run's data or the lines, where they record it (else empty)."""
+    found = (last_run.get("data") or {}).get("version") or next(
+        (r["benchmark_version"] for r in records if r.get("benchmark_version")), None
+    )
+    return {"benchmark_version": found} if found else {}
+
+
 def write(out: Path, records: list[dict], runs: list[dict], cells: dict[str, dict], seeds: list[int], stats) -> Path:
     """Write ``out/entries.json`` from the annotated cells ``{metric: {(row, column): Cell}}`` and the
     folder's ``significance.FolderStats`` (its bootstrap, and which metrics it could resample)."""
@@ -72,6 +80,7 @@ def write(out: Path, records: list[dict], runs: list[dict], cells: dict[str, dic
         "profile": settings["profile"],
         "seeds": seeds,
         "date": last.get("finished") or max(str(r.get("finished") or "") for r in records),
+        **_version(last, records),
         "bootstrap": {
             "resamples": bootstrap.resamples,
             "seed": bootstrap.seed,

@@ -115,14 +115,16 @@ def _write_table(
 
 def _data_sentence(data: dict | None) -> str:
     """What the benchmark file holds (``run.json``'s ``data``, ``sources.AttackFile.describe``):
-    benchmark, normal class and the victim's test accuracy; empty for runs from before it was recorded."""
+    benchmark, its version (where recorded), normal class and the victim's test accuracy; empty for runs from
+    before it was recorded."""
     if not data or "normal_class" not in data:
         return ""
     normal = data["normal_class"]
     normal = "every class normal" if data["class_name"] is None else f"normal class {normal} ({data['class_name']})"
     accuracy = data.get("victim_test_accuracy")
     victim = "" if accuracy is None else f"; victim test accuracy {100 * accuracy:.1f}%"
-    return f"{data['label']}, {normal}{victim}. "
+    version = f" ({data['version']})" if data.get("version") else ""
+    return f"{data['label']}{version}, {normal}{victim}. "
 
 
 def _where(records: list[dict], seeds: list[int], sha: str, data: dict | None = None) -> str:

@@ -99,6 +99,7 @@ class ResultLine:
     traceback: str | None = None
     finished: str | None = None
     uses: dict | None = None
+    benchmark_version: str | None = None
 
     def to_record(self) -> dict:
         """The JSON object written to ``results.jsonl`` (``traceback`` only on a failed pair, ``uses`` only for
@@ -181,6 +182,7 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
     path = results.scores_path(Path(task.out), task.detector, task.seed, class_key(task.protocol, task.normal_class))
     common = {
         "benchmark": source.benchmark,
+        "benchmark_version": source.version,
         "normal_class": task.normal_class,
         "seed": task.seed,
         "params": task.params,

@@ -1,6 +1,7 @@
 """What a run reads its images from, one kind per benchmark, behind one interface (``RunSource``).
 
-A source has a ``benchmark`` name, a ``location``, a ``sha256`` (recorded in every result line and
+A source has a ``benchmark`` name and ``version`` (``datasets.versions``; for labelled images the
+benchmark and its files' hash), a ``location``, a ``sha256`` (recorded in every result line and
 compared by the folder guard), the file's contents ``bench`` (None for labelled images), the attack
 sets it scores (``attacks``; none for labelled images), its ``classes`` (the normal classes it can
 run), ``columns(protocol)`` (the anomaly sets of every pair), ``split(protocol, normal_class,
@@ -41,6 +42,7 @@ class RunSource(Protocol):
     sha256: str
     bench: object | None  # datasets.benchmark_file.BenchmarkContents of a benchmark file, else None
     attacks: list[str]
+    version: str  # the benchmark version (datasets.versions) that result lines record
 
     @property
     def classes(self) -> list: ...
@@ -63,6 +65,7 @@ class AttackFile:
         self.benchmark = registry.get(self.bench.benchmark, f"{self.location}: benchmark").name
         self.sha256 = self.bench.sha256
         self.attacks = list(self.bench.attacks) if attacks is None else list(attacks)
+        self.version = self.bench.version
 
     def only(self, attacks: list[str]) -> AttackFile:
         """This file with ``attacks`` (the run's ``--attacks``, resolved) as its anomaly sets."""
@@ -88,6 +91,7 @@ class AttackFile:
             "normal_class": normal_class,
             "class_name": None if normal_class == allclasses.ALL else entry.class_names[normal_class],
             "victim_test_accuracy": self.bench.attrs.get("victim_test_accuracy"),
+            "version": self.version,
         }
 
     def split(self, protocol: str, normal_class: int, seed: int):
@@ -104,6 +108,7 @@ class LabelledImages:
         self.sha256 = self.data.sha256
         self.bench = None
         self.attacks: list[str] = []
+        self.version = f"{benchmark}-{self.sha256[:8]}"  # the IDX files' hash: no attack settings to name
 
     @property
     def classes(self) -> list[int]:

@@ -164,9 +164,10 @@ def test_run_reads_an_every_class_file_and_names_it_in_the_captions(built, tmp_p
         "normal_class": "all",
         "class_name": None,
         "victim_test_accuracy": read_benchmark(out).attrs["victim_test_accuracy"],
+        "version": read_benchmark(out).version,
     }
     caption = (folder / "auc_table.md").read_text()
-    assert "MNIST, every class normal; victim test accuracy" in caption
+    assert f"MNIST ({read_benchmark(out).version}), every class normal; victim test accuracy" in caption
     assert not (folder / "paper_comparison.md").exists()  # the paper's Table 4 is of GTSRB stop signs
 
 

@@ -267,3 +267,31 @@ def test_reference_sample_is_stratified_seeded_and_hashed():
     again = stratified_sample(pictures, labels, size=50, seed=0)
     assert one.sha256 == again.sha256 and one.sha256 != stratified_sample(pictures, labels, size=50, seed=1).sha256
     assert len(stratified_sample(pictures, labels, size=500)) == 200  # a small split is taken whole
+
+
+def relu_victim() -> Victim:
+    """Flatten, a seeded 4 -> 8 linear layer, ReLU, 8 -> 3 logits: one hidden layer for NIC to read."""
+    torch.manual_seed(0)
+    return Victim(nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).eval(), "planted")
+
+
+def test_layer_outputs_are_each_relu_then_the_logits():
+    victim, x = relu_victim(), torch.rand(5, 1, 2, 2)
+    hidden, logits = victim.layer_outputs(x)
+    first, _, second = victim.model[1], victim.model[2], victim.model[3]
+    torch.testing.assert_close(hidden, torch.relu(first(x.flatten(1))))
+    torch.testing.assert_close(logits, second(hidden))
+
+
+def test_nic_flags_images_whose_layers_leave_the_clean_invariants():
+    """Fitted on class 0 of the three planted clusters, NIC scores the other clusters' images above class 0's
+    unseen ones: their hidden layer and the layer classifiers' provenance both differ."""
+    from advbench.runs.metrics import roc_auc
+
+    reference = labelled(0)
+    normal = labelled(1).images[:20]  # class 0, unseen
+    detector = detectors.create("nic", components=3, nu=0.1, random_state=0)
+    detector.fit(reference.images[:20], victim=relu_victim(), reference=reference)
+    scores = detector.decision_function(np.concatenate([normal, labelled(1).images[20:]]))
+    assert roc_auc(scores[:20], scores[20:]) > 0.95
+    assert len(detector.value_svms_) == 2 and len(detector.provenance_svms_) == 1
