@@ -12,7 +12,9 @@ before the attacks), each attack (the file's ``seconds``) and writing (what is l
 its wall time, with each detector's fit and score seconds summed over its pairs (worker time: two
 workers share the wall time). With ``--compare FOLDER`` it then compares every line's AUC with the
 published folder's (same detector, seed and attack), and the Table 4 cells (means over seeds,
-rounded to 0.1 as the table shows them).
+rounded to 0.1 as the table shows them). It also prints Boundary's floor: the seconds of the victim's
+forward passes alone that foolbox's Boundary makes (one per step on the batch of attacked images,
+and one more every ``update_stats_every_k`` steps), timed on the built file's images and victim.
 
     python benchmarks/bench_main_job.py --gtsrb-root ../shared/data/gtsrb [--out DIR] \
         [--compare reports/gtsrb-stop] [--seeds 10] [--jobs 2]
@@ -71,6 +73,29 @@ def run_stages(out: Path, wall: float) -> list[tuple[str, float]]:
     return [("run (wall)", wall), *((f"  {name} (worker s)", s) for name, s in per_detector.items())]
 
 
+def boundary_floor(data: Path, repeat: int = 20) -> float:
+    """Seconds of the forward passes Boundary makes on ``data``'s attacked images (its parameters in the file),
+    from the median time of one pass of the whole batch through the file's victim with 8-bit rounding."""
+    import numpy as np
+    import torch
+
+    from advbench.attacks.victim import load_file_victim
+    from advbench.datasets.benchmark_file import read_benchmark
+
+    contents = read_benchmark(data)
+    params = contents.attacks["boundary"].attrs["params"]
+    model = load_file_victim(data, flag="--data")[0]
+    x = torch.from_numpy(contents.normal_test.astype(np.float32) / 255.0)
+    times = []
+    with torch.no_grad():
+        for _ in range(repeat + 1):
+            start = time.perf_counter()
+            model(torch.round(x * 255) / 255)
+            times.append(time.perf_counter() - start)
+    passes = params["steps"] * (1 + 1 / params["update_stats_every_k"])
+    return float(np.median(times[1:])) * passes
+
+
 def _aucs(folder: Path) -> dict[tuple[str, int, str], float]:
     lines = (json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines())
     return {(r["detector"], r["seed"], r["attack"]): r["auc"] for r in lines if r.get("auc") is not None}
@@ -117,6 +142,7 @@ def main() -> int:
     for name, seconds in [*stages, *run_stages(run, run_seconds)]:
         print(f"{name:<40} {seconds:>9.1f} {seconds / total:>7.1%}")
     print(f"{'total':<40} {total:>9.1f} {1:>7.0%}")
+    print(f"Boundary's floor (the victim's forward passes alone): {boundary_floor(data):.1f} s")
     return 1 if args.compare and compare(run, args.compare) else 0
 
 
