@@ -13,6 +13,9 @@ advbench info datasets/mnist-all/mnist_all_adv.h5 --json > reports/mnist-adversa
 #    --force, which clears this folder's run outputs only (the republish of 2026-12-07 was run so).
 advbench run --data datasets/mnist-all/mnist_all_adv.h5 --detectors all,pyod,victim --seeds 3 --jobs 2 \
     --out reports/mnist-adversarial
+# 2b. LID and NIC, added later into the same folder (same file); then the tables again.
+advbench run --data datasets/mnist-all/mnist_all_adv.h5 --detectors lid,nic --seeds 3 --jobs 2 \
+    --out reports/mnist-adversarial
 advbench report reports/mnist-adversarial --ci
 # 3. Detection rates at fixed false-positive rates (published detectors' metric) and the background pixels.
 python analysis/detection_rates.py reports/mnist-adversarial --fpr 0.05 0.002
