@@ -2,9 +2,10 @@
 and each attack's share of the time.
 
 Runs the command in this process into a fresh folder with ``--train-victim`` (so the victim is
-trained, neither shipped nor taken from a cache) with FGSM, BIM, PGD, DeepFool, C&W and Boundary at the benchmark's defaults, then reads the
-file: victim training seconds (its per-epoch history), each attack's seconds (attack, 8-bit
-rounding and re-check), and the rest (data loading, the victim's test predictions, writing).
+trained, neither shipped nor taken from a cache) with FGSM, BIM, PGD, DeepFool, C&W and Boundary
+at the benchmark's defaults, then reads the file: victim training seconds (its per-epoch
+history), each attack's seconds (attack, 8-bit rounding and re-check), and the rest (data
+loading, the victim's test predictions, writing).
 ``--limit`` below the default 1,000 measures fewer images; the table then adds, clearly labelled,
 the attack seconds scaled to 1,000 images (each attack's time grows with the images it attacks;
 the victim's training and the rest do not).
