@@ -44,8 +44,9 @@ def main() -> int:
         except DataError as exc:  # arrays can be compared all the same
             print(f"{label}: no benchmark version ({exc})")
             continue
-        digest = versions.settings_sha256(contents)[:12]
-        print(f"{label}: {path}: version {contents.version} (settings sha256 {digest})")
+        named = versions.record(contents)
+        digest = named["settings_sha256"][:12]
+        print(f"{label}: {path}: version {named['benchmark_version']} (settings sha256 {digest})")
     old, new = arrays(args.old), arrays(args.new)
     differ = 0
     for name in sorted(set(old) | set(new)):

@@ -128,10 +128,11 @@ def _file_victim(path: Path, benchmark: registry.Benchmark, image_shape: tuple, 
 def _shipped(config: GenerateConfig, key: str, data_sha256: str, device, log):
     """The shipped victim of the benchmark when its cache key is ``key`` (the same data content, settings and
     seed), with its provenance; None (and why, in the log) otherwise or under ``train_victim``."""
-    found = None if config.train_victim else shipped.find(config.benchmark, key)
+    if config.train_victim:
+        return None
+    found = shipped.find(config.benchmark, key)
     if found is None:
-        if not config.train_victim:
-            log(f"victim: not the shipped one: {shipped.mismatch(config.benchmark, data_sha256)}")
+        log(f"victim: not the shipped one: {shipped.mismatch(config.benchmark, data_sha256)}")
         return None
     path = found.checked_path()
     log(

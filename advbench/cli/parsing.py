@@ -16,9 +16,13 @@ def add_flags(parser: argparse.ArgumentParser, flags: Iterable[Flag], *, with_de
     groups: dict[str, argparse._ArgumentGroup] = {}
     exclusive: dict[str, argparse._MutuallyExclusiveGroup] = {}
     for flag in flags:
-        group = groups.get(flag.group) or groups.setdefault(flag.group, parser.add_argument_group(flag.group))
+        if flag.group not in groups:
+            groups[flag.group] = parser.add_argument_group(flag.group)
+        group = groups[flag.group]
         if flag.exclusive:
-            group = exclusive.get(flag.group) or exclusive.setdefault(flag.group, group.add_mutually_exclusive_group())
+            if flag.group not in exclusive:
+                exclusive[flag.group] = group.add_mutually_exclusive_group()
+            group = exclusive[flag.group]
         group.add_argument(flag.flag, **_argparse_options(flag, with_defaults))
 
 

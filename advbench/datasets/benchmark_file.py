@@ -204,10 +204,7 @@ def write_benchmark(path: str | os.PathLike, benchmark: BenchmarkContents) -> st
     path = Path(path)
     with atomic_path(path, suffix=".h5") as tmp:
         with h5py.File(tmp, "w", track_order=True) as handle:
-            named = {
-                "benchmark_version": versions.version(benchmark),
-                "settings_sha256": versions.settings_sha256(benchmark),
-            }
+            named = versions.record(benchmark)
             _write_attrs(
                 handle, {**benchmark.attrs, **named, "schema_version": SCHEMA_VERSION, "attack_order": list(attacks)}
             )
@@ -377,8 +374,7 @@ def summary(path: str | os.PathLike) -> dict:
         "file": str(path),
         "sha256": bench.sha256,
         "benchmark": bench.benchmark,
-        "benchmark_version": bench.version,
-        "settings_sha256": versions.settings_sha256(bench),
+        **versions.record(bench),
         "image_shape": list(bench.normal_test.shape[1:]),
         "normal_train": int(bench.normal_train.shape[0]),
         "normal_test": int(bench.normal_test.shape[0]),

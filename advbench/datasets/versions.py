@@ -54,9 +54,14 @@ def settings_sha256(contents) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def version(contents) -> str:
-    """The file's benchmark version: its published name, else ``<benchmark>-<class>-<digest[:8]>``."""
+def record(contents) -> dict[str, str]:
+    """``benchmark_version`` (its published name, else ``<benchmark>-<class>-<digest[:8]>``) and
+    ``settings_sha256`` of a ``BenchmarkContents``, the digest computed once."""
     digest = settings_sha256(contents)
-    if digest in NAMED:
-        return NAMED[digest]
-    return f"{contents.benchmark}-{contents.attrs.get('normal_class')}-{digest[:8]}"
+    name = NAMED.get(digest) or f"{contents.benchmark}-{contents.attrs.get('normal_class')}-{digest[:8]}"
+    return {"benchmark_version": name, "settings_sha256": digest}
+
+
+def version(contents) -> str:
+    """The file's benchmark version (``record``)."""
+    return record(contents)["benchmark_version"]
