@@ -35,7 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
-from advbench.detectors.autoencoder_training import to_tensor
+from advbench.detectors.base import check_images
 from advbench.detectors.checks import check_int, check_number
 from advbench.detectors.victim_detector import BATCH, VictimDetector
 
@@ -87,10 +87,10 @@ class NICDetector(VictimDetector):
         check_int("max_samples", self.max_samples, low=2)
         super()._check_params()
 
-    def _layers(self, images: np.ndarray) -> list[np.ndarray]:
-        """The victim's layers of ``images`` (uint8), conv layers pooled, each flattened (float64)."""
+    def _layers(self, X: np.ndarray) -> list[np.ndarray]:
+        """The victim's layers of ``X`` (float in [0, 1]), conv layers pooled, each flattened (float64)."""
         chunks: list[list[np.ndarray]] = []
-        x = to_tensor(images.astype(np.float32) / 255.0, self.device_)
+        x = self._inputs(X)
         with torch.no_grad():
             for start in range(0, len(x), BATCH):
                 outputs = self.victim_.layer_outputs(x[start : start + BATCH])
@@ -111,7 +111,7 @@ class NICDetector(VictimDetector):
         self.pcas_ = [
             PCA(min(self.components, *layer.shape), random_state=self.random_state).fit(layer) for layer in train
         ]
-        ref_layers = self._layers(reference.images)
+        ref_layers = self._layers(check_images(reference.images, name="reference"))
         labels = ref_layers[-1].argmax(axis=1)  # the victim's predictions
         self.probes_ = [
             make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=self.random_state)).fit(

@@ -295,3 +295,13 @@ def test_nic_flags_images_whose_layers_leave_the_clean_invariants():
     scores = detector.decision_function(np.concatenate([normal, labelled(1).images[20:]]))
     assert roc_auc(scores[:20], scores[20:]) > 0.95
     assert len(detector.value_svms_) == 2 and len(detector.provenance_svms_) == 1
+
+
+def test_nic_reads_the_victims_layers_of_the_images_it_is_given():
+    """The images reach the victim as they reach ``fit`` and ``decision_function``, in [0, 1] (once scaled)."""
+    reference = labelled(0)
+    detector = detectors.create("nic", components=3, random_state=0)
+    detector.fit(reference.images[:20], victim=relu_victim(), reference=reference)
+    X = reference.images[20:30].astype(np.float32) / 255.0
+    expected = relu_victim().logits(torch.from_numpy(X)).detach().double().numpy()
+    np.testing.assert_allclose(detector._layers(X)[-1], expected, rtol=1e-6)
