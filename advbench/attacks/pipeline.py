@@ -11,7 +11,10 @@ attacks starting from all of the latter). The victim comes from ``--victim`` (a 
 ``--victim-from`` (the victim stored in a benchmark file), from the package (the shipped victim of
 the benchmark, when this data, the victim settings and the seed are those it was trained with:
 ``attacks.shipped``; ``train_victim`` trains one anyway), or is trained (cached beside the output
-by a content key); it is stored in the file it attacks (``victim.victim_record``). Before the
+by a content key); it is stored in the file it attacks (``victim.victim_record``). Under ``all``,
+``attack_train`` (``--attack-train N``) also runs every attack on ``N`` correctly classified
+training images outside the detectors' training sample, stored as the file's training attack sets
+(``benchmark_file.TrainingAttacks``), what supervised detectors fit on. Before the
 victim, ``generate`` checks that ``out`` can be written (not a folder, in a folder it can write:
 ``advbench.outputs``), so a bad output fails before any attack rather than after all of them.
 """
@@ -56,7 +59,7 @@ from advbench.attacks.victim import (
     victim_record,
 )
 from advbench.datasets import allclasses, registry
-from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, write_benchmark
+from advbench.datasets.benchmark_file import AttackSet, BenchmarkContents, TrainingAttacks, write_benchmark
 from advbench.errors import AdvbenchError, DataError
 from advbench.fileio import sha256_file
 from advbench.outputs import check_file_out
@@ -71,6 +74,7 @@ class GenerateConfig:
     benchmark: str = registry.DEFAULT
     normal_class: int | str = 14  # a class id, or "all" (datasets.allclasses)
     train_size: int = allclasses.DEFAULT_TRAIN_SIZE  # training sample under "all"
+    attack_train: int = 0  # under "all": training images outside the sample to attack as well (supervised detectors)
     attacks: tuple[str, ...] = DEFAULT_ATTACKS  # specs as --attacks takes them ("fgsm@eps=4/255")
     sweeps: tuple[str, ...] = ()  # specs as --sweep takes them ("fgsm.eps=2/255,4/255")
     params: dict[str, dict] = field(default_factory=dict)  # attack family -> overrides of its registry defaults
@@ -315,14 +319,17 @@ class NormalImages:
     test_labels: np.ndarray
 
     @classmethod
-    def of(cls, data, train_index: np.ndarray, test_index: np.ndarray) -> NormalImages:
+    def of(cls, data, train_index: np.ndarray, test_index: np.ndarray, attacked=None) -> NormalImages:
+        """The rows ``train_index`` of the training split and ``test_index`` of ``attacked`` (the split the
+        attacks start from: the test split, or the training split for the training attack sets)."""
+        attacked = data.test if attacked is None else attacked
         return cls(
             train_index,
             test_index,
             data.train.images[train_index],
-            data.test.images[test_index],
+            attacked.images[test_index],
             data.train.labels[train_index].astype(np.int64),
-            data.test.labels[test_index].astype(np.int64),
+            attacked.labels[test_index].astype(np.int64),
         )
 
 
@@ -410,6 +417,33 @@ def _targets(session: _Session, data, rows: tuple[np.ndarray, np.ndarray], limit
     return _Targets(split, eligible, x, y, int(correct.sum()))
 
 
+def _held_out_targets(session: _Session, data, train_index: np.ndarray) -> _Targets:
+    """The images the training attack sets start from (``--attack-train N``): a seeded, class-stratified
+    sample of ``N`` of the training split's images that are not in the detectors' training sample
+    (``train_index``) and that the victim classifies correctly. A ``_Targets`` whose ``split.test``
+    holds them (and ``split.test_index`` their rows in the training split)."""
+    config, device = session.config, session.device
+    held = np.setdiff1d(np.arange(len(data.train.labels)), train_index)
+    labels = data.train.labels[held]
+    correct = predict(session.model, to_float(data.train.images[held], device)).cpu().numpy() == labels
+    rows = held[allclasses.test_rows(labels, correct, config.attack_train, config.seed, "--attack-train")]
+    sources = NormalImages.of(data, train_index, rows, attacked=data.train)
+    session.log(
+        f"training attacks: {int(correct.sum())} of {len(held)} held-out training images classified correctly; "
+        f"attacking {len(rows)}"
+    )
+    eligible = np.arange(len(rows))
+    x = to_float(sources.test, device)
+    return _Targets(sources, eligible, x, torch.from_numpy(sources.test_labels).to(device), int(correct.sum()))
+
+
+def _training_attacks(session: _Session, data, targets: _Targets, planned: dict) -> TrainingAttacks:
+    """The training attack sets (``--attack-train``): every planned attack, run on held-out training images."""
+    held = _held_out_targets(session, data, targets.split.train_index)
+    sets = _plain_sets(session, held, planned)
+    return TrainingAttacks(held.split.test, held.split.test_labels, held.split.test_index, sets)
+
+
 def _plain_sets(session: _Session, targets: _Targets, planned: dict) -> dict[str, AttackSet]:
     """One set per planned attack: run (or taken from an interrupted run's partial folder), then kept
     where it still fools the victim after 8-bit rounding (``keep_adversarial``)."""
@@ -458,6 +492,7 @@ def _file_attrs(
         "eligible": eligible,
         "attack_sources": _budget_sources(benchmark, planned),
         **({"train_size": config.train_size} if config.normal_class == allclasses.ALL else {}),
+        **({"attack_train": config.attack_train} if config.attack_train else {}),
         **data.provenance(),
     }
 
@@ -478,6 +513,11 @@ def generate(
     """
     out = Path(out)
     check_file_out("--out", out)  # before the victim and the attacks, not when the file is written
+    if config.attack_train and config.normal_class != allclasses.ALL:
+        raise AdvbenchError(
+            "--attack-train: only with --normal-class all (under one normal class every training image of the "
+            "class is a detector's training image, so none is left to attack)"
+        )
     resume.check_partial(out)
     planned = attack_plan(config)
     for family, attack_params in planned.values():
@@ -499,6 +539,7 @@ def generate(
     attack_sets = _plain_sets(session, targets, planned)
     if config.adaptive:
         attack_sets.update(_adaptive_sets(session, targets, _victim_inputs(data, model, victim_info), planned))
+    training = _training_attacks(session, data, targets, planned) if config.attack_train else None
 
     split = targets.split
     attrs = _file_attrs(session, data, planned, limit, test_accuracy, victim_info, targets.correct)
@@ -512,6 +553,7 @@ def generate(
         train_index=split.train_index,
         test_index=split.test_index,
         victim=victim_record(model, victim_config, history, test_accuracy),
+        training=training,
     )
     result.sha256 = write_benchmark(out, result)
     resume.clear(out)

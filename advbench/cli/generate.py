@@ -58,6 +58,11 @@ def _build_config(args: argparse.Namespace):
     normal_class = allclasses.parse_normal_class(str(spec), benchmark)
     if args.train_size is not None and normal_class != allclasses.ALL:
         raise AdvbenchError("--train-size: only with --normal-class all (one class trains on all its images)")
+    if args.attack_train is not None and normal_class != allclasses.ALL:
+        raise AdvbenchError(
+            "--attack-train: only with --normal-class all (under one normal class every training image of the "
+            "class is a detector's training image)"
+        )
     if args.victim_from is not None and args.victim is not None:
         raise AdvbenchError("--victim-from: give either --victim (a checkpoint) or --victim-from (a benchmark file)")
     if args.train_victim and (args.victim_from is not None or args.victim is not None):
@@ -78,6 +83,7 @@ def _build_config(args: argparse.Namespace):
         benchmark=benchmark.name,
         normal_class=normal_class,
         train_size=args.train_size or allclasses.DEFAULT_TRAIN_SIZE,
+        attack_train=args.attack_train or 0,
         attacks=(args.attacks,),
         sweeps=tuple(args.sweep or ()),
         params=params,

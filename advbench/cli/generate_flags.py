@@ -68,6 +68,16 @@ _ATTACK_FLAGS = (
         metavar="N",
     ),
     Flag(
+        "--attack-train",
+        "with --normal-class all: also attack N correctly classified training images outside the detectors' "
+        "training sample (a class-stratified sample), stored as training attack sets for `advbench run "
+        "--protocol supervised`",
+        _ATTACKS,
+        shown_default="none",
+        type=positive_int,
+        metavar="N",
+    ),
+    Flag(
         "--device", "auto (CUDA when present, else CPU), cpu or cuda", _ATTACKS, default="auto", metavar="auto|cpu|cuda"
     ),
     Flag("--seed", "seed for victim training and the attacks", _ATTACKS, default=0, type=int, metavar="N"),

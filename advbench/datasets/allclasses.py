@@ -69,14 +69,15 @@ def stratified_rows(labels: np.ndarray, size: int, seed: int, flag: str) -> np.n
     return np.sort(rows)
 
 
-def test_rows(labels: np.ndarray, correct: np.ndarray, limit: int, seed: int) -> np.ndarray:
-    """Rows of the test split to attack: a stratified sample (``stratified_rows``) of ``limit`` of the
-    rows the victim classifies correctly (``correct``, boolean); AdvbenchError naming ``--limit``
-    when there are fewer of them."""
+def test_rows(labels: np.ndarray, correct: np.ndarray, limit: int, seed: int, flag: str = "--limit") -> np.ndarray:
+    """Rows to attack: a stratified sample (``stratified_rows``) of ``limit`` of the rows the victim
+    classifies correctly (``correct``, boolean); AdvbenchError naming ``flag`` (``--limit`` for the
+    test split, ``--attack-train`` for the held-out training images) when there are fewer of them."""
     eligible = np.flatnonzero(correct)
     if limit > len(eligible):
+        what = "test images" if flag == "--limit" else "held-out training images"
         raise AdvbenchError(
-            f"--limit {limit}: the victim classifies only {len(eligible)} of the {len(labels)} test images "
+            f"{flag} {limit}: the victim classifies only {len(eligible)} of the {len(labels)} {what} "
             "correctly; attack at most that many"
         )
-    return eligible[stratified_rows(np.asarray(labels)[eligible], limit, seed, "--limit")]
+    return eligible[stratified_rows(np.asarray(labels)[eligible], limit, seed, flag)]

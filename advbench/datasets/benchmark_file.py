@@ -14,6 +14,11 @@ on MNIST and Fashion-MNIST)::
     /attacks/<group>/predicted_label int64 (K,)  the victim's label for the stored image
     /attacks/<group>/l2, /linf       float64 (K,) distance to the clean image, pixels in [0, 1]
     /attacks/<group>                 attrs: family, parameters and counts (see below)
+    /train_sources/images            uint8 (T, C, H, W) clean training images attacked for supervised
+                                     detectors (``--attack-train``; optional), disjoint from /normal/train
+    /train_sources/labels, /index    int64 (T,) their classes and rows in the official training split
+    /train_attacks/<group>/...       an attack set as under /attacks, made from /train_sources
+                                     (``source_index`` its rows); root attribute ``train_attack_order``
     /victim/state/<name>             the victim's weights and buffers by ``state_dict`` name
     /victim                          attrs: architecture, training settings and history, input
                                      normalization, test accuracy, sha256 of the state
@@ -26,6 +31,11 @@ classified test images that the attacks start from.
 An attack set is named by its variant (``fgsm``, ``fgsm@eps=4/255``, see
 ``advbench.attacks.variants``); its group is that name percent-encoded (``/`` would nest groups),
 and the root attribute ``attack_order`` lists the names.
+
+The training attack sets (optional: a file built with ``generate-attacks --attack-train N``) are
+what ``advbench run --protocol supervised --fit-attack NAME`` fits supervised detectors on; the
+test attack sets under ``/attacks`` are never fitted on. A reader of a file without them gets
+``training`` None.
 
 Attribute values that are dicts or lists are stored as JSON strings; the root attribute
 ``json_keys`` (and each attack group's) lists which ones, so they round-trip as Python objects.
@@ -82,6 +92,18 @@ class AttackSet:
 
 
 @dataclass
+class TrainingAttacks:
+    """The training attack sets of a file (``--attack-train``): the clean training images attacked
+    (``sources``, with ``labels`` and ``index``, their rows in the official training split) and
+    the attack sets made from them by name (``source_index``: rows of ``sources``)."""
+
+    sources: np.ndarray
+    labels: np.ndarray
+    index: np.ndarray
+    sets: dict[str, AttackSet] = field(default_factory=dict)
+
+
+@dataclass
 class BenchmarkContents:
     """Clean normal images, the attack sets by variant name (family, then budget order), provenance;
     the normal images' labels and rows (None where a file from before schema 4 lacks them) and the
@@ -98,6 +120,7 @@ class BenchmarkContents:
     train_index: np.ndarray | None = None
     test_index: np.ndarray | None = None
     victim: dict | None = None
+    training: TrainingAttacks | None = None
 
     @property
     def benchmark(self) -> str:
@@ -173,6 +196,34 @@ def _check_images(name: str, images: np.ndarray, shape: tuple | None = None) -> 
     return images
 
 
+def _checked_sets(sets: dict[str, AttackSet], shape: tuple, what: str) -> dict[str, tuple[dict, dict]]:
+    """Each attack set's arrays in their stored dtypes and its attributes; ValueError for images of
+    another shape, arrays of unequal length or non-finite distances."""
+    found = {}
+    for name, attack in sets.items():
+        arrays = {key: np.asarray(getattr(attack, key), dtype=_ARRAY_DTYPES[key]) for key in _ATTACK_ARRAYS}
+        if len(arrays["images"]):
+            _check_images(f"{what} {name}", arrays["images"], shape)
+        lengths = {key: len(value) for key, value in arrays.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"{what} {name}: arrays of unequal length {lengths}")
+        if not (np.isfinite(arrays["l2"]).all() and np.isfinite(arrays["linf"]).all()):
+            raise ValueError(f"{what} {name}: non-finite distances")
+        found[name] = (arrays, attack.attrs)
+    return found
+
+
+def _write_sets(handle, where: str, sets: dict[str, tuple[dict, dict]], shape: tuple) -> None:
+    group = handle.create_group(where, track_order=True)
+    for name, (arrays, attrs) in sets.items():
+        sub = group.create_group(group_name(name))
+        for key, value in arrays.items():
+            if key == "images" and value.size == 0:
+                value = value.reshape(0, *shape)
+            sub.create_dataset(key, data=value, compression="gzip" if key == "images" else None)
+        _write_attrs(sub, attrs)
+
+
 def write_benchmark(path: str | os.PathLike, benchmark: BenchmarkContents) -> str:
     """Write ``benchmark`` to ``path`` atomically and return the file's sha256.
 
@@ -183,17 +234,13 @@ def write_benchmark(path: str | os.PathLike, benchmark: BenchmarkContents) -> st
 
     test = _check_images("normal_test", benchmark.normal_test)
     train = _check_images("normal_train", benchmark.normal_train, test.shape[1:])
-    attacks = {}
-    for name, attack in benchmark.attacks.items():
-        arrays = {key: np.asarray(getattr(attack, key), dtype=_ARRAY_DTYPES[key]) for key in _ATTACK_ARRAYS}
-        if len(arrays["images"]):
-            _check_images(f"attack {name}", arrays["images"], test.shape[1:])
-        lengths = {key: len(value) for key, value in arrays.items()}
-        if len(set(lengths.values())) != 1:
-            raise ValueError(f"attack {name}: arrays of unequal length {lengths}")
-        if not (np.isfinite(arrays["l2"]).all() and np.isfinite(arrays["linf"]).all()):
-            raise ValueError(f"attack {name}: non-finite distances")
-        attacks[name] = (arrays, attack.attrs)
+    attacks = _checked_sets(benchmark.attacks, test.shape[1:], "attack")
+    training = benchmark.training
+    if training is not None:
+        _check_images("train_sources", training.sources, test.shape[1:])
+        if not len(training.sources) == len(training.labels) == len(training.index):
+            raise ValueError("train_sources: images, labels and index of unequal length")
+        train_sets = _checked_sets(training.sets, test.shape[1:], "training attack")
     extra = {key: getattr(benchmark, key) for key in _NORMAL_ARRAYS if getattr(benchmark, key) is not None}
     for key, value in extra.items():
         if len(value) != len(train if key.startswith("train") else test):
@@ -205,22 +252,22 @@ def write_benchmark(path: str | os.PathLike, benchmark: BenchmarkContents) -> st
     with atomic_path(path, suffix=".h5") as tmp:
         with h5py.File(tmp, "w", track_order=True) as handle:
             named = versions.record(benchmark)
-            _write_attrs(
-                handle, {**benchmark.attrs, **named, "schema_version": SCHEMA_VERSION, "attack_order": list(attacks)}
-            )
+            order = {"attack_order": list(attacks)}
+            if training is not None:
+                order["train_attack_order"] = list(train_sets)
+            _write_attrs(handle, {**benchmark.attrs, **named, "schema_version": SCHEMA_VERSION, **order})
             normal = handle.create_group("normal")
             normal.create_dataset("train", data=train, compression="gzip", compression_opts=4)
             normal.create_dataset("test", data=test, compression="gzip", compression_opts=4)
             for key, value in extra.items():
                 normal.create_dataset(key, data=np.asarray(value, dtype=np.int64))
-            group = handle.create_group("attacks", track_order=True)
-            for name, (arrays, attrs) in attacks.items():
-                sub = group.create_group(group_name(name))
-                for key, value in arrays.items():
-                    if key == "images" and value.size == 0:
-                        value = value.reshape(0, *test.shape[1:])
-                    sub.create_dataset(key, data=value, compression="gzip" if key == "images" else None)
-                _write_attrs(sub, attrs)
+            _write_sets(handle, "attacks", attacks, test.shape[1:])
+            if training is not None:
+                sources = handle.create_group("train_sources")
+                sources.create_dataset("images", data=training.sources, compression="gzip", compression_opts=4)
+                sources.create_dataset("labels", data=np.asarray(training.labels, dtype=np.int64))
+                sources.create_dataset("index", data=np.asarray(training.index, dtype=np.int64))
+                _write_sets(handle, "train_attacks", train_sets, test.shape[1:])
             if benchmark.victim is not None:
                 victim = handle.create_group("victim")
                 state = victim.create_group("state", track_order=True)
@@ -286,23 +333,37 @@ def _normal_arrays(handle, attrs: dict, version: int, n_train: int, n_test: int)
     }
 
 
+def _read_sets(handle, where: str, names: list[str], version: int) -> dict[str, AttackSet]:
+    sets = {}
+    for name in names:
+        group = handle[where][group_name(name)]
+        arrays = {key: group[key][()] for key in _ATTACK_ARRAYS}
+        sets[name] = AttackSet(**arrays, attrs=_upgraded(name, _read_attrs(group), version, len(arrays["images"])))
+    return sets
+
+
+def _training_of(handle, attrs: dict, version: int) -> TrainingAttacks | None:
+    """The training attack sets and their sources, None for a file built without ``--attack-train``."""
+    if "train_sources" not in handle:
+        return None
+    sources = handle["train_sources"]
+    sets = _read_sets(handle, "train_attacks", attrs.get("train_attack_order", []), version)
+    return TrainingAttacks(sources["images"][()], sources["labels"][()], sources["index"][()], sets)
+
+
 def read_benchmark(path: str | os.PathLike) -> BenchmarkContents:
     """Read a benchmark file; DataError naming the file when it is missing, damaged or of another schema."""
     path = Path(path)
     with _open_checked(path) as (handle, version):
         attrs = _read_attrs(handle)
-        attacks = {}
-        for name in attrs.get("attack_order", []):
-            group = handle["attacks"][group_name(name)]
-            arrays = {key: group[key][()] for key in _ATTACK_ARRAYS}
-            attrs_of = _upgraded(name, _read_attrs(group), version, len(arrays["images"]))
-            attacks[name] = AttackSet(**arrays, attrs=attrs_of)
+        attacks = _read_sets(handle, "attacks", attrs.get("attack_order", []), version)
         train = handle["normal/train"][()]
         test = handle["normal/test"][()]
         normal = _normal_arrays(handle, attrs, version, len(train), len(test))
         victim = _victim_of(handle)
+        training = _training_of(handle, attrs, version)
     attrs.pop("complete", None)
-    return BenchmarkContents(train, test, attacks, attrs, sha256_file(path), **normal, victim=victim)
+    return BenchmarkContents(train, test, attacks, attrs, sha256_file(path), **normal, victim=victim, training=training)
 
 
 def is_benchmark_file(path: str | os.PathLike) -> bool:
@@ -380,6 +441,9 @@ def summary(path: str | os.PathLike) -> dict:
         "normal_test": int(bench.normal_test.shape[0]),
         "attacks": {name: attack_summary(attack) for name, attack in bench.attacks.items()},
     }
+    if bench.training is not None:
+        info["train_sources"] = len(bench.training.sources)
+        info["train_attacks"] = {name: attack_summary(attack) for name, attack in bench.training.sets.items()}
     if bench.victim is not None:
         info["victim_sha256"] = bench.victim["attrs"].get("sha256")
     for key in (

@@ -3,9 +3,10 @@
 A benchmark file's settings digest (``settings_sha256``) covers what decides its arrays: the
 benchmark, the normal class, the content hash of the labelled images it was built from, the
 victim's weights, the seed, the device, the sampling (``limit``, ``train_size``) and every attack
-set's name, family and parameters. Timings, paths and library versions are left out, so the same
-settings give the same digest on every machine (``benchmarks/compare_files.py`` says whether two
-files' arrays are also byte-identical).
+set's name, family and parameters; for a file with training attack sets (``--attack-train``) also
+the rows of their sources and each training set's name, family and parameters. Timings, paths and
+library versions are left out, so the same settings give the same digest on every machine
+(``benchmarks/compare_files.py`` says whether two files' arrays are also byte-identical).
 
 ``version`` names a file: the name of a published configuration (``NAMED``: the default files of
 the shipped victims, ``gtsrb-stop-v1`` and so on) when the digest is one of theirs, else
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+
+import numpy as np
 
 #: The published configurations: settings digest -> name (the default stop-sign file and the
 #: every-class MNIST and Fashion-MNIST files, all attacking the shipped victims).
@@ -35,6 +38,7 @@ _CONTENT = ("gtsrb_content_sha256", "content_sha256")
 def settings(contents) -> dict:
     """What the digest covers, from a ``BenchmarkContents``'s attributes, victim and attack sets."""
     attrs = contents.attrs
+    training = contents.training
     victim = (contents.victim or {}).get("attrs", {}).get("sha256") or attrs.get("victim", {}).get("checkpoint_sha256")
     return {
         **{key: attrs.get(key) for key in _SETTINGS},
@@ -44,6 +48,19 @@ def settings(contents) -> dict:
         "attacks": [
             [name, attack.attrs.get("family", name), attack.attrs.get("params")]  # no family: the name (as read)
             for name, attack in contents.attacks.items()
+        ],
+        **({} if training is None else {"training": _training_settings(training)}),
+    }
+
+
+def _training_settings(training) -> dict:
+    """What decides a file's training attack sets: their sources' rows and each set's name, family, parameters."""
+    index = np.asarray(training.index, dtype=np.int64)
+    return {
+        "sources": hashlib.sha256(np.ascontiguousarray(index).tobytes()).hexdigest(),
+        "attacks": [
+            [name, attack.attrs.get("family", name), attack.attrs.get("params")]
+            for name, attack in training.sets.items()
         ],
     }
 

@@ -22,6 +22,11 @@ class does not declare and asks for one it declares (``needs`` lists them; ``adv
 over exactly those); the detector keeps what it needs for scoring. The other detectors never see
 either: they take ``fit(X)``.
 
+Supervised detectors (``supervised.py``) break the one-class rule on purpose, for the adversarial-
+detection literature's own protocol (``advbench run --protocol supervised``): a class that sets
+``needs_adversarial`` also takes ``adversarial=...`` (``datasets.splits.FitAttack``: clean training
+images and adversarial images made from them, a file's training attack set), never a test set.
+
 Subclasses implement ``_fit(X)`` (``_fit(X, victim[, reference])`` for victim-aware ones) and
 ``_score(X)`` on float32 images in [0, 1]. Detectors whose
 score is a differentiable function of the image (the deep ones) also implement
@@ -53,11 +58,14 @@ from advbench.score_variants import DEFAULT_VARIANT, VARIANT_NAME, split_variant
 __all__ = ["DEFAULT_VARIANT", "BaseDetector", "check_images", "needs", "split_variant", "variant_name"]
 
 
+#: What ``fit`` may take besides the images, and the class flag that declares each.
+_INPUTS = (("victim", "needs_victim"), ("reference", "needs_reference"), ("adversarial", "needs_adversarial"))
+
+
 def needs(detector) -> tuple[str, ...]:
-    """What a detector (or detector class) takes besides the images: ``"victim"``, ``"reference"``, or nothing."""
-    return tuple(
-        name for name, flag in (("victim", "needs_victim"), ("reference", "needs_reference")) if getattr(detector, flag)
-    )
+    """What a detector (or detector class) takes besides the images: ``"victim"``, ``"reference"``,
+    ``"adversarial"`` (a supervised detector), or nothing."""
+    return tuple(name for name, flag in _INPUTS if getattr(detector, flag))
 
 
 def check_images(X, *, name: str = "X") -> np.ndarray:
@@ -92,23 +100,26 @@ class BaseDetector(BaseEstimator):
     #: Whether ``fit`` takes the victim (``victim=``), and the victim's clean training data (``reference=``).
     needs_victim: bool = False
     needs_reference: bool = False
+    #: Whether ``fit`` takes a training attack set (``adversarial=``): a supervised detector.
+    needs_adversarial: bool = False
 
     def check_params(self) -> BaseDetector:
         """Validate the hyperparameters without fitting; raise ValueError naming the bad one."""
         self._check_params()
         return self
 
-    def fit(self, X, y=None, *, victim=None, reference=None):
-        """Fit on clean normal-class images; ``y`` is ignored (one-class setting). ``victim`` and
-        ``reference``: for a detector that ``needs`` them only (ValueError when one it needs is
-        missing, TypeError for one it does not use)."""
+    def fit(self, X, y=None, *, victim=None, reference=None, adversarial=None):
+        """Fit on clean normal-class images; ``y`` is ignored (one-class setting). ``victim``,
+        ``reference`` and ``adversarial``: for a detector that ``needs`` them only (ValueError when one
+        it needs is missing, TypeError for one it does not use)."""
         self.check_params()
         X = check_images(X)
-        given = {"victim": victim, "reference": reference}
+        given = {"victim": victim, "reference": reference, "adversarial": adversarial}
         wanted = needs(self)
         missing = [name for name in wanted if given[name] is None]
         if missing:
-            raise ValueError(f"{type(self).__name__} looks through the victim: fit(X, {missing[0]}=...) needs it")
+            role = "is supervised" if missing[0] == "adversarial" else "looks through the victim"
+            raise ValueError(f"{type(self).__name__} {role}: fit(X, {missing[0]}=...) needs it")
         unused = [name for name, value in given.items() if value is not None and name not in wanted]
         if unused:
             raise TypeError(f"{type(self).__name__} does not use the {unused[0]}")

@@ -138,10 +138,20 @@ _ENTRIES = (
     DetectorEntry("bu", "advbench.detectors.bu", "BUDetector", style=("goldenrod", ":")),
     DetectorEntry("msp", "advbench.detectors.msp", "MSPDetector", style=("goldenrod", "-")),
     DetectorEntry("energy", "advbench.detectors.energy", "EnergyDetector", style=("goldenrod", "--")),
+    DetectorEntry("kd-bu", "advbench.detectors.kd_bu", "KDBUDetector", style=("purple", "--")),
+    DetectorEntry(
+        "lid-supervised", "advbench.detectors.lid_supervised", "SupervisedLIDDetector", style=("purple", "-.")
+    ),
+    DetectorEntry(
+        "mahalanobis-supervised",
+        "advbench.detectors.mahalanobis_supervised",
+        "SupervisedMahalanobisDetector",
+        style=("purple", "-"),
+    ),
 )
 
-#: The built-in detectors by name, in table order: Table 4's rows, the ablation presets, then the
-#: detectors that look through the victim.
+#: The built-in detectors by name, in table order: Table 4's rows, the ablation presets, the
+#: detectors that look through the victim, then the supervised ones (``--protocol supervised``).
 ENTRIES: dict[str, DetectorEntry] = {entry.name: entry for entry in _ENTRIES}
 
 #: Named groups accepted by ``advbench run --detectors``, each in the order it runs.
@@ -162,6 +172,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "deep": ("dcae", "deep-svdd", "deep-svdd-soft", "rcae", "dual-adversarial"),
     "pyod": ("pyod:ECOD", "pyod:COPOD", "pyod:HBOS", "pyod:IForest", "pyod:KNN", "pyod:LOF"),
     "victim": ("feature-squeezing", "magnet", "victim-mahalanobis", "kd", "bu", "msp", "energy"),
+    "supervised": ("kd-bu", "lid-supervised", "mahalanobis-supervised"),
 }
 
 

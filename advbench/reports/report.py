@@ -134,8 +134,14 @@ def _where(records: list[dict], seeds: list[int], sha: str, data: dict | None = 
     settings = guard.line_settings(records[0])
     return (
         f"{_data_sentence(data)}Data sha256 {sha[:12]}; seeds {', '.join(map(str, seeds))}; protocol "
-        f"{settings['protocol']}; training profile {settings['profile']}."
+        f"{settings['protocol']}{_fitted_on(settings)}; training profile {settings['profile']}."
     )
+
+
+def _fitted_on(settings: dict) -> str:
+    """Under ``--protocol supervised``, what the supervised detectors were fitted on (else nothing)."""
+    found = settings.get("fit_attack")
+    return f" (supervised detectors fitted on the training attack set {found})" if found else ""
 
 
 def paper_setting(data: dict | None, records: list[dict]) -> bool:

@@ -65,6 +65,7 @@ class RunConfig:
     device: str
     profile: str
     protocol: str = "official"
+    fit_attack: str | None = None
     benchmark: str = registry.DEFAULT
     source_kind: str = registry.ATTACK_FILE
     classes: str = "all"
@@ -214,12 +215,19 @@ def resolve(args) -> RunConfig:
     # the data last: a benchmark file is opened to read its benchmark
     benchmark, kind, data = _location(_given(args, file_run, "benchmark"), pick("data"), pick("root"), classes)
     known = protocols.PROTOCOLS if kind == registry.ATTACK_FILE else benchmark.protocols
+    protocol = _choice("protocol", str(pick("protocol") or known[0]), known)
+    fit_attack = pick("fit_attack")
+    if protocol == protocols.SUPERVISED and fit_attack is None:
+        raise AdvbenchError("--fit-attack: required with --protocol supervised (a training attack set of --data)")
+    if fit_attack is not None and protocol != protocols.SUPERVISED:
+        raise AdvbenchError(f"--fit-attack {fit_attack}: only with --protocol supervised")
     return RunConfig(
         data=data,
         out=Path(out),
         detectors=names,
         attacks=",".join(attacks) if isinstance(attacks, list) else str(attacks),
-        protocol=_choice("protocol", str(pick("protocol") or known[0]), known),
+        protocol=protocol,
+        fit_attack=None if fit_attack is None else str(fit_attack),
         benchmark=benchmark.name,
         source_kind=kind,
         classes=",".join(map(str, classes)) if isinstance(classes, list) else str(classes or "all"),

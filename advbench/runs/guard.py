@@ -13,7 +13,9 @@ settings are those that change the numbers, as a small dict (``run_settings``):
   classic detectors always run on the CPU);
 - ``threads``: CPU threads per pair (float reductions depend on it);
 - ``profile``: the training profile;
-- ``protocol``: where the normal test images come from (``advbench.datasets.protocols``).
+- ``protocol``: where the normal test images come from (``advbench.datasets.protocols``);
+- ``fit_attack``: under ``--protocol supervised`` only, the training attack set the supervised
+  detectors fit on.
 
 Lines written before a setting was recorded get its value of that time (``threads`` 1, ``profile``
 ``default``, ``protocol`` ``official``). A new setting is one more key here and in ``line_settings``.
@@ -39,6 +41,7 @@ def run_settings(
     threads: int,
     profile: str,
     protocol: str = "official",
+    fit_attack: str | None = None,
 ) -> dict:
     """The settings of a run; ``device`` None when the run computes no detector that takes one."""
     return {
@@ -48,6 +51,7 @@ def run_settings(
         "threads": threads,
         "profile": profile,
         "protocol": protocol,
+        **({"fit_attack": fit_attack} if fit_attack is not None else {}),
     }
 
 
@@ -62,6 +66,7 @@ def line_settings(record: dict) -> dict:
         "threads": record.get("threads", LEGACY["threads"]),
         "profile": record.get("profile", LEGACY["profile"]),
         "protocol": record.get("protocol", LEGACY["protocol"]),
+        "fit_attack": record.get("fit_attack"),
     }
 
 
@@ -83,9 +88,8 @@ def _message(out: Path, record: dict, key: str, settings: dict) -> str:
             f"--out {out}: holds results of {split_variant(record['detector'])[0]} with other parameters; "
             f"--recompute-changed computes those pairs again, or {HINT}"
         )
-    return (
-        f"--out {out}: holds results computed with --{key} {have} ({record['detector']}), not {settings[key]}; {HINT}"
-    )
+    flag = "--" + key.replace("_", "-")
+    return f"--out {out}: holds results computed with {flag} {have} ({record['detector']}), not {settings[key]}; {HINT}"
 
 
 def check(out: Path, existing: list[dict], settings: dict) -> None:

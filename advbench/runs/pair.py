@@ -66,6 +66,7 @@ class PairTask:
     param_sources: dict
     inputs: Inputs | None = None
     prototype: object | None = None
+    fit_attack: str | None = None  # --protocol supervised: the training attack set supervised detectors fit on
 
 
 @dataclass
@@ -100,12 +101,13 @@ class ResultLine:
     finished: str | None = None
     uses: dict | None = None
     benchmark_version: str | None = None
+    fit_attack: str | None = None
 
     def to_record(self) -> dict:
         """The JSON object written to ``results.jsonl`` (``traceback`` only on a failed pair, ``uses`` only for
-        a victim-aware detector)."""
+        a victim-aware detector, ``fit_attack`` only under ``--protocol supervised``)."""
         record = asdict(self)
-        for key in ("traceback", "uses"):
+        for key in ("traceback", "uses", "fit_attack"):
             if record[key] is None:
                 del record[key]
         return record
@@ -176,7 +178,9 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
     written): the detector's, then those of each other score variant."""
     from advbench import detectors
 
-    source = sources.cached(task.source_kind, task.benchmark, task.data, task.data_sha256, task.attacks)
+    source = sources.cached(
+        task.source_kind, task.benchmark, task.data, task.data_sha256, task.attacks, task.fit_attack
+    )
     split = source.split(task.protocol, task.normal_class, task.seed)
     columns = list(split.anomalies)
     path = results.scores_path(Path(task.out), task.detector, task.seed, class_key(task.protocol, task.normal_class))
@@ -197,6 +201,7 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
         "pair_attacks": columns,
         "n_train": int(len(split.train)),
         "n_normal": int(len(split.test)),
+        "fit_attack": task.fit_attack,
     }
     variants: tuple[str, ...] = (DEFAULT_VARIANT,)
     try:
@@ -206,6 +211,8 @@ def fit_and_score(task: PairTask) -> list[ResultLine]:
         if wanted:
             common["uses"] = task.inputs.record(wanted)
         given = victim_inputs.given(task.inputs, wanted)
+        if "adversarial" in wanted:
+            given["adversarial"] = split.fit_attack  # the training attack set, never a test attack set
         start = time.perf_counter()
         detector.fit(split.train, **given)
         common["fit_seconds"] = time.perf_counter() - start

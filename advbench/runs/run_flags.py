@@ -107,12 +107,23 @@ RUN_FLAGS = (
     Flag(
         "--protocol",
         "GTSRB: official (the official test images are the normal test set) or heldout-train (per seed, "
-        "100 held-out training images, as the paper's reference code); mnist|fashion-mnist: 2 (all training "
-        "images of the class train, the whole test split tests) or 1 (per seed, 80% of the class trains, the "
-        "other 20% and as many other-class test images test)",
+        "100 held-out training images, as the paper's reference code) or supervised (as official, and the "
+        "supervised detectors also fit on the training attack set of --fit-attack); mnist|fashion-mnist: 2 "
+        "(all training images of the class train, the whole test split tests) or 1 (per seed, 80% of the class "
+        "trains, the other 20% and as many other-class test images test)",
         _DATA,
         shown_default="official; 2 for mnist|fashion-mnist",
         toml=_NUMBER,
+        metavar="NAME",
+    ),
+    Flag(
+        "--fit-attack",
+        "with --protocol supervised: the training attack set of --data (`generate-attacks --attack-train`) the "
+        "supervised detectors (group supervised) fit on, beside the clean training images; every test attack "
+        "set is scored, none fitted on",
+        _DATA,
+        shown_default="none",
+        toml=_TEXT,
         metavar="NAME",
     ),
     Flag(

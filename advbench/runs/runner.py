@@ -194,6 +194,8 @@ def _open(config: RunConfig):
     bench = source.bench
     protocols.check_size(config.protocol, len(bench.normal_train), str(config.data))
     source = source.only(resolve_attacks(config.attacks, list(bench.attacks), config.data))
+    if config.fit_attack is not None:
+        source = source.fitted_on(config.fit_attack)
     empty = [name for name in source.attacks if len(bench.attacks[name]) == 0]
     if empty:
         raise AdvbenchError(f"{config.data}: attack(s) {empty} hold no images; leave them out with --attacks")
@@ -210,6 +212,12 @@ def plan(config: RunConfig, prototypes: Mapping[str, object] | None = None) -> P
     device = devices.resolve_device(config.device)
     params, param_sources = _checked_params(config, device, prototypes)
     wanted = {name: detectors.needs(build(name, {}, prototypes.get(name))) for name in config.detectors}
+    supervised = [name for name, needed in wanted.items() if "adversarial" in needed]
+    if supervised and config.protocol != protocols.SUPERVISED:
+        raise AdvbenchError(
+            f"--detectors: {', '.join(supervised)} fit on a training attack set; run them with --protocol supervised "
+            "--fit-attack NAME"
+        )
     inputs = None
     if any(wanted.values()):
         shape = source.split(config.protocol, classes[0], config.seeds[0]).train.shape[1:]
@@ -220,7 +228,13 @@ def plan(config: RunConfig, prototypes: Mapping[str, object] | None = None) -> P
     }
     uses_device = any("device" in values for values in params.values())
     settings = guard.run_settings(
-        source.sha256, hashes, device if uses_device else None, config.threads, config.profile, config.protocol
+        source.sha256,
+        hashes,
+        device if uses_device else None,
+        config.threads,
+        config.profile,
+        config.protocol,
+        config.fit_attack,
     )
     columns = source.columns(config.protocol)
     return Plan(source, columns, classes, device, params, param_sources, hashes, settings, inputs, prototypes)
@@ -393,6 +407,7 @@ def _tasks(config: RunConfig, planned: Plan, entry: dict, todo: list[tuple[str, 
                 param_sources=resolved.sources,
                 inputs=planned.inputs,
                 prototype=planned.prototypes.get(name),
+                fit_attack=config.fit_attack,
             )
         )
     return tasks

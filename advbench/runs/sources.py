@@ -57,7 +57,7 @@ class RunSource(Protocol):
 class AttackFile:
     """A benchmark file of ``generate-attacks``; ``attacks`` (the run's ``--attacks``) are the anomaly sets."""
 
-    def __init__(self, path, attacks: list[str] | None = None):
+    def __init__(self, path, attacks: list[str] | None = None, fit_attack: str | None = None):
         from advbench.datasets.benchmark_file import read_benchmark
 
         self.location = str(path)
@@ -66,6 +66,15 @@ class AttackFile:
         self.sha256 = self.bench.sha256
         self.attacks = list(self.bench.attacks) if attacks is None else list(attacks)
         self.version = self.bench.version
+        self.fit_attack = fit_attack  # the training attack set of --protocol supervised
+
+    def fitted_on(self, name: str) -> AttackFile:
+        """This file with ``name`` (the run's ``--fit-attack``) as the training attack set of ``--protocol
+        supervised``; AdvbenchError when the file has no such set."""
+        protocols.fit_attack(self.bench, name, self.location)
+        chosen = copy.copy(self)
+        chosen.fit_attack = name
+        return chosen
 
     def only(self, attacks: list[str]) -> AttackFile:
         """This file with ``attacks`` (the run's ``--attacks``, resolved) as its anomaly sets."""
@@ -95,7 +104,7 @@ class AttackFile:
         }
 
     def split(self, protocol: str, normal_class: int, seed: int):
-        return protocols.gtsrb_split(self.bench, protocol, seed, self.attacks)
+        return protocols.gtsrb_split(self.bench, protocol, seed, self.attacks, self.fit_attack)
 
 
 class LabelledImages:
@@ -131,19 +140,24 @@ def keyed_by_class(protocol: str) -> bool:
     return protocol in oneclass.PROTOCOLS
 
 
-def open_source(kind: str, benchmark: str, location, attacks: list[str] | None = None) -> RunSource:
+def open_source(
+    kind: str, benchmark: str, location, attacks: list[str] | None = None, fit_attack: str | None = None
+) -> RunSource:
     """The source that reads ``location``: a benchmark file (``kind`` ``registry.ATTACK_FILE``; its
-    benchmark is its own) or the labelled images of ``benchmark``."""
+    benchmark is its own; ``fit_attack`` its training attack set under ``--protocol supervised``) or
+    the labelled images of ``benchmark``."""
     if kind == registry.ATTACK_FILE:
-        return AttackFile(location, attacks)
+        return AttackFile(location, attacks, fit_attack)
     return LabelledImages(benchmark, Path(location))
 
 
-def cached(kind: str, benchmark: str, location: str, sha256: str, attacks: list[str] | None = None) -> RunSource:
+def cached(
+    kind: str, benchmark: str, location: str, sha256: str, attacks: list[str] | None = None, fit_attack=None
+) -> RunSource:
     """``open_source``, kept between calls in one process; AdvbenchError when the data changed since the run began."""
-    key = (kind, benchmark, location, sha256, tuple(attacks or ()))
+    key = (kind, benchmark, location, sha256, tuple(attacks or ()), fit_attack)
     if _CACHE.get("key") != key:
-        source = open_source(kind, benchmark, location, attacks)
+        source = open_source(kind, benchmark, location, attacks, fit_attack)
         if source.sha256 != sha256:
             raise DataError(f"{location}: the data changed while the run was going on")
         _CACHE.update(key=key, source=source)

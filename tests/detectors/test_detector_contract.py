@@ -21,7 +21,9 @@ members of the ``pyod`` group (skipped without PyOD) must
 
 Victim-aware detectors (``needs_victim``) run the same checks on colour images, fitted with a tiny
 victim trained on the synthetic GTSRB stand-in of ``_attack_data`` and its training images as the
-reference data: the normal images are that stand-in's stop signs, the outlier pixel noise.
+reference data: the normal images are that stand-in's stop signs, the outlier pixel noise. Supervised
+detectors (``needs_adversarial``) also take a training attack set: training images of every class
+and copies of them with pixel noise added.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sklearn.base import clone
 
 from advbench import detectors
 from advbench.datasets.reference import Reference
+from advbench.datasets.splits import FitAttack
 from advbench.detectors.victim_access import Victim
 
 #: The working plug-in detector that the ``plugin`` fixture (``conftest.py``) installs.
@@ -71,6 +74,9 @@ FAST: dict[str, dict] = {
     "bu": {"passes": 5},
     "msp": {},
     "energy": {},
+    "kd-bu": {"passes": 5, "regression_cv": 3},
+    "lid-supervised": {"k": 5, "batch_size": 20, "batches": 2, "regression_cv": 3},
+    "mahalanobis-supervised": {"magnitudes": [0.0, 0.002], "regression_cv": 3},
 }
 
 #: One bad parameter per detector: (parameters, the name the ValueError must contain).
@@ -103,6 +109,9 @@ BAD: dict[str, dict] = {
     "bu": {"passes": 1},
     "msp": {"device": "tpu"},
     "energy": {"temperature": 0.0},
+    "kd-bu": {"regression_cv": 1},
+    "lid-supervised": {"batches": 0},
+    "mahalanobis-supervised": {"magnitudes": [-0.1]},
 }
 
 NAMES = [*detectors.names(), PLUGIN_DETECTOR, *detectors.GROUPS["pyod"]]
@@ -167,8 +176,15 @@ def _victim_case() -> tuple[np.ndarray, np.ndarray, dict]:
 
         data = synthetic_gtsrb()
         model, stop_signs, _ = frozen_victim(data)
-        noise = np.random.default_rng(0).integers(0, 256, (1, 3, 32, 32)).astype(np.uint8)
-        given = {"victim": Victim(model, "tiny"), "reference": Reference(data.train.images, data.train.labels)}
+        rng = np.random.default_rng(0)
+        noise = rng.integers(0, 256, (1, 3, 32, 32)).astype(np.uint8)
+        clean = data.train.images[::3]
+        noisy = np.clip(clean + rng.normal(0, 60, clean.shape), 0, 255).astype(np.uint8)
+        given = {
+            "victim": Victim(model, "tiny"),
+            "reference": Reference(data.train.images, data.train.labels),
+            "adversarial": FitAttack("noise", clean, noisy, np.arange(len(clean))),
+        }
         _VICTIM_CASE["case"] = (data.train.images[data.train.labels == 14], np.concatenate([stop_signs, noise]), given)
     return _VICTIM_CASE["case"]
 
