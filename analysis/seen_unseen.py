@@ -36,10 +36,12 @@ def cells(records: list[dict]) -> dict[tuple[str, str, str], list[float]]:
     return found
 
 
-def table(found: dict[tuple[str, str, str], list[float]], supervised: set[str]) -> list[str]:
-    """The Markdown table: a row per (supervised detector, training attack set), a column per test attack set."""
+def table(found: dict[tuple[str, str, str], list[float]], supervised: list[str]) -> list[str]:
+    """The Markdown table: a row per (supervised detector, training attack set), in the order of
+    ``supervised`` and of the test attack sets, a column per test attack set."""
     attacks = list(dict.fromkeys(key[2] for key in found))
-    rows = list(dict.fromkeys((d, f) for d, f, _ in found if d in supervised))
+    fits = sorted({f for _, f, _ in found}, key=lambda f: (attacks.index(f) if f in attacks else len(attacks), f))
+    rows = [(d, f) for d in supervised for f in fits if any((d, f, a) in found for a in attacks)]
     lines = ["| detector | fitted on | " + " | ".join(attacks) + " |", "| --- | --- |" + " ---: |" * len(attacks)]
     for detector, fit in rows:
         values = []
@@ -73,7 +75,7 @@ def main() -> None:
         "scored on every test attack set; mean ± sample standard deviation over seeds "
         f"{', '.join(map(str, seeds))}. (seen): the test set of the training set's own attack.",
         "",
-        *table(found, set(detectors.GROUPS["supervised"])),
+        *table(found, list(detectors.GROUPS["supervised"])),
         "",
     ]
     write_text_atomic(args.folder / "seen_unseen.md", "\n".join(lines))

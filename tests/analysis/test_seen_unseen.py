@@ -30,7 +30,7 @@ def test_rows_are_fits_columns_test_attacks_and_the_seen_cell_is_marked():
         _line("kd", "deepfool", "deepfool", 0, 0.5),  # not supervised: no row
         {**_line("kd-bu", None, "deepfool", 0, 0.1), "fit_attack": None},  # another protocol: left out
     ]
-    lines = module.table(module.cells(records), {"kd-bu"})
+    lines = module.table(module.cells(records), ["kd-bu"])
     assert lines[0] == "| detector | fitted on | fgsm@eps=0.3 | deepfool |"
     assert lines[2] == "| kd-bu | fgsm@eps=0.3 | 91.0 ± 1.4 (seen) | 70.0 |"
     assert lines[3] == "| kd-bu | deepfool |  | 99.0 (seen) |"
