@@ -86,6 +86,9 @@ def _evaluate(args) -> int:
         gtsrb_root=args.gtsrb_root,
         device=device(args.device),
     )
+    from advbench.runs.devices import configure_process
+
+    configure_process(args.threads, config.device)
     out = Path(args.out)
     command = (
         shlex.join(["advbench", *sys.argv[1:]])
@@ -133,6 +136,13 @@ def register(sub) -> None:
     parser.add_argument("--victim", help="victim checkpoint (default: the victim the file stores)")
     parser.add_argument("--gtsrb-root", help="GTSRB copy for the reference sample of a one-class GTSRB file")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="CPU threads of the attacks and detectors (default 1, as `advbench run`: fixed so that the "
+        "numbers do not depend on the machine, and several evaluations at once do not compete for cores)",
+    )
     parser.add_argument(
         "--out", required=True, help="folder to write (new, empty, or an earlier evaluation's: resumed)"
     )

@@ -43,11 +43,18 @@ def grad_plugin(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(folder))
 
 
-def test_a_plugin_detector_and_deep_mahalanobis_go_through_the_whole_evaluation(built, grad_plugin, tmp_path):
+def test_a_plugin_detector_and_deep_mahalanobis_go_through_the_whole_evaluation(
+    built, grad_plugin, tmp_path, monkeypatch
+):
+    from advbench.runs import devices
+
+    configured = []
+    monkeypatch.setattr(devices, "configure_process", lambda threads, device: configured.append((threads, device)))
     out = tmp_path / "eval"
     argv = ["evaluate-adaptive", str(built), "--detectors", "mean-distance-grad,victim-mahalanobis"]
     argv += ["--score-only", "mean-distance,ocsvm"]
-    assert cli.main([*argv, *FAST, "--eps", "0.3", "--seeds", "0", "--out", str(out)]) == 0
+    assert cli.main([*argv, *FAST, "--eps", "0.3", "--seeds", "0", "--threads", "3", "--out", str(out)]) == 0
+    assert configured == [(3, "cpu")]  # one thread count for the whole evaluation, as `advbench run` fixes it
     cells = [json.loads(line) for line in (out / "cells.jsonl").read_text().splitlines()]
     assert [cell["detector"] for cell in cells] == ["mean-distance-grad", "victim-mahalanobis"]
     plugin, mahalanobis = cells
