@@ -36,6 +36,16 @@ def lid_mle(distances: torch.Tensor) -> torch.Tensor:
     return -1.0 / logs.mean(dim=1).clamp_max(-_TINY)
 
 
+def mean_lid(features: torch.Tensor, batches, k: int) -> torch.Tensor:
+    """Each row of ``features``' LID (``lid_mle``, ``k`` nearest neighbours) against each minibatch of
+    ``batches`` (points of the same width), averaged over the minibatches; float64."""
+    estimates = []
+    for batch in batches:
+        nearest = squared_distances(features, batch).topk(k, dim=1, largest=False).values
+        estimates.append(lid_mle(nearest.double().clamp_min(_TINY**2).sqrt()))
+    return torch.stack(estimates).mean(dim=0)
+
+
 class LIDDetector(VictimDetector):
     """LID of the victim's last hidden layer against clean reference minibatches (see the module docstring).
 
@@ -82,9 +92,4 @@ class LIDDetector(VictimDetector):
         self.batches_ = [features[row] for row in rows]
 
     def _score_tensor(self, x):
-        features = self.victim_.features_and_logits(x)[0].double()
-        estimates = []
-        for batch in self.batches_:
-            nearest = squared_distances(features, batch).topk(self.k, dim=1, largest=False).values
-            estimates.append(lid_mle(nearest.clamp_min(_TINY**2).sqrt()))
-        return torch.stack(estimates).mean(dim=0)
+        return mean_lid(self.victim_.features_and_logits(x)[0].double(), self.batches_, self.k)

@@ -21,14 +21,11 @@ import torch
 
 from advbench.detectors.autoencoder_training import to_tensor
 from advbench.detectors.checks import check_int
-from advbench.detectors.kd import squared_distances
-from advbench.detectors.lid import lid_mle
+from advbench.detectors.lid import mean_lid
 from advbench.detectors.supervised import SupervisedDetector
 
 #: Images per forward pass.
 _CHUNK = 256
-#: Below this, a neighbour's distance counts as this (an image equal to a reference image).
-_TINY = 1e-12
 
 
 class SupervisedLIDDetector(SupervisedDetector):
@@ -98,12 +95,8 @@ class SupervisedLIDDetector(SupervisedDetector):
         found = []
         for start in range(0, len(x), _CHUNK):
             layers = self._layers(x[start : start + _CHUNK])
-            columns = []
-            for activations, minibatches in zip(layers, self.batches_, strict=True):
-                estimates = []
-                for batch in minibatches:
-                    nearest = squared_distances(activations, batch).topk(self.k, dim=1, largest=False).values
-                    estimates.append(lid_mle(nearest.double().clamp_min(_TINY**2).sqrt()))
-                columns.append(torch.stack(estimates).mean(dim=0))
+            columns = [
+                mean_lid(out, minibatches, self.k) for out, minibatches in zip(layers, self.batches_, strict=True)
+            ]
             found.append(torch.stack(columns, dim=1))
         return torch.cat(found).cpu().numpy()
