@@ -17,3 +17,5 @@ for fit in "fgsm@eps=0.3" "bim@alpha=0.01,eps=0.3,steps=50" "pgd@alpha=0.01,eps=
 done
 # 3. The seen/unseen table.
 python analysis/seen_unseen.py "$D"
+# 4. What deep Mahalanobis chose on each training attack set (its input-noise magnitude): not in the lines.
+python analysis/supervised_choices.py datasets/mnist-all/mnist_supervised.h5 > "$D/mahalanobis_choices.md"
