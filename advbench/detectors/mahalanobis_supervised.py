@@ -19,17 +19,14 @@ out). The unsupervised form, the last hidden layer without preprocessing or regr
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
-from sklearn.covariance import EmpiricalCovariance
 from sklearn.model_selection import cross_val_score
 
 from advbench.detectors.autoencoder_training import to_tensor
 from advbench.detectors.checks import check_list, check_number
-from advbench.detectors.supervised import SupervisedDetector, folds, regression
-from advbench.detectors.victim_mahalanobis import class_means, squared_distances
+from advbench.detectors.supervised import SupervisedDetector, folds, regression, sklearn_notices_off
+from advbench.detectors.victim_mahalanobis import squared_distances, tied_gaussians
 
 #: The input-noise magnitudes of the paper's code (``ADV_Samples.py`` / ``OOD_Generate_Mahalanobis.py``).
 MAGNITUDES = (0.0, 0.0005, 0.001, 0.0014, 0.002, 0.005, 0.01)
@@ -88,17 +85,17 @@ class SupervisedMahalanobisDetector(SupervisedDetector):
         labels = np.asarray(reference.labels)
         self.means_, self.precisions_ = [], []
         for layer in zip(*chunks, strict=True):
-            features = torch.cat(layer).cpu().numpy()
-            classes, means = class_means(features, labels)
-            centred = features - means[np.searchsorted(classes, labels)]
-            precision = EmpiricalCovariance(assume_centered=True).fit(centred).precision_
+            _, means, precision = tied_gaussians(torch.cat(layer).cpu().numpy(), labels)
             self.means_.append(torch.from_numpy(means).to(self.device_))
             self.precisions_.append(torch.from_numpy(precision).to(self.device_))
 
+    def _closest(self, features: torch.Tensor, layer: int) -> torch.Tensor:
+        """Each image's squared distance to the closest class mean, from its ``layer`` activations."""
+        return squared_distances(features, self.means_[layer], self.precisions_[layer]).amin(dim=1)
+
     def _distances(self, x: torch.Tensor, layer: int) -> torch.Tensor:
         """Each image's squared distance to the closest class mean in ``layer``."""
-        features = self._layers(x)[layer]
-        return squared_distances(features, self.means_[layer], self.precisions_[layer]).amin(dim=1)
+        return self._closest(self._layers(x)[layer], layer)
 
     def _confidences(self, X: np.ndarray, magnitude: float) -> np.ndarray:
         """``N x layers``: each layer's confidence score at the input preprocessed with ``magnitude``."""
@@ -106,13 +103,16 @@ class SupervisedMahalanobisDetector(SupervisedDetector):
         found = []
         for start in range(0, len(x), _CHUNK):
             chunk = x[start : start + _CHUNK]
+            if magnitude == 0:  # no preprocessing: one forward pass gives every layer
+                with torch.no_grad():
+                    layers = self._layers(chunk)
+                found.append(torch.stack([-self._closest(f, n) for n, f in enumerate(layers)], dim=1))
+                continue
             columns = []
             for layer in range(len(self.means_)):
-                moved = chunk
-                if magnitude > 0:
-                    probe = chunk.clone().requires_grad_(True)
-                    (grad,) = torch.autograd.grad(self._distances(probe, layer).sum(), probe)
-                    moved = chunk - magnitude * grad.sign()
+                probe = chunk.clone().requires_grad_(True)
+                (grad,) = torch.autograd.grad(self._distances(probe, layer).sum(), probe)
+                moved = chunk - magnitude * grad.sign()
                 with torch.no_grad():
                     columns.append(-self._distances(moved, layer))
             found.append(torch.stack(columns, dim=1))
@@ -132,8 +132,7 @@ class SupervisedMahalanobisDetector(SupervisedDetector):
     def _cv_auc(self, features: np.ndarray, labels: np.ndarray) -> float:
         """The cross-validated AUC of the regression on ``features`` of the training attack set."""
         model = regression(self.regression_cv, self.random_state)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
+        with sklearn_notices_off():
             found = cross_val_score(
                 model, features, labels, cv=folds(self.regression_cv, self.random_state), scoring="roc_auc"
             )

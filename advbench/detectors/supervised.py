@@ -28,7 +28,9 @@ over the training attack set of ``--fit-attack`` only. Not differentiable.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from sklearn.linear_model import LogisticRegressionCV
@@ -53,12 +55,13 @@ def regression(n_splits: int, random_state) -> Pipeline:
     return make_pipeline(StandardScaler(), found)
 
 
-def fitted(model, features: np.ndarray, labels: np.ndarray):
-    """``model.fit(features, labels)``, without the notices of scikit-learn's coming changes of defaults
-    (the settings that decide the numbers are given explicitly in ``regression``)."""
+@contextlib.contextmanager
+def sklearn_notices_off() -> Iterator[None]:
+    """Silence scikit-learn's notices of coming changes of defaults (the settings that decide the
+    numbers are given explicitly in ``regression``)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        return model.fit(features, labels)
+        yield
 
 
 class SupervisedDetector(VictimDetector):
@@ -92,7 +95,8 @@ class SupervisedDetector(VictimDetector):
                 )
         labels = np.concatenate([np.zeros(len(clean), dtype=int), np.ones(len(attacked), dtype=int)])
         features = self._training_features(clean, attacked, labels)
-        self.regression_ = fitted(regression(self.regression_cv, self.random_state), features, labels)
+        with sklearn_notices_off():
+            self.regression_ = regression(self.regression_cv, self.random_state).fit(features, labels)
         self.fit_attack_ = adversarial.name
 
     def _training_features(self, clean: np.ndarray, attacked: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -36,6 +36,14 @@ def class_means(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     return classes, np.stack([features[labels == c].mean(axis=0) for c in classes])
 
 
+def tied_gaussians(features: np.ndarray, labels: np.ndarray, estimator=EmpiricalCovariance):
+    """The classes, their mean feature vectors and the precision of one covariance shared by the
+    classes (``estimator`` fitted on the features centred on their class means)."""
+    classes, means = class_means(features, labels)
+    centred = features - means[np.searchsorted(classes, labels)]
+    return classes, means, estimator(assume_centered=True).fit(centred).precision_
+
+
 def squared_distances(features: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
     """``(f_i - mu_c)^T P (f_i - mu_c)`` for every image ``i`` and class ``c``: ``N x K``."""
     diff = features[:, None, :] - means[None, :, :]
@@ -77,11 +85,9 @@ class VictimMahalanobisDetector(VictimDetector):
     def _fit_victim(self, X, reference):
         features, labels = self._reference_features(reference)
         features = features.cpu().numpy()
-        self.classes_, means = class_means(features, labels)
-        centred = features - means[np.searchsorted(self.classes_, labels)]
-        estimator = ESTIMATORS[self.covariance](assume_centered=True).fit(centred)
+        self.classes_, means, precision = tied_gaussians(features, labels, ESTIMATORS[self.covariance])
         self.means_ = torch.from_numpy(means).to(self.device_)
-        self.precision_ = torch.from_numpy(estimator.precision_).to(self.device_)
+        self.precision_ = torch.from_numpy(precision).to(self.device_)
 
     def _score_tensor(self, x):
         features, _ = self.victim_.features_and_logits(x)
