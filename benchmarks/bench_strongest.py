@@ -3,8 +3,10 @@
 Runs one cell of ``advbench evaluate-adaptive`` (one detector, seed 0, one budget, no checks) on the
 first ``--images`` normal test images of a benchmark file, on ``--threads`` CPU threads, and prints
 each member's seconds per image, the plain PGD's, and the ensemble's total per image and for the
-whole cell. The checks cost more: ``convergence`` runs the ensemble again at twice the steps and
-one more restart (about three times the ensemble), ``unbounded`` once more.
+whole cell. Every member runs (nothing is taken from the members kept beside the file). The checks
+cost more, on the images still robust after the worst case only: ``convergence`` runs the members
+that won an image again at twice the steps with two random starts (four times their cost per
+image), ``unbounded`` once more at the ensemble's steps.
 
 Usage: python benchmarks/bench_strongest.py FILE --detector victim-mahalanobis [--eps 8/255]
        [--images 270] [--steps 200] [--threads 1] [--gtsrb-root DIR]
@@ -47,7 +49,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        evaluate(config, Path(folder) / "cell", "bench_strongest", log=lambda message: None)
+        evaluate(config, Path(folder) / "cell", "bench_strongest", log=lambda message: None, keep_members=False)
         total = time.perf_counter() - start
         (cell,) = [json.loads(line) for line in (Path(folder) / "cell" / CELLS).read_text().splitlines()]
     n = cell["attacked"]

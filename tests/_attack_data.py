@@ -134,3 +134,21 @@ def detector_aware_candidates(model, detector, stop_signs: np.ndarray, attack: s
             foolbox_batch(model, _attack(params, detector, lam, scores.mean(), scores.std()), params["eps"])(x, y)
         )
     return y, found
+
+
+def every_class_fgsm_file(base: Path) -> Path:
+    """An every-class MNIST-type file (20 test images, FGSM only, the tiny victim in the file), built by
+    the CLI from small pattern images under ``base``."""
+    from idx_files import write_patterns
+
+    from advbench import cli
+
+    root = write_patterns(base / "mnist")
+    (base / "tiny.toml").write_text(TINY_VICTIM_TOML)
+    out = base / "data" / "all.h5"
+    out.parent.mkdir()
+    argv = ["generate-attacks", "--benchmark", "mnist", "--root", str(root), "--data-dir", str(base / "cache")]
+    argv += ["--config", str(base / "tiny.toml"), "--device", "cpu", "--quiet", "--out", str(out)]
+    argv += ["--normal-class", "all", "--train-size", "60", "--limit", "20", "--attacks", "fgsm"]
+    assert cli.main(argv) == 0
+    return out

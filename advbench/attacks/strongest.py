@@ -108,28 +108,38 @@ class Ensemble:
         self,
         model: nn.Module,
         detector,
-        images: torch.Tensor,
-        labels: torch.Tensor,
+        attacked: tuple[torch.Tensor, torch.Tensor],
         *,
         score=None,
         reference=None,
         log: Callable[[str], None] = lambda message: None,
+        keep=None,
     ) -> dict[str, Candidates]:
-        """Each member's candidates for float ``images`` in [0, 1] with true ``labels``. ``score``: what
+        """Each member's candidates for ``attacked``: float images in [0, 1] and their true labels. ``score``: what
         the gradient attacks differentiate (``eot.differentiable_score(detector)`` by default); the
         candidates are scored by ``detector.decision_function``. ``reference``: labelled clean images
-        for the feature-space attack on a victim-aware detector without class Gaussians of its own."""
+        for the feature-space attack on a victim-aware detector without class Gaussians of its own.
+        ``keep``: where each member's candidates are kept as it ends and taken from when an earlier run
+        kept them (``load(name, ensemble)`` and ``save(name, ensemble, candidates)``;
+        ``runs.member_store``)."""
         from advbench.attacks.eot import differentiable_score
 
+        images, labels = attacked
         score = differentiable_score(detector) if score is None else score
         common = {"eps": self.eps, "norm": self.norm, "steps": self.steps, "restarts": self.restarts, "seed": self.seed}
         found = {}
         for name in self.members:
-            start = time.perf_counter()
-            attack = _member(name, model, score, reference, **common)
-            found[name] = scored(model, detector, attack(images, labels), labels, start)
-            fooled = found[name].fooled
-            log(f"  {name}: fools {int(fooled.sum())}/{len(fooled)} in {found[name].seconds:.1f} s")
+            kept = keep.load(name, self) if keep is not None else None
+            if kept is None:
+                start = time.perf_counter()
+                attack = _member(name, model, score, reference, **common)
+                found[name] = scored(model, detector, attack(images, labels), labels, start)
+                if keep is not None:
+                    keep.save(name, self, found[name])
+            else:
+                found[name] = kept
+            fooled, how = found[name].fooled, " (kept from an earlier run)" if kept is not None else ""
+            log(f"  {name}: fools {int(fooled.sum())}/{len(fooled)} in {found[name].seconds:.1f} s{how}")
         return found
 
 

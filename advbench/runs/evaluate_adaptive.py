@@ -8,12 +8,15 @@ The folder (``--out``, new, empty or an earlier evaluation's, marked ``.advbench
 - ``scores/<detector>-seed<s>-eps<e>.npz``: the clean test scores and, per image, the worst case's
   score, whether it fools the victim, and the member that won it (no images: they derive from the
   dataset);
-- ``run.json``: the command, the configuration, the file's sha256, the victim and reference the
-  detectors were fitted with, and the library versions;
+- ``run.json``: the last command, the configuration (less the seeds and budgets: a folder takes
+  further seeds and budgets of the same settings, from this or a second process), the file's
+  sha256, the victim and reference the detectors were fitted with, and the library versions;
 - ``verdicts.md``: the tables (``reports.adaptive_verdicts``).
 
 The fitted detectors are cached beside the benchmark file, as ``generate-attacks --adaptive``
 caches them (``adaptive.DetectorCache.fitted``), so that both attack the same fitted detector.
+Each member's candidates are kept there too, in ``adaptive-members/`` (``member_store``), as the
+member ends: an evaluation stopped in the middle of a cell resumes from its last finished member.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ from advbench.fileio import atomic_path, write_text_atomic
 from advbench.outputs import check_folder_out, write_marker
 from advbench.provenance import versions
 from advbench.runs.adaptive_eval import AdaptiveConfig, Cell, Evaluation
+from advbench.runs.member_store import MemberStore
 from advbench.runs.robust_accuracy import robust_accuracy
 
 #: The marker of a folder ``evaluate-adaptive`` wrote, and its command's name.
 MARKER, COMMAND = ".advbench-adaptive", "advbench evaluate-adaptive"
 #: The cells' file in the folder.
 CELLS = "cells.jsonl"
+#: The folder beside the benchmark file where each member's candidates are kept as it ends.
+MEMBERS_FOLDER = "adaptive-members"
 #: What ``victim_inputs.resolve`` is told uses the victim besides the detectors: the attacks.
 ATTACKS_USER = "evaluate-adaptive's attacks"
 
@@ -64,8 +70,11 @@ def _inputs(config: AdaptiveConfig, victim_flag):
     return source, inputs, images, labels
 
 
-def evaluate(config: AdaptiveConfig, out: Path, command: str, victim_flag=None, log: Callable = print) -> list[dict]:
-    """Run every cell of ``config`` into the folder ``out``; returns the cells' records."""
+def evaluate(
+    config: AdaptiveConfig, out: Path, command: str, victim_flag=None, log: Callable = print, keep_members: bool = True
+) -> list[dict]:
+    """Run every cell of ``config`` into the folder ``out``; returns the cells' records. ``keep_members``:
+    keep each member's candidates beside the file and take them from there (off: every member runs)."""
     from advbench.attacks.adaptive import DetectorCache
     from advbench.runs import victim_inputs
     from advbench.torch_utils import seed_everything
@@ -88,7 +97,8 @@ def evaluate(config: AdaptiveConfig, out: Path, command: str, victim_flag=None, 
     write_marker(out, MARKER, COMMAND)
     _write_run(out, config, source, inputs, command)
     reference = victim_inputs.given(inputs, ("reference",)).get("reference") if inputs.reference else None
-    evaluation = Evaluation(config, model, fitted, images, labels, log, reference)
+    store = MemberStore(Path(config.data).parent / MEMBERS_FOLDER, source.sha256) if keep_members else None
+    evaluation = Evaluation(config, model, fitted, (images, labels), log, reference, store)
     records = []
     for seed in config.seeds:
         for eps in config.budgets:
@@ -126,19 +136,27 @@ def _write_scores(out: Path, cell: Cell, worst, clean: np.ndarray) -> None:
 
 
 def _append(out: Path, records: list[dict]) -> None:
-    """Add one seed's and budget's cells to ``cells.jsonl`` (whole lines, one write)."""
+    """Add one seed's and budget's cells to ``cells.jsonl`` (whole lines, one appending write, so that two
+    processes evaluating other seeds into one folder do not interleave lines)."""
     text = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records)
     with open(out / CELLS, "a", encoding="utf-8") as handle:
         handle.write(text)
 
 
+def _settings(config: AdaptiveConfig) -> dict:
+    """What every cell of one folder shares: the configuration less its seeds and budgets (the cells
+    name theirs), so that further seeds or budgets, or a seed run in a second process, join the folder."""
+    return {key: value for key, value in asdict(config).items() if key not in ("seeds", "budgets")}
+
+
 def _finished(out: Path, config: AdaptiveConfig) -> set[tuple[int, float]]:
-    """The (seed, budget) groups ``out`` already holds; AdvbenchError when its evaluation was another one."""
+    """The (seed, budget) groups ``out`` already holds; AdvbenchError when its cells were made with other
+    settings."""
     path = out / "run.json"
     if not path.is_file():
         return set()
     before = json.loads(path.read_text(encoding="utf-8")).get("config")
-    if before != json.loads(json.dumps(asdict(config))):
+    if before != json.loads(json.dumps(_settings(config))):
         raise AdvbenchError(
             f"--out {out}: holds an evaluation with other settings (its run.json); give a new or empty folder"
         )
@@ -149,7 +167,7 @@ def _finished(out: Path, config: AdaptiveConfig) -> set[tuple[int, float]]:
 def _write_run(out: Path, config: AdaptiveConfig, source, inputs, command: str) -> None:
     record = {
         "command": command,
-        "config": asdict(config),
+        "config": _settings(config),
         "data": {"file": Path(source.location).name, "sha256": source.sha256, "benchmark": source.benchmark},
         "uses": inputs.record(("victim", "reference") if inputs.reference else ("victim",)),
         "versions": versions(),

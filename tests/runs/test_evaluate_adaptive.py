@@ -8,8 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from _attack_data import TINY_VICTIM_TOML
-from idx_files import write_patterns
+from _attack_data import every_class_fgsm_file
 from plugin_package import install_plugin
 
 from advbench import cli
@@ -23,17 +22,7 @@ FAST = ["--steps", "5", "--members", "fool-first-pgd,selective-pgd,apgd-ce,featu
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """An every-class MNIST-type file with FGSM only, built by the CLI from small pattern images."""
-    base = tmp_path_factory.mktemp("evaluate")
-    root = write_patterns(base / "mnist")
-    (base / "tiny.toml").write_text(TINY_VICTIM_TOML)
-    out = base / "data" / "all.h5"
-    out.parent.mkdir()
-    argv = ["generate-attacks", "--benchmark", "mnist", "--root", str(root), "--data-dir", str(base / "cache")]
-    argv += ["--config", str(base / "tiny.toml"), "--device", "cpu", "--quiet", "--out", str(out)]
-    argv += ["--normal-class", "all", "--train-size", "60", "--limit", "20", "--attacks", "fgsm"]
-    assert cli.main(argv) == 0
-    return out
+    return every_class_fgsm_file(tmp_path_factory.mktemp("evaluate"))
 
 
 @pytest.fixture
