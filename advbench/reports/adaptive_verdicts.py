@@ -23,9 +23,12 @@ HOLDS = 0.5
 
 
 def read_cells(folder: Path) -> list[dict]:
-    """The records of ``folder``'s ``cells.jsonl``."""
+    """The records of ``folder``'s ``cells.jsonl``, by detector, norm, budget and seed (seeds run in
+    parallel processes append in the order they end)."""
     text = (Path(folder) / "cells.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    cells = [json.loads(line) for line in text.splitlines() if line.strip()]
+    order = {name: index for index, name in enumerate(dict.fromkeys(cell["detector"] for cell in cells))}
+    return sorted(cells, key=lambda cell: (order[cell["detector"]], cell["norm"], cell["eps"], cell["seed"]))
 
 
 def _pct(value) -> str:
