@@ -23,7 +23,7 @@ def _verdicts(folder: Path) -> int:
 
 def _report(args) -> int:
     from advbench.reports.report import check_run_folder, render
-    from advbench.runs.evaluate_adaptive import CELLS, MARKER
+    from advbench.runs.adaptive_layout import CELLS, MARKER
     from advbench.runs.lock import hold
 
     if (Path(args.dir) / MARKER).is_file() and (Path(args.dir) / CELLS).is_file():

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+
+from advbench.runs.adaptive_layout import CELLS
 
 #: The verdict rule: a detector "holds" at a budget when no cell is flagged and the worst case's
 #: robust accuracy at 5 % FPR is at least HOLDS on every seed, "falls" when no cell is flagged and
@@ -25,7 +28,7 @@ HOLDS = 0.5
 def read_cells(folder: Path) -> list[dict]:
     """The records of ``folder``'s ``cells.jsonl``, by detector, norm, budget and seed (seeds run in
     parallel processes append in the order they end)."""
-    text = (Path(folder) / "cells.jsonl").read_text(encoding="utf-8")
+    text = (Path(folder) / CELLS).read_text(encoding="utf-8")
     cells = [json.loads(line) for line in text.splitlines() if line.strip()]
     order = {name: index for index, name in enumerate(dict.fromkeys(cell["detector"] for cell in cells))}
     return sorted(cells, key=lambda cell: (order[cell["detector"]], cell["norm"], cell["eps"], cell["seed"]))
@@ -54,34 +57,66 @@ def verdict(cells: list[dict]) -> str:
     return "falls" if all(value < HOLDS for value in values) else "unknown"
 
 
-def cell_table(cells: list[dict]) -> str:
+@dataclass(frozen=True)
+class Table:
+    """A table as text cells: its heading row and its rows (``markdown`` writes it; the site shows it)."""
+
+    head: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def markdown(self) -> str:
+        lines = [self.head, ("---",) * len(self.head), *self.rows]
+        return "\n".join(
+            "| " + " | ".join(line) + " |" if line[0] != "---" else "|---" * len(line) + "|" for line in lines
+        )
+
+
+def cell_table(cells: list[dict]) -> Table:
     """One row per cell."""
-    head = "| Detector | Seed | Budget | Plain AUC | Worst AUC | Worst TPR@5% | DARA@5% [95% CI] | DARA@1% | Fooled |"
-    rows = [head + " Won by |", "|---" * 10 + "|"]
+    head = ("Detector", "Seed", "Budget", "Plain AUC", "Worst AUC", "Worst TPR@5%", "DARA@5% [95% CI]", "DARA@1%")
+    rows = []
     for cell in cells:
         plain, worst = cell["figures"]["plain"], cell["figures"]["worst"]
         low, high = worst["dara@5% interval"]
         wins = ", ".join(f"{name} {count}" for name, count in cell["wins"].items() if count)
         dara = _flagged(f"{_pct(worst['dara@5%'])} [{_pct(low)}, {_pct(high)}]", cell["flags"])
         rows.append(
-            f"| {cell['detector']} | {cell['seed']} | {_budget(cell['eps'], cell['norm'])} | {_pct(plain['auroc'])} | "
-            f"{_flagged(_pct(worst['auroc']), cell['flags'])} | {_pct(worst['tpr@5%'])} | {dara} | "
-            f"{_pct(worst['dara@1%'])} | {worst['fooled']}/{cell['attacked']} | {wins or '-'} |"
+            (
+                cell["detector"],
+                str(cell["seed"]),
+                _budget(cell["eps"], cell["norm"]),
+                _pct(plain["auroc"]),
+                _flagged(_pct(worst["auroc"]), cell["flags"]),
+                _pct(worst["tpr@5%"]),
+                dara,
+                _pct(worst["dara@1%"]),
+                f"{worst['fooled']}/{cell['attacked']}",
+                wins or "-",
+            )
         )
-    return "\n".join(rows)
+    return Table((*head, "Fooled", "Won by"), tuple(rows))
 
 
-def member_table(cells: list[dict]) -> str:
+def member_table(cells: list[dict]) -> Table:
     """Each member's own figures in each cell: images fooled, AUC over them, DARA@5%, images won, seconds."""
-    rows = ["| Detector | Seed | Budget | Member | Fooled | AUC | DARA@5% | Won | Seconds |", "|---" * 9 + "|"]
+    head = ("Detector", "Seed", "Budget", "Member", "Fooled", "AUC", "DARA@5%", "Won", "Seconds")
+    rows = []
     for cell in cells:
         for name, member in cell["members"].items():
             rows.append(
-                f"| {cell['detector']} | {cell['seed']} | {_budget(cell['eps'], cell['norm'])} | {name} | "
-                f"{member['fooled']}/{cell['attacked']} | {_pct(member.get('auroc'))} | {_pct(member['dara@5%'])} | "
-                f"{cell['wins'].get(name, 0)} | {member['seconds']:.0f} |"
+                (
+                    cell["detector"],
+                    str(cell["seed"]),
+                    _budget(cell["eps"], cell["norm"]),
+                    name,
+                    f"{member['fooled']}/{cell['attacked']}",
+                    _pct(member.get("auroc")),
+                    _pct(member["dara@5%"]),
+                    str(cell["wins"].get(name, 0)),
+                    f"{member['seconds']:.0f}",
+                )
             )
-    return "\n".join(rows)
+    return Table(head, tuple(rows))
 
 
 #: Each check and the figure its column shows.
@@ -94,28 +129,29 @@ def _check(checks: dict, name: str, key: str) -> str:
     return f"{_pct(checks[name][key])}%" + (" **flagged**" if checks[name]["flagged"] else "")
 
 
-def check_table(cells: list[dict]) -> str:
+def check_table(cells: list[dict]) -> Table:
     """The checks of every cell: their figures and whether each flagged."""
-    rows = [
-        "| Detector | Seed | Budget | Zero/non-finite gradients | More effort: DARA@5% | Unbounded: DARA@5% |",
-        "|---|---|---|---|---|---|",
-    ]
-    for cell in cells:
-        shown = [_check(cell["checks"], name, key) for name, key in CHECK_FIGURES]
-        rows.append(
-            f"| {cell['detector']} | {cell['seed']} | {_budget(cell['eps'], cell['norm'])} | {' | '.join(shown)} |"
+    head = ("Detector", "Seed", "Budget", "Zero/non-finite gradients", "More effort: DARA@5%", "Unbounded: DARA@5%")
+    rows = tuple(
+        (
+            cell["detector"],
+            str(cell["seed"]),
+            _budget(cell["eps"], cell["norm"]),
+            *(_check(cell["checks"], name, key) for name, key in CHECK_FIGURES),
         )
-    return "\n".join(rows)
+        for cell in cells
+    )
+    return Table(head, rows)
 
 
-def summary_table(cells: list[dict]) -> str:
+def summary_table(cells: list[dict]) -> Table:
     """Per detector and budget, means over seeds: plain PGD's AUC, fool-first PGD's, the worst case's,
     DARA@5% with its range, the images each member won (summed), and the verdict."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for cell in cells:
         groups[cell["detector"], cell["eps"], cell["norm"]].append(cell)
-    head = "| Detector | Budget | Seeds | Plain AUC | Fool-first AUC | Worst AUC | DARA@5% (mean, range) | Won by |"
-    rows = [head + " Verdict |", "|---" * 9 + "|"]
+    head = ("Detector", "Budget", "Seeds", "Plain AUC", "Fool-first AUC", "Worst AUC", "DARA@5% (mean, range)")
+    rows = []
     for (detector, eps, norm), group in groups.items():
         values = [cell["figures"]["worst"]["dara@5%"] for cell in group]
         flags = sorted({flag for cell in group for flag in cell["flags"]})
@@ -126,11 +162,19 @@ def summary_table(cells: list[dict]) -> str:
                 wins[name] += count
         won = ", ".join(f"{name} {count}" for name, count in sorted(wins.items(), key=lambda kv: -kv[1]) if count)
         rows.append(
-            f"| {detector} | {_budget(eps, norm)} | {len(group)} | {_pct(_mean_of(group, 'plain'))} | "
-            f"{_pct(_mean_of(group, 'fool-first-pgd'))} | {_flagged(_pct(_mean_of(group, 'worst')), flags)} | "
-            f"{_flagged(dara, flags)} | {won or '-'} | {verdict(group)} |"
+            (
+                detector,
+                _budget(eps, norm),
+                str(len(group)),
+                _pct(_mean_of(group, "plain")),
+                _pct(_mean_of(group, "fool-first-pgd")),
+                _flagged(_pct(_mean_of(group, "worst")), flags),
+                _flagged(dara, flags),
+                won or "-",
+                verdict(group),
+            )
         )
-    return "\n".join(rows)
+    return Table((*head, "Won by", "Verdict"), tuple(rows))
 
 
 def _mean_of(group: list[dict], name: str):
@@ -146,15 +190,14 @@ def _mean(values: list[float]):
     return sum(values) / len(values) if values else None
 
 
-def transfer_table(cells: list[dict]) -> str:
-    """Rows: the detector attacked; columns: the detector scoring; DARA@5%, mean over seeds."""
+def transfer_tables(cells: list[dict]) -> list[tuple[str, Table]]:
+    """Per budget: rows the detector attacked, columns the detector scoring; DARA@5%, mean over seeds."""
     attacked_names = list(dict.fromkeys(cell["detector"] for cell in cells))
     names = attacked_names + sorted({name for cell in cells for name in cell["transfer"]} - set(attacked_names))
     budgets = list(dict.fromkeys((cell["eps"], cell["norm"]) for cell in cells))
-    rows = []
+    tables = []
     for eps, norm in budgets:
-        rows += [f"\n{_budget(eps, norm)}:\n", "| Attacked \\ Scored by | " + " | ".join(names) + " |"]
-        rows.append("|---" * (len(names) + 1) + "|")
+        rows = []
         for attacked in attacked_names:
             group = [c for c in cells if c["detector"] == attacked and c["eps"] == eps and c["norm"] == norm]
             values = []
@@ -163,8 +206,23 @@ def transfer_table(cells: list[dict]) -> str:
                 found = [c["figures"]["worst"][key] if scorer == attacked else c["transfer"].get(key) for c in group]
                 found = [value for value in found if value is not None]
                 values.append(_pct(_mean(found)) if found else "-")
-            rows.append(f"| {attacked} | " + " | ".join(values) + " |")
-    return "\n".join(rows)
+            rows.append((attacked, *values))
+        tables.append((_budget(eps, norm), Table(("Attacked \\ Scored by", *names), tuple(rows))))
+    return tables
+
+
+def sections(cells: list[dict]) -> list[tuple[str, list[tuple[str, Table]]]]:
+    """The tables of an evaluation, by section: (section title, [(caption, table)])."""
+    return [
+        ("Summary", [(SUMMARY_CAPTION, summary_table(cells))]),
+        ("Every cell", [("", cell_table(cells))]),
+        ("Each attack alone", [("", member_table(cells))]),
+        ("Checks of the attack", [("", check_table(cells))]),
+        (
+            "Transfer (DARA@5% of the scoring detector on the images made against the attacked one)",
+            transfer_tables(cells),
+        ),
+    ]
 
 
 #: The opening paragraph of ``verdicts.md``.
@@ -177,27 +235,20 @@ INTRO = (
 )
 
 
+#: The verdict rule, as the summary table's caption.
+SUMMARY_CAPTION = (
+    f"Verdict: holds when no cell is flagged and DARA@5% is at least {100 * HOLDS:.1f} % on every seed; falls "
+    f"when no cell is flagged and it is below {100 * HOLDS:.1f} % on every seed; unknown otherwise."
+)
+
+
 def render(folder: Path) -> str:
     """``verdicts.md`` of an evaluation folder."""
-    cells = read_cells(folder)
-    return (
-        "\n\n".join(
-            [
-                "# Detectors under the strongest attacks",
-                INTRO,
-                "## Summary",
-                f"Verdict: holds when no cell is flagged and DARA@5% is at least {_pct(HOLDS)} % on every seed; falls "
-                f"when no cell is flagged and it is below {_pct(HOLDS)} % on every seed; unknown otherwise.",
-                summary_table(cells),
-                "## Every cell",
-                cell_table(cells),
-                "## Each attack alone",
-                member_table(cells),
-                "## Checks of the attack",
-                check_table(cells),
-                "## Transfer (DARA@5% of the scoring detector on the images made against the attacked one)",
-                transfer_table(cells),
-            ]
-        )
-        + "\n"
-    )
+    parts = ["# Detectors under the strongest attacks", INTRO]
+    for title, tables in sections(read_cells(folder)):
+        parts.append(f"## {title}")
+        for caption, table in tables:
+            parts.append(f"{caption}:\n\n{table.markdown()}" if title.startswith("Transfer") else caption)
+            if not title.startswith("Transfer"):
+                parts.append(table.markdown())
+    return "\n\n".join(part for part in parts if part) + "\n"

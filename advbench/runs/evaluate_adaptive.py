@@ -35,13 +35,12 @@ from advbench.fileio import atomic_path, write_text_atomic
 from advbench.outputs import check_folder_out, write_marker
 from advbench.provenance import versions
 from advbench.runs.adaptive_eval import AdaptiveConfig, Cell, Evaluation
+from advbench.runs.adaptive_layout import CELLS, MARKER
 from advbench.runs.member_store import MemberStore
 from advbench.runs.robust_accuracy import robust_accuracy
 
-#: The marker of a folder ``evaluate-adaptive`` wrote, and its command's name.
-MARKER, COMMAND = ".advbench-adaptive", "advbench evaluate-adaptive"
-#: The cells' file in the folder.
-CELLS = "cells.jsonl"
+#: The command's name (its folder's marker and cells' file: ``adaptive_layout``).
+COMMAND = "advbench evaluate-adaptive"
 #: The folder beside the benchmark file where each member's candidates are kept as it ends.
 MEMBERS_FOLDER = "adaptive-members"
 #: What ``victim_inputs.resolve`` is told uses the victim besides the detectors: the attacks.

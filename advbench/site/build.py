@@ -11,6 +11,8 @@ has:
   from the entries (sortable by any column, ``mean [low, high]``), its figures,
   its provenance (each run of ``run.json``: command line, status, times, versions, data sha256)
   and links to its Markdown and LaTeX files, which are copied beside the page with its figures;
+- ``adaptive/<path>/index.html`` for each ``evaluate-adaptive`` folder (``adaptive.py``): its
+  verdicts, cells, checks and transfer, a flagged cell marked as such, listed on the index too;
 - ``leaderboards/<benchmark>--<column>.html``: every detector of every folder that has the
   column (an attack set, a normal class or ``mean``), grouped by setting (data file sha256,
   protocol, profile): rows of different groups are not comparable, and the page says so. A column
@@ -52,6 +54,7 @@ from advbench import outputs
 from advbench.errors import AdvbenchError, DataError
 from advbench.reports import entries as entries_file
 from advbench.runs import detection_metrics, history, results
+from advbench.site.adaptive import find_evaluations
 
 #: The three AUCs, which every rendered folder has (a protocol may lack the paired and matched ones).
 AUCS = {"auc": "AUC (%)", "paired_auc": "Paired AUC (%)", "matched_auc": "Matched AUC (%)"}
@@ -316,10 +319,11 @@ def build(reports: str | Path, out: str | Path) -> Path:
             file=sys.stderr,
         )
     boards = leaderboards(folders)
+    evaluations = find_evaluations(reports, lambda path: _name(reports, path))
     env = _environment()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        _write_site(staging, env, folders, boards, pending)
+        _write_site(staging, env, Pages(folders, boards, pending, evaluations))
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
             out.rename(old / out.name)
@@ -333,7 +337,19 @@ def build(reports: str | Path, out: str | Path) -> Path:
     return out / "index.html"
 
 
-def _write_site(root: Path, env, folders: list[Folder], boards: dict, pending: list[str]) -> None:
+@dataclass(frozen=True)
+class Pages:
+    """What the site shows: the rendered run folders, the leaderboards, the run folders left out, and
+    the ``evaluate-adaptive`` folders (``adaptive.py``)."""
+
+    folders: list[Folder]
+    boards: dict
+    pending: list[str]
+    evaluations: list
+
+
+def _write_site(root: Path, env, pages: Pages) -> None:
+    folders, boards, pending = pages.folders, pages.boards, pages.pending
     outputs.write_marker(root, MARKER, COMMAND)
     static = root / "static"
     static.mkdir()
@@ -343,7 +359,21 @@ def _write_site(root: Path, env, folders: list[Folder], boards: dict, pending: l
         {"benchmark": board["benchmark"], "label": board["label"], "file": f"leaderboards/{board_file(b, c)}"}
         for (b, c), board in boards.items()
     ]
-    _render(env, "index.html", root / "index.html", root="", folders=folders, boards=board_links, pending=pending)
+    _render(
+        env,
+        "index.html",
+        root / "index.html",
+        root="",
+        folders=folders,
+        boards=board_links,
+        pending=pending,
+        evaluations=pages.evaluations,
+    )
+    for evaluation in pages.evaluations:
+        page = root / "adaptive" / evaluation.name
+        page.mkdir(parents=True)
+        depth = "../" * (len(Path(evaluation.name).parts) + 1)
+        _render(env, "adaptive.html", page / "index.html", root=depth, evaluation=evaluation)
     for folder in folders:
         page = root / "folders" / folder.name
         (page / "figures").mkdir(parents=True, exist_ok=True)

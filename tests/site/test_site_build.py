@@ -161,3 +161,46 @@ def test_a_metric_the_protocol_does_not_define_is_not_applicable(tmp_path):
     build.build(reports, tmp_path / "site")
     board = (tmp_path / "site" / "leaderboards" / "mnist--0.html").read_text(encoding="utf-8")
     assert "not applicable" in board and "not run" not in board
+
+
+def _evaluation(folder: Path, cells: list[dict]) -> Path:
+    """An ``evaluate-adaptive`` folder holding ``cells``."""
+    from advbench.runs.adaptive_layout import CELLS, MARKER
+
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("{}", encoding="utf-8")
+    (folder / CELLS).write_text("".join(json.dumps(cell) + "\n" for cell in cells), encoding="utf-8")
+    (folder / "run.json").write_text(json.dumps({"command": "advbench evaluate-adaptive x.h5"}), encoding="utf-8")
+    return folder
+
+
+def test_an_adaptive_evaluation_has_its_page_and_a_flagged_cell_shows_its_flag(reports, tmp_path, capsys):
+    sys.path.insert(0, str(REPO / "tests" / "reports"))
+    from test_adaptive_verdicts import _cell
+
+    copy = Path(shutil.copytree(reports, tmp_path / "reports"))
+    cells = [_cell("victim-mahalanobis", 0, 0.237), _cell("feature-squeezing", 0, 0.9, ("unbounded",))]
+    _evaluation(copy / "stop" / "strongest", cells)
+    site = tmp_path / "site"
+    assert main(["site", str(copy), "--out", str(site)]) == 0
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<a href="adaptive/stop/strongest/index.html">stop/strongest</a>' in index
+    assert '<td data-value="1" class="flagged">1</td>' in index  # one flagged cell of two
+    page = (site / "adaptive" / "stop" / "strongest" / "index.html").read_text(encoding="utf-8")
+    assert "<td>falls</td>" in page and "<td>unknown</td>" in page  # the verdicts
+    assert "advbench evaluate-adaptive x.h5" in page  # provenance
+    rows = re.findall(r"<tr><td>feature-squeezing</td>.*?</tr>", page)
+    figures = [re.findall(r"<td( class=\"flagged\")?>([^<]*)</td>", row) for row in rows[:2]]  # summary, cell rows
+    for row in figures:
+        marked = [text for flag, text in row if flag]
+        assert marked and all("flagged" in text for text in marked)  # never a plain number
+    assert "**" not in page
+    for target in LINK.findall(page):
+        assert (site / "adaptive" / "stop" / "strongest" / target).resolve().is_file()
+
+    (copy / "stop" / "strongest" / "cells.jsonl").write_text('{"detector": ', encoding="utf-8")
+    before = _snapshot(site)
+    capsys.readouterr()
+    assert main(["site", str(copy), "--out", str(site)]) == 2
+    assert f"{copy / 'stop' / 'strongest' / 'cells.jsonl'}: damaged evaluation" in _one_line(capsys)
+    assert _snapshot(site) == before
