@@ -5,7 +5,7 @@ more restart, and its unbounded check re-runs them with the whole image box as b
 images still robust; the cell records only what all of them together reached. Their candidates are
 kept beside the benchmark file (``runs.member_store``). This script reads them back for every cell
 of an evaluation folder and prints, per check and member, the detection-aware robust accuracy at
-5 % FPR when that member's re-run alone joins the cell's worst case. Nothing is attacked: a member
+5 % FPR when that member's re-run alone joins the cell's worst case, and the seconds it took. Nothing is attacked: a member
 whose candidates are not kept (another machine, or a check that did not run it) is left out.
 
 Usage: python analysis/check_members.py FOLDER [--members-dir DIR]
@@ -39,8 +39,8 @@ def main() -> None:
     members_dir = Path(args.members_dir or Path(run["config"]["data"]).parent / MEMBERS_FOLDER)
     store = MemberStore(members_dir, run["data"]["sha256"])
     config = run["config"]
-    print("| Detector | Seed | Budget | DARA@5% | Check | Member | Fools (of the robust) | DARA@5% with it |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| Detector | Seed | Budget | DARA@5% | Check | Member | Fools (of the robust) | DARA@5% with it | Seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for cell in read_cells(folder):
         kept = np.load(folder / "scores" / f"{cell_name_of(cell, cell_name)}.npz")
         clean, scores, fooled = kept["clean"], kept["scores"], kept["fooled"]
@@ -66,7 +66,7 @@ def main() -> None:
                 print(
                     f"| {cell['detector']} | {cell['seed']} | {cell['norm']} {cell['eps']:.4g} | {100 * base:.1f} | "
                     f"{check} | {member} | {int(found.fooled.sum())}/{len(still)} | "
-                    f"{100 * robust_accuracy(clean, joined, joined_fooled, 0.05):.1f} |"
+                    f"{100 * robust_accuracy(clean, joined, joined_fooled, 0.05):.1f} | {found.seconds:.0f} |"
                 )
 
 
