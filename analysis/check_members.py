@@ -5,8 +5,9 @@ more restart, and its unbounded check re-runs them with the whole image box as b
 images still robust; the cell records only what all of them together reached. Their candidates are
 kept beside the benchmark file (``runs.member_store``). This script reads them back for every cell
 of an evaluation folder and prints, per check and member, the detection-aware robust accuracy at
-5 % FPR when that member's re-run alone joins the cell's worst case, and the seconds it took. Nothing is attacked: a member
-whose candidates are not kept (another machine, or a check that did not run it) is left out.
+5 % FPR when that member's re-run alone joins the cell's worst case, and the seconds it took.
+Nothing is attacked: a member whose candidates are not kept (another machine, or a check that did
+not run it) is left out.
 
 Usage: python analysis/check_members.py FOLDER [--members-dir DIR]
        (default DIR: ``adaptive-members`` beside the benchmark file named in FOLDER's run.json)
