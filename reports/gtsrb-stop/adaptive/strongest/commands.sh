@@ -28,3 +28,7 @@ for detector in magnet kd bu msp energy lid rcae deep-svdd deep-svdd-soft; do
     (one "$detector" 1 8/255,16/255 $ALL) &
     wait
 done
+# Tables beside the verdicts: each check re-run's member alone (from the kept candidates), and the
+# feature-space member alone at three step sizes (a diagnostic on the test images).
+python analysis/check_members.py "$D/victim-mahalanobis" > "$D/victim-mahalanobis/check_members.md"
+python analysis/feature_space_step.py datasets/gtsrb_stop_adv.h5 --gtsrb-root ../shared/data/gtsrb --seed 0
