@@ -30,7 +30,6 @@ def main() -> None:
 
     from advbench.attacks.strongest import Ensemble
     from advbench.reports.adaptive_verdicts import read_cells
-    from advbench.runs.adaptive_eval import unbounded_budget
     from advbench.runs.evaluate_adaptive import MEMBERS_FOLDER, cell_name
     from advbench.runs.member_store import MemberStore
     from advbench.runs.robust_accuracy import robust, robust_accuracy
@@ -43,20 +42,19 @@ def main() -> None:
     print("| Detector | Seed | Budget | DARA@5% | Check | Member | Fools (of the robust) | DARA@5% with it | Seconds |")
     print("|---|---|---|---|---|---|---|---|---|")
     for cell in read_cells(folder):
-        kept = np.load(folder / "scores" / f"{cell_name_of(cell, cell_name)}.npz")
+        kept = np.load(folder / "scores" / f"{cell_name(cell['detector'], cell['seed'], cell['eps'])}.npz")
         clean, scores, fooled = kept["clean"], kept["scores"], kept["fooled"]
         still = np.flatnonzero(robust(clean, scores, fooled, 0.05))
         keeper = store.keeper(cell["detector_record"]["detector_file"], still)
         base = robust_accuracy(clean, scores, fooled, 0.05)
-        budget = unbounded_budget(cell["norm"], tuple(int(n) for n in clean_shape(run)))
-        reruns = {
-            "convergence": Ensemble(
-                cell["eps"], cell["norm"], (), 2 * config["steps"], config["restarts"] + 1, cell["seed"]
-            ),
-            "unbounded": Ensemble(budget, cell["norm"], (), config["steps"], config["restarts"], cell["seed"]),
+        checks = cell["checks"]
+        reruns = {  # each check's ensemble settings; the unbounded budget as the check recorded it
+            "convergence": (cell["eps"], 2 * config["steps"], config["restarts"] + 1),
+            "unbounded": (checks.get("unbounded", {}).get("eps"), config["steps"], config["restarts"]),
         }
-        for check, ensemble in reruns.items():
-            for member in cell["checks"].get(check, {}).get("members", []):
+        for check, (eps, steps, restarts) in reruns.items():
+            ensemble = Ensemble(eps, cell["norm"], (), steps, restarts, cell["seed"])
+            for member in checks.get(check, {}).get("members", []):
                 found = keeper.load(member, ensemble)
                 if found is None:
                     continue
@@ -69,21 +67,6 @@ def main() -> None:
                     f"{check} | {member} | {int(found.fooled.sum())}/{len(still)} | "
                     f"{100 * robust_accuracy(clean, joined, joined_fooled, 0.05):.1f} | {found.seconds:.0f} |"
                 )
-
-
-def cell_name_of(cell: dict, cell_name) -> str:
-    """The file stem of a cell's scores, from its record."""
-    from types import SimpleNamespace
-
-    return cell_name(SimpleNamespace(detector=cell["detector"], seed=cell["seed"], eps=cell["eps"]))
-
-
-def clean_shape(run: dict) -> tuple[int, ...]:
-    """The image shape of the evaluation's benchmark file."""
-    import h5py
-
-    with h5py.File(run["config"]["data"], "r") as handle:
-        return tuple(handle["normal/test"].shape[1:])
 
 
 if __name__ == "__main__":

@@ -207,7 +207,7 @@ def transfer_tables(cells: list[dict]) -> list[tuple[str, Table]]:
                 found = [value for value in found if value is not None]
                 values.append(_pct(_mean(found)) if found else "-")
             rows.append((attacked, *values))
-        tables.append((_budget(eps, norm), Table(("Attacked \\ Scored by", *names), tuple(rows))))
+        tables.append((f"{_budget(eps, norm)}:", Table(("Attacked \\ Scored by", *names), tuple(rows))))
     return tables
 
 
@@ -248,7 +248,5 @@ def render(folder: Path) -> str:
     for title, tables in sections(read_cells(folder)):
         parts.append(f"## {title}")
         for caption, table in tables:
-            parts.append(f"{caption}:\n\n{table.markdown()}" if title.startswith("Transfer") else caption)
-            if not title.startswith("Transfer"):
-                parts.append(table.markdown())
+            parts += [caption, table.markdown()]
     return "\n\n".join(part for part in parts if part) + "\n"

@@ -47,9 +47,9 @@ MEMBERS_FOLDER = "adaptive-members"
 ATTACKS_USER = "evaluate-adaptive's attacks"
 
 
-def cell_name(cell: Cell) -> str:
-    """``victim-mahalanobis-seed0-eps0.031373``: the cell's file name stem."""
-    return f"{cell.detector}-seed{cell.seed}-eps{cell.eps:.6g}"
+def cell_name(detector: str, seed: int, eps: float) -> str:
+    """``victim-mahalanobis-seed0-eps0.031373``: the file name stem of a cell's scores."""
+    return f"{detector}-seed{seed}-eps{eps:.6g}"
 
 
 def _inputs(config: AdaptiveConfig, victim_flag):
@@ -130,7 +130,7 @@ def _transfer(cells: list, evaluation: Evaluation, scorers: tuple[str, ...]) -> 
 def _write_scores(out: Path, cell: Cell, worst, clean: np.ndarray) -> None:
     folder = out / "scores"
     folder.mkdir(exist_ok=True)
-    with atomic_path(folder / f"{cell_name(cell)}.npz") as tmp, open(tmp, "wb") as handle:
+    with atomic_path(folder / f"{cell_name(cell.detector, cell.seed, cell.eps)}.npz") as tmp, open(tmp, "wb") as handle:
         np.savez(handle, clean=clean, scores=worst.scores, fooled=worst.fooled, winner=worst.winner)
 
 
